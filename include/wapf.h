@@ -1,0 +1,424 @@
+/*
+ * wapf.h - the public interface of libwapf (wa-preflight).
+ *
+ * libwapf makes a media file sendable through the WhatsApp Business API:
+ * it probes the file, checks it against WhatsApp's rules, converts what is
+ * not compliant, and hands the compliant file to a provider.
+ *
+ * Typical use by a sending application:
+ *
+ *     wapf_settings s;
+ *     wapf_default_settings(&s);
+ *     wapf_context *ctx = NULL;
+ *     if (wapf_open(&ctx, &s) != WAPF_OK) ...
+ *
+ *     wapf_facts *facts = NULL;
+ *     int rc = wapf_probe(ctx, "clip.mov", &facts);
+ *     if (rc != WAPF_OK) {
+ *         fprintf(stderr, "%s: %s\n", wapf_strerror(rc), wapf_last_error(ctx));
+ *         ...
+ *     }
+ *     wapf_options opt;
+ *     wapf_default_options(&opt);          // kind = WAPF_KIND_AUTO
+ *     wapf_report *rep = NULL;
+ *     rc = wapf_check(ctx, facts, &opt, &rep);
+ *     if (rc == WAPF_OK && !rep->compliant && rep->plan != WAPF_PLAN_UNFIXABLE)
+ *         rc = wapf_convert(ctx, facts, rep, &opt, "clip.wa.mp4", NULL);
+ *     wapf_report_free(&rep);
+ *     wapf_facts_free(&facts);
+ *     wapf_close(&ctx);
+ *
+ * Conventions kept by every function here:
+ *  - Functions return an int status: WAPF_OK (0) or a negative WAPF_E* code.
+ *    A rule violation is not an error: it is a finding inside a report.
+ *  - Constructors take `T **out`; *out is written only on success.
+ *    Destructors take `T **` and set the pointer to NULL; NULL is accepted.
+ *  - After a failure, wapf_last_error(ctx) gives a one-line detail (the
+ *    foreign library's own text where there is one). It stays valid until
+ *    the next call on the same context.
+ *  - A context is used by one thread at a time; use one context per thread.
+ *  - The library never prints and never exits; it logs through the
+ *    settings' logger only.
+ *  - Sizes are bytes, durations seconds (double), limits decimal and strict:
+ *    16 MB = 16,000,000 bytes.
+ */
+#ifndef WAPF_H
+#define WAPF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WAPF_VERSION_MAJOR 0
+#define WAPF_VERSION_MINOR 1
+#define WAPF_VERSION_PATCH 0
+#define WAPF_API_VERSION_NUMBER(a, b, c) (((a) << 16) | ((b) << 8) | (c))
+#define WAPF_API_VERSION                                                       \
+  WAPF_API_VERSION_NUMBER(WAPF_VERSION_MAJOR, WAPF_VERSION_MINOR,              \
+                          WAPF_VERSION_PATCH)
+
+#if defined(WAPF_BUILDING) && defined(__GNUC__)
+#define WAPF_API __attribute__((visibility("default")))
+#else
+#define WAPF_API
+#endif
+
+/** The library's version string, "MAJOR.MINOR.PATCH". Static storage. */
+WAPF_API const char *wapf_version(void);
+
+/* ------------------------------------------------------------------------
+ * Errors. One list generates the enum, wapf_strerror() and wapf_err_name().
+ * Codes are never renumbered; new ones are appended.
+ * ---------------------------------------------------------------------- */
+#define WAPF_ERROR_LIST(X)                                                     \
+  X(OK, 0, "success")                                                          \
+  X(EINVAL, -1, "invalid argument")                                            \
+  X(ENOMEM, -2, "out of memory")                                               \
+  X(EIO, -3, "input/output error")                                             \
+  X(ENOENT, -4, "no such file")                                                \
+  X(EISDIR, -5, "is a directory, not a file")                                  \
+  X(EEMPTY, -6, "file is empty")                                               \
+  X(ECORRUPT, -7, "file is corrupt or truncated")                              \
+  X(EUNSUPPORTED, -8, "unsupported format or codec")                           \
+  X(ELIMIT, -9, "over a safety limit")                                         \
+  X(ECANCELLED, -10, "cancelled")                                              \
+  X(EEXIST, -11, "output already exists")                                      \
+  X(EUNFIXABLE, -12, "cannot be made compliant")                               \
+  X(ECONFIG, -13, "configuration error")                                       \
+  X(ENETWORK, -14, "provider unreachable")                                     \
+  X(EPROVIDER, -15, "refused by the provider")                                 \
+  X(EREFUSED, -16, "refused before sending")                                   \
+  X(EINTERNAL, -17, "internal error")
+
+#define WAPF_X_ENUM(name, value, text) WAPF_##name = (value),
+typedef enum wapf_status { WAPF_ERROR_LIST(WAPF_X_ENUM) } wapf_status;
+#undef WAPF_X_ENUM
+
+/** A sentence for a status code ("file is empty"). Static storage. */
+WAPF_API const char *wapf_strerror(int code);
+/** The code's name without prefix ("EEMPTY"). Static storage. */
+WAPF_API const char *wapf_err_name(int code);
+
+/* ------------------------------------------------------------------------
+ * Kinds: what the file is sent as.
+ * ---------------------------------------------------------------------- */
+typedef enum wapf_kind {
+  WAPF_KIND_AUTO = 0, /* pick from the probe (see wapf_check) */
+  WAPF_KIND_VIDEO,
+  WAPF_KIND_AUDIO,
+  WAPF_KIND_VOICE,
+  WAPF_KIND_IMAGE,
+  WAPF_KIND_STICKER,
+  WAPF_KIND_DOCUMENT,
+} wapf_kind;
+
+/** "auto", "video", ... Static storage; "?" for an unknown value. */
+WAPF_API const char *wapf_kind_name(wapf_kind kind);
+/** Parse a kind name; WAPF_EINVAL if it is not one. */
+WAPF_API int wapf_kind_from_name(const char *name, wapf_kind *out);
+
+/* ------------------------------------------------------------------------
+ * Context and settings.
+ * ---------------------------------------------------------------------- */
+typedef enum wapf_log_level {
+  WAPF_LOG_ERROR = 0,
+  WAPF_LOG_WARNING = 1,
+  WAPF_LOG_INFO = 2,
+  WAPF_LOG_DEBUG = 3,
+} wapf_log_level;
+
+/** A log callback. msg is one line without newline, valid during the call.
+ * Messages never contain secrets. */
+typedef void (*wapf_log_fn)(void *cookie, wapf_log_level level,
+                            const char *msg);
+
+typedef struct wapf_settings {
+  /** Log sink; NULL (default) discards every message. */
+  wapf_log_fn logger;
+  /** Passed to logger unchanged. Default NULL. */
+  void *log_cookie;
+  /** Most verbose level passed to logger. Default WAPF_LOG_WARNING. */
+  wapf_log_level log_level;
+  /** Decompression-bomb guard: images whose width*height exceeds this are
+   * refused with WAPF_ELIMIT before any pixel is decoded.
+   * Default 200,000,000 (200 megapixels); range 1..2^40. */
+  uint64_t max_pixels;
+  /** Media longer than this many seconds is refused with WAPF_ELIMIT.
+   * Default 21600 (6 hours); must be > 0. */
+  double max_duration;
+  /** Video outputs are scaled so their long side is at most this.
+   * Default 1920; range 160..4096. */
+  int max_long_side;
+  /** Worker threads an encoder may use; 0 (default) = number of cores. */
+  int threads;
+  /** Reserved for future fields; must be zero (wapf_default_settings()
+   * zeroes it). */
+  uint8_t reserved[64];
+} wapf_settings;
+
+typedef struct wapf_context wapf_context;
+
+/** Fill *s with the defaults above. */
+WAPF_API void wapf_default_settings(wapf_settings *s);
+/** Create a context. s may be NULL for the defaults. Returns WAPF_EINVAL
+ * for out-of-range settings, WAPF_ENOMEM, or WAPF_EINTERNAL when a media
+ * library fails to initialise. */
+WAPF_API int wapf_open(wapf_context **out, const wapf_settings *s);
+/** Destroy a context; *ctx becomes NULL. */
+WAPF_API void wapf_close(wapf_context **ctx);
+/** One-line detail of the last failure on ctx ("" if none). Owned by ctx. */
+WAPF_API const char *wapf_last_error(const wapf_context *ctx);
+/** Ask the running operation on ctx to stop; it returns WAPF_ECANCELLED.
+ * Async-signal-safe: may be called from a signal handler. */
+WAPF_API void wapf_cancel(wapf_context *ctx);
+
+/* ------------------------------------------------------------------------
+ * Probe: the facts about a file, read once.
+ * ---------------------------------------------------------------------- */
+typedef enum wapf_stream_type {
+  WAPF_STREAM_VIDEO = 0,
+  WAPF_STREAM_AUDIO,
+  WAPF_STREAM_SUBTITLE,
+  WAPF_STREAM_DATA,
+  WAPF_STREAM_ATTACHMENT,
+} wapf_stream_type;
+
+/** One stream of an audio/video container. Unknown numbers are -1,
+ * unknown strings "". */
+typedef struct wapf_stream {
+  int index;             /* index in the container */
+  wapf_stream_type type; /* video, audio, ... */
+  char codec[32];        /* FFmpeg codec name: "h264", "aac", ... */
+  char profile[32];      /* "High", "LC", "Main 10", ... */
+  int level;             /* codec level (H.264: 31 = 3.1) */
+  char pix_fmt[32];      /* video: "yuv420p", "yuv420p10le", ... */
+  int bit_depth;         /* video: bits per component */
+  int chroma;            /* video: 420, 422, 444, 400 (grey) */
+  int width, height;     /* video: coded size in pixels */
+  int rotation;          /* video: display rotation, 0/90/180/270
+                            clockwise as the viewer sees it */
+  int interlaced;        /* video: 1 interlaced, 0 progressive */
+  double fps;            /* video: average frame rate */
+  int64_t frames;        /* video: number of frames */
+  int attached_pic;      /* video: cover art, not a real video */
+  int sample_rate;       /* audio: Hz */
+  int channels;          /* audio */
+  double duration;       /* seconds */
+  int64_t bit_rate;      /* bits per second */
+  int is_default;        /* disposition "default" */
+  char language[8];      /* ISO 639 code from the container */
+} wapf_stream;
+
+/** Facts about a still or animated picture. */
+typedef struct wapf_image_facts {
+  int width, height;       /* pixels (the canvas, for animations) */
+  int bands;               /* channels including alpha */
+  int bit_depth;           /* 8, 16, 32 per band */
+  int has_alpha;           /* an alpha band is present */
+  int alpha_used;          /* some pixel is not fully opaque (-1 unknown) */
+  char interpretation[16]; /* libvips: "srgb", "cmyk", "b-w", "grey16",
+                              "rgb16", "lab", "multiband", ... */
+  int palette;             /* stored as a palette (PNG/GIF) */
+  int has_icc;             /* embedded ICC profile */
+  int orientation;         /* EXIF orientation 1..8, 0 absent */
+  int has_exif;            /* any EXIF block */
+  int has_gps;             /* EXIF GPS position present */
+  int frames;              /* 1 for a still picture */
+  int animated;            /* frames > 1 */
+  int loop;                /* animation loop count, 0 = forever */
+  int n_delays;            /* number of entries in delays_ms */
+  int *delays_ms;          /* per-frame duration in ms, owned by facts */
+  double duration;         /* sum of the delays, seconds */
+  char loader[32];         /* libvips loader or "webpdemux" */
+} wapf_image_facts;
+
+typedef enum wapf_media {
+  WAPF_MEDIA_OTHER = 0, /* neither readable picture nor audio/video */
+  WAPF_MEDIA_AV,        /* audio and/or video read by libavformat */
+  WAPF_MEDIA_IMAGE,     /* picture read by libvips / libwebp */
+} wapf_media;
+
+typedef struct wapf_facts {
+  char *path;       /* the probed path (copy, owned) */
+  int64_t size;     /* bytes */
+  char mime[64];    /* from the content: "video/mp4", ... */
+  char format[32];  /* short container name: "mp4", "mov",
+                       "matroska", "webm", "mpegts", "avi",
+                       "ogg", "wav", "flac", "mp3", "aac", "amr",
+                       "jpeg", "png", "webp", "gif", "heif",
+                       "tiff", "bmp", "svg", "pdf", ... */
+  wapf_media media; /* which of the members below are filled */
+  double duration;  /* seconds, -1 unknown */
+  int64_t bit_rate; /* container bit rate, -1 unknown */
+  int moov_at_end;  /* MP4/MOV: 1 moov after mdat, 0 before,
+                       -1 not applicable */
+  int fragmented;   /* MP4: 1 when movie fragments (moof) */
+  int n_streams;
+  wapf_stream *streams;   /* n_streams entries, owned */
+  wapf_image_facts image; /* valid when media == WAPF_MEDIA_IMAGE */
+  int damaged;            /* 1 when a deeper read found damage */
+  char damage[160];       /* what was found, "" when none */
+  uint8_t reserved[32];
+} wapf_facts;
+
+/** Read the facts of path. Never modifies the file.
+ * Errors: WAPF_ENOENT, WAPF_EISDIR, WAPF_EEMPTY, WAPF_EIO,
+ * WAPF_ELIMIT (pixel count or duration over the settings' limits),
+ * WAPF_ENOMEM. A file no library can read is not an error: it is probed
+ * as WAPF_MEDIA_OTHER with its MIME type. A file that is readable but
+ * damaged (truncated JPEG/PNG, MP4 samples past the end of the file) has
+ * damaged = 1. *out is owned by the caller: wapf_facts_free(). */
+WAPF_API int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out);
+WAPF_API void wapf_facts_free(wapf_facts **f);
+
+/* ------------------------------------------------------------------------
+ * Options shared by check, convert and send.
+ * ---------------------------------------------------------------------- */
+typedef enum wapf_fit {
+  WAPF_FIT_CONTAIN = 0, /* whole picture inside 512x512, transparent pad */
+  WAPF_FIT_COVER,       /* fill 512x512, crop the overflow */
+} wapf_fit;
+
+/** Target restrictions of a provider (see wapf_check). */
+enum {
+  WAPF_TARGET_NO_ANIMATED_STICKER = 1 << 0, /* On-Premises API */
+};
+
+/** Progress: fraction in 0..1 (or -1 when unknown). Return non-zero to
+ * cancel; the operation then returns WAPF_ECANCELLED. */
+typedef int (*wapf_progress_fn)(void *cookie, double fraction);
+
+typedef struct wapf_options {
+  wapf_kind kind;        /* default WAPF_KIND_AUTO */
+  int stereo;            /* audio as AAC-LC stereo M4A; default 0 */
+  int audio_track;       /* n-th audio stream (0-based, probe order);
+                            default -1 = the default-disposition track,
+                            else the first */
+  double start;          /* trim start, seconds; default 0 */
+  double duration;       /* trim length, seconds; default -1 = all */
+  int png;               /* images as PNG instead of JPEG; default 0 */
+  uint32_t background;   /* flatten colour 0xRRGGBB; default 0xFFFFFF */
+  wapf_fit fit;          /* stickers; default WAPF_FIT_CONTAIN */
+  int keep_metadata;     /* keep GPS and other metadata; default 0 */
+  int overwrite;         /* convert may replace an existing output */
+  unsigned target_flags; /* WAPF_TARGET_* of the provider; default 0 */
+  const char *pack_id;   /* sticker pack metadata, NULL = none */
+  const char *pack_name;
+  const char *publisher;
+  const char *emoji;         /* comma-separated emojis */
+  wapf_progress_fn progress; /* default NULL */
+  void *progress_cookie;
+  uint8_t reserved[64];
+} wapf_options;
+
+/** Fill *o with the defaults above. */
+WAPF_API void wapf_default_options(wapf_options *o);
+
+/* ------------------------------------------------------------------------
+ * Check: findings and the plan.
+ * ---------------------------------------------------------------------- */
+typedef enum wapf_severity {
+  WAPF_SEV_WARNING = 1, /* shown, but the file is still compliant */
+  WAPF_SEV_FAIL = 2,    /* the file is not compliant */
+} wapf_severity;
+
+typedef struct wapf_finding {
+  const char *id; /* stable id, "video.codec"; static storage */
+  wapf_severity severity;
+  char message[240]; /* plain-language sentence */
+} wapf_finding;
+
+/** What convert would do, cheapest first. */
+typedef enum wapf_plan {
+  WAPF_PLAN_NONE = 0,       /* compliant: copy unchanged */
+  WAPF_PLAN_STRIP_METADATA, /* image: remove GPS/metadata losslessly */
+  WAPF_PLAN_REMUX,          /* video: stream copy into a faststart MP4 */
+  WAPF_PLAN_AUDIO_ONLY,     /* video: copy video, re-encode audio */
+  WAPF_PLAN_TRANSCODE,      /* video: full transcode */
+  WAPF_PLAN_ENCODE_AUDIO,   /* audio/voice: encode Ogg/Opus (or M4A) */
+  WAPF_PLAN_ENCODE_IMAGE,   /* image: re-encode JPEG/PNG */
+  WAPF_PLAN_MAKE_STICKER,   /* sticker: make a 512x512 WebP */
+  WAPF_PLAN_UNFIXABLE,      /* cannot be made compliant: see plan_reason */
+} wapf_plan;
+
+/** "none", "strip-metadata", "remux", ... Static storage. */
+WAPF_API const char *wapf_plan_name(wapf_plan plan);
+
+typedef struct wapf_report {
+  wapf_kind kind; /* the kind checked (auto resolved) */
+  int compliant;  /* 1 when no finding has WAPF_SEV_FAIL */
+  int n_findings;
+  wapf_finding *findings; /* owned by the report */
+  wapf_plan plan;
+  char plan_reason[240]; /* why UNFIXABLE, or a note on the plan */
+  char out_mime[64];     /* MIME type of what convert produces (the
+                            input's own when plan is NONE) */
+  char out_ext[12];      /* extension with dot: ".mp4", ".ogg", ... */
+  uint8_t reserved[32];
+} wapf_report;
+
+/** Check facts against WhatsApp's rules for opt->kind (opt may be NULL:
+ * defaults). WAPF_KIND_AUTO picks: a real video stream (more than one
+ * frame, not cover art) -> video (animated GIF/AVIF too; an animated WebP
+ * of exactly 512x512 -> sticker); audio only -> audio; a still picture ->
+ * image (a static 512x512 WebP -> sticker); anything else -> document.
+ * Returns WAPF_OK with *out set, or WAPF_EINVAL / WAPF_ENOMEM.
+ * *out is owned by the caller: wapf_report_free(). */
+WAPF_API int wapf_check(wapf_context *ctx, const wapf_facts *facts,
+                        const wapf_options *opt, wapf_report **out);
+WAPF_API void wapf_report_free(wapf_report **r);
+
+/** The rules as data, for documentation and --help. */
+typedef struct wapf_rule_info {
+  const char *id; /* finding id, "image.size" */
+  wapf_kind kind;
+  wapf_severity severity;
+  const char *summary; /* one sentence */
+} wapf_rule_info;
+/** The rule table; *n receives its length. Static storage. */
+WAPF_API const wapf_rule_info *wapf_rules(size_t *n);
+/** Size limit in bytes of a kind (animated: for stickers). */
+WAPF_API int64_t wapf_kind_limit(wapf_kind kind, int animated);
+
+/* ------------------------------------------------------------------------
+ * Convert.
+ * ---------------------------------------------------------------------- */
+typedef struct wapf_result {
+  wapf_plan action; /* what was done */
+  wapf_kind kind;
+  int64_t bytes_in;
+  int64_t bytes_out;
+  double seconds; /* wall time */
+  char mime[64];  /* MIME type of the output */
+  char note[240]; /* e.g. "trimmed to 10 s", "" when none */
+  uint8_t reserved[32];
+} wapf_result;
+
+/** Make a compliant file at out_path from the file facts describe,
+ * following rep (from wapf_check with the same opt). The output is written
+ * to a temporary file in out_path's folder and renamed on success: no
+ * partial file is ever left, also on error or cancel. The input is never
+ * modified. res may be NULL.
+ * Errors: WAPF_EEXIST (out_path exists and !opt->overwrite), WAPF_EINVAL
+ * (out_path is the input), WAPF_EUNFIXABLE (plan is UNFIXABLE, or no
+ * encoding fits the limit; the detail says why and what to try),
+ * WAPF_EUNSUPPORTED, WAPF_ECORRUPT, WAPF_ECANCELLED, WAPF_EIO. */
+WAPF_API int wapf_convert(wapf_context *ctx, const wapf_facts *facts,
+                          const wapf_report *rep, const wapf_options *opt,
+                          const char *out_path, wapf_result *res);
+
+/* ------------------------------------------------------------------------
+ * Send (lib/send).
+ * ---------------------------------------------------------------------- */
+
+/* ------------------------------------------------------------------------
+ * Batch (lib/batch).
+ * ---------------------------------------------------------------------- */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WAPF_H */

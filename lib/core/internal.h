@@ -1,0 +1,80 @@
+/* Internal declarations shared by the library's modules. Not installed. */
+#ifndef WAPF_INTERNAL_H
+#define WAPF_INTERNAL_H
+
+#include "wapf.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#define WAPF_DETAIL_MAX 512
+
+struct wapf_context {
+  wapf_settings s;
+  volatile sig_atomic_t cancelled;
+  char detail[WAPF_DETAIL_MAX];
+};
+
+#if defined(__GNUC__)
+#define WAPF_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define WAPF_PRINTF(a, b)
+#endif
+
+/* Log a formatted line through the context's logger (if level allows). */
+void wapf__log(wapf_context *ctx, wapf_log_level level, const char *fmt, ...)
+    WAPF_PRINTF(3, 4);
+
+/* Record a one-line failure detail on ctx and return code unchanged, so
+ * callers write `return wapf__fail(ctx, WAPF_EIO, "...", ...);`. */
+int wapf__fail(wapf_context *ctx, int code, const char *fmt, ...)
+    WAPF_PRINTF(3, 4);
+
+/* Clear the detail at the start of a public call. */
+void wapf__clear(wapf_context *ctx);
+
+/* Non-zero once wapf_cancel() was called (or progress asked to stop). */
+int wapf__cancelled(const wapf_context *ctx);
+
+/* Report progress (fraction 0..1); returns WAPF_ECANCELLED when the
+ * callback or wapf_cancel() asked to stop, else WAPF_OK. opt may be NULL. */
+int wapf__progress(wapf_context *ctx, const wapf_options *opt, double frac);
+
+/* Foreign error codes, translated once here (core/foreign.c).
+ * Each records the native text in the detail, prefixed by what. */
+int wapf__from_averror(wapf_context *ctx, int averr, const char *what);
+int wapf__from_vips(wapf_context *ctx, const char *what);
+int wapf__from_errno(wapf_context *ctx, int err, const char *what);
+
+/* Safe string copy that always terminates (truncates). */
+void wapf__strlcpy(char *dst, const char *src, size_t size);
+
+/* ---- files (core/io.c) ---- */
+
+/* Temporary output beside a final path: created exclusively in the same
+ * folder as final, so that rename() is atomic. */
+typedef struct wapf_tmpfile {
+  char *final; /* the destination path */
+  char *path;  /* the temporary path, NULL once committed/removed */
+  int fd;      /* open descriptor, -1 after close */
+} wapf_tmpfile;
+
+/* Create the temporary file for final (ext is kept at the end of the name
+ * so that muxers that look at it see the right one). Fails with
+ * WAPF_EEXIST if final exists and !overwrite, WAPF_EINVAL if final is the
+ * same file as input (input may be NULL). */
+int wapf__tmp_open(wapf_context *ctx, wapf_tmpfile *t, const char *final,
+                   const char *input, int overwrite);
+/* fsync, close and rename onto the final path. */
+int wapf__tmp_commit(wapf_context *ctx, wapf_tmpfile *t);
+/* Close and unlink the temporary file (safe to call twice). */
+void wapf__tmp_discard(wapf_tmpfile *t);
+
+/* Copy src to the open temp file t (byte for byte). */
+int wapf__copy_into(wapf_context *ctx, const char *src, wapf_tmpfile *t);
+
+/* Size of a file, or a negative WAPF_E* code. */
+int64_t wapf__file_size(const char *path);
+
+#endif

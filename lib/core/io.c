@@ -1,0 +1,151 @@
+/* Output files: temporary file in the destination folder + atomic rename,
+ * so that no partial output is ever visible under the final name. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int64_t wapf__file_size(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return errno == ENOENT ? WAPF_ENOENT : WAPF_EIO;
+  if (S_ISDIR(st.st_mode))
+    return WAPF_EISDIR;
+  return (int64_t)st.st_size;
+}
+
+static int same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0)
+    return 0;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* "dir/name.ext" -> "dir/.name.ext.XXXXXX.ext" (suffix length in *sfx). */
+static char *tmp_template(const char *final, int *sfx) {
+  const char *slash = strrchr(final, '/');
+  const char *base = slash ? slash + 1 : final;
+  const char *dot = strrchr(base, '.');
+  const char *ext = dot ? dot : "";
+  size_t dirlen = (size_t)(base - final);
+  size_t n = strlen(final) + strlen(ext) + 16;
+  char *t = malloc(n);
+  if (!t)
+    return NULL;
+  snprintf(t, n, "%.*s.%s.XXXXXX%s", (int)dirlen, final, base, ext);
+  *sfx = (int)strlen(ext);
+  return t;
+}
+
+int wapf__tmp_open(wapf_context *ctx, wapf_tmpfile *t, const char *final,
+                   const char *input, int overwrite) {
+  struct stat st;
+  memset(t, 0, sizeof *t);
+  t->fd = -1;
+  if (!final || !*final)
+    return wapf__fail(ctx, WAPF_EINVAL, "no output path");
+  if (same_file(final, input))
+    return wapf__fail(ctx, WAPF_EINVAL, "%s: output would replace the input",
+                      final);
+  if (lstat(final, &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return wapf__fail(ctx, WAPF_EISDIR, "%s: output is a directory", final);
+    if (!overwrite)
+      return wapf__fail(ctx, WAPF_EEXIST,
+                        "%s: output exists (use --force to replace it)", final);
+  }
+  int sfx = 0;
+  t->path = tmp_template(final, &sfx);
+  t->final = strdup(final);
+  if (!t->path || !t->final) {
+    wapf__tmp_discard(t);
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  }
+  t->fd = mkstemps(t->path, sfx);
+  if (t->fd < 0) {
+    int err = errno;
+    free(t->path);
+    t->path = NULL;
+    wapf__tmp_discard(t);
+    return wapf__from_errno(ctx, err, final);
+  }
+  fchmod(t->fd, 0644); /* mkstemps makes 0600; outputs are shared files */
+  return WAPF_OK;
+}
+
+int wapf__tmp_commit(wapf_context *ctx, wapf_tmpfile *t) {
+  if (!t->path)
+    return wapf__fail(ctx, WAPF_EINTERNAL, "temporary file already closed");
+  if (t->fd >= 0) {
+    int bad = fsync(t->fd) != 0;
+    bad |= close(t->fd) != 0;
+    t->fd = -1;
+    if (bad) {
+      int err = errno;
+      wapf__tmp_discard(t);
+      return wapf__from_errno(ctx, err, "writing output");
+    }
+  }
+  if (rename(t->path, t->final) != 0) {
+    int err = errno;
+    wapf__tmp_discard(t);
+    return wapf__from_errno(ctx, err, "renaming output");
+  }
+  free(t->path);
+  t->path = NULL;
+  free(t->final);
+  t->final = NULL;
+  return WAPF_OK;
+}
+
+void wapf__tmp_discard(wapf_tmpfile *t) {
+  if (t->fd >= 0)
+    close(t->fd);
+  t->fd = -1;
+  if (t->path)
+    unlink(t->path);
+  free(t->path);
+  free(t->final);
+  t->path = NULL;
+  t->final = NULL;
+}
+
+int wapf__copy_into(wapf_context *ctx, const char *src, wapf_tmpfile *t) {
+  char buf[1 << 16];
+  int in = open(src, O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return wapf__from_errno(ctx, errno, src);
+  int rc = WAPF_OK;
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n == 0)
+      break;
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      rc = wapf__from_errno(ctx, errno, src);
+      break;
+    }
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(t->fd, buf + off, (size_t)(n - off));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0) {
+        rc = wapf__from_errno(ctx, errno, "writing output");
+        goto out;
+      }
+      off += w;
+    }
+    if (wapf__cancelled(ctx)) {
+      rc = wapf__fail(ctx, WAPF_ECANCELLED, "cancelled");
+      break;
+    }
+  }
+out:
+  close(in);
+  return rc;
+}

@@ -1,0 +1,101 @@
+#!/bin/bash
+# The project's one entry point for set-up, the demo and the tests.
+#   scripts/dev.sh demo   install what is missing, build, run on samples/
+#   scripts/dev.sh test   install what is missing, build, run every test
+#                         (plain build, then AddressSanitizer+UBSan build)
+#   scripts/dev.sh setup  install and build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*"; }
+
+install_missing() {
+  local missing=() p
+  for p in $(grep -v '^\s*#' scripts/deps.txt); do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+      missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing packages (run as root to install): ${missing[*]}" >&2
+    exit 2
+  fi
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build_dir() { # build_dir DIR [meson options...]
+  local dir=$1
+  shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    log "configuring $dir"
+    meson setup "$dir" -Dwerror=true "$@" >/dev/null
+  fi
+  log "building $dir"
+  ninja -C "$dir" >/dev/null
+}
+
+setup() {
+  install_missing
+  build_dir build
+}
+
+demo() {
+  setup
+  log "wa-preflight check samples/*"
+  find samples -type f ! -name '*.md' ! -name '.*' -print0 | sort -z |
+    xargs -0 build/tools/wa-preflight check || true
+}
+
+# meson test, then print the closing counts from its JSON log.
+run_suite() { # run_suite DIR [meson test options...]
+  local dir=$1
+  shift
+  log "testing $dir"
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || true
+}
+
+count() { # count DIR... -> "passed failed skipped"
+  python3 - "$@" <<'PY'
+import json, sys
+p = f = s = 0
+for d in sys.argv[1:]:
+    try:
+        lines = open(f"{d}/meson-logs/testlog.json").read().splitlines()
+    except OSError:
+        f += 1
+        continue
+    for line in lines:
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"):
+            p += 1
+        elif r == "SKIP":
+            s += 1
+        else:
+            f += 1
+print(p, f, s)
+PY
+}
+
+tests() {
+  setup
+  run_suite build
+  build_dir build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dbuildtype=debug
+  run_suite build-asan --no-suite slow --timeout-multiplier 4
+  read -r passed failed skipped <<<"$(count build build-asan)"
+  echo "$passed passed, $failed failed, $skipped skipped"
+  [ "$failed" -eq 0 ]
+}
+
+case "${1:-}" in
+setup) setup ;;
+demo) demo ;;
+test) tests ;;
+*)
+  echo "usage: scripts/dev.sh setup|demo|test" >&2
+  exit 2
+  ;;
+esac

@@ -1,0 +1,105 @@
+/* Core: errors, kinds, settings validation, temp+rename outputs. */
+#include "internal.h"
+#include "t.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void error_names_and_texts(void) {
+  T_EQ_STR(wapf_err_name(WAPF_EEMPTY), "EEMPTY");
+  T_EQ_STR(wapf_strerror(WAPF_OK), "success");
+  T_EQ_STR(wapf_strerror(-9999), "unknown error");
+  T_EQ_STR(wapf_err_name(WAPF_EINTERNAL), "EINTERNAL");
+}
+
+static void kinds_round_trip(void) {
+  for (int k = WAPF_KIND_AUTO; k <= WAPF_KIND_DOCUMENT; k++) {
+    wapf_kind back;
+    T_EQ_INT(wapf_kind_from_name(wapf_kind_name((wapf_kind)k), &back), WAPF_OK);
+    T_EQ_INT(back, k);
+  }
+  wapf_kind x;
+  T_EQ_INT(wapf_kind_from_name("gif", &x), WAPF_EINVAL);
+  T_EQ_STR(wapf_kind_name((wapf_kind)42), "?");
+}
+
+static void settings_are_validated(void) {
+  wapf_settings s;
+  wapf_context *ctx = NULL;
+  wapf_default_settings(&s);
+  T_EQ_INT(s.max_long_side, 1920);
+  s.max_long_side = 10;
+  T_EQ_INT(wapf_open(&ctx, &s), WAPF_EINVAL);
+  T_CHECK(ctx == NULL);
+  wapf_default_settings(&s);
+  s.reserved[3] = 1;
+  T_EQ_INT(wapf_open(&ctx, &s), WAPF_EINVAL);
+  T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
+  T_CHECK(ctx != NULL);
+  wapf_close(&ctx);
+  T_CHECK(ctx == NULL);
+  wapf_close(&ctx); /* twice is harmless */
+}
+
+static int count_entries(const char *dir) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  if (p) {
+    if (fscanf(p, "%d", &n) != 1)
+      n = -1;
+    pclose(p);
+  }
+  return n;
+}
+
+static void tmpfile_commit_and_discard(void) {
+  wapf_context *ctx = NULL;
+  char dir[] = "/tmp/wapf-core-XXXXXX";
+  T_CHECK(mkdtemp(dir) != NULL);
+  T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
+  char final[600];
+  snprintf(final, sizeof final, "%s/out.mp4", dir);
+  wapf_tmpfile t;
+  T_EQ_INT(wapf__tmp_open(ctx, &t, final, NULL, 0), WAPF_OK);
+  T_CHECK(write(t.fd, "abc", 3) == 3);
+  T_CHECK(access(final, F_OK) != 0); /* not visible before commit */
+  T_EQ_INT(wapf__tmp_commit(ctx, &t), WAPF_OK);
+  T_EQ_INT(wapf__file_size(final), 3);
+  /* exists: refused without overwrite, nothing left behind */
+  T_EQ_INT(wapf__tmp_open(ctx, &t, final, NULL, 0), WAPF_EEXIST);
+  T_EQ_INT(count_entries(dir), 1);
+  /* the input itself is refused as output */
+  T_EQ_INT(wapf__tmp_open(ctx, &t, final, final, 1), WAPF_EINVAL);
+  /* discard leaves nothing */
+  T_EQ_INT(wapf__tmp_open(ctx, &t, final, NULL, 1), WAPF_OK);
+  wapf__tmp_discard(&t);
+  wapf__tmp_discard(&t);
+  T_EQ_INT(count_entries(dir), 1);
+  T_EQ_INT(wapf__file_size(final), 3);
+  unlink(final);
+  rmdir(dir);
+  wapf_close(&ctx);
+}
+
+static void cancel_is_reported(void) {
+  wapf_context *ctx = NULL;
+  T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
+  T_EQ_INT(wapf__progress(ctx, NULL, 0.5), WAPF_OK);
+  wapf_cancel(ctx);
+  T_EQ_INT(wapf__progress(ctx, NULL, 0.6), WAPF_ECANCELLED);
+  T_EQ_STR(wapf_last_error(ctx), "cancelled");
+  wapf_close(&ctx);
+}
+
+int main(void) {
+  T_RUN(error_names_and_texts);
+  T_RUN(kinds_round_trip);
+  T_RUN(settings_are_validated);
+  T_RUN(tmpfile_commit_and_discard);
+  T_RUN(cancel_is_reported);
+  return T_DONE();
+}

@@ -1,0 +1,131 @@
+"""Shared helpers for the Python tests (CLI tests, fake servers, fixtures).
+
+Each test script is one meson test: it calls case() for named checks and
+finish() at the end, which exits 0 (all passed), 1 (a failure) or 77 (all
+skipped; meson counts that as skipped).
+"""
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+BIN = os.environ.get("WAPF_BIN", "build/tools/wa-preflight")
+BUILD = os.environ.get("WAPF_BUILD_DIR", "build")
+SOURCE = os.environ.get("WAPF_SOURCE_DIR", ".")
+CORPUS = os.environ.get("WAPF_CORPUS", os.path.join(SOURCE, "..", "shared", "corpus"))
+FIXTURES = os.path.join(BUILD, "fixtures")
+
+_results = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+class Skip(Exception):
+    """Raise inside a case to skip it (with the reason)."""
+
+
+def case(fn):
+    """Decorator: run fn now as a named case and record the outcome."""
+    name = fn.__name__
+    try:
+        fn()
+        _results["passed"] += 1
+        print(f"ok   {name}", flush=True)
+    except Skip as e:
+        _results["skipped"] += 1
+        print(f"SKIP {name}: {e}", flush=True)
+    except Exception:  # noqa: BLE001 - a test harness reports everything
+        _results["failed"] += 1
+        print(f"FAIL {name}", flush=True)
+        traceback.print_exc()
+    return fn
+
+
+def finish():
+    r = _results
+    print(f"{r['passed']} cases passed, {r['failed']} failed, {r['skipped']} skipped")
+    if r["failed"]:
+        sys.exit(1)
+    if r["passed"] == 0 and r["skipped"] > 0:
+        sys.exit(77)
+    sys.exit(0)
+
+
+def run(*args, input=None, env=None, timeout=600, check_rc=None):
+    """Run wa-preflight with args; returns CompletedProcess (text)."""
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    p = subprocess.run([BIN, *map(str, args)], input=input, env=e,
+                       capture_output=True, text=True, timeout=timeout)
+    if check_rc is not None and p.returncode != check_rc:
+        raise AssertionError(
+            f"{args}: exit {p.returncode}, expected {check_rc}\n"
+            f"stdout: {p.stdout}\nstderr: {p.stderr}")
+    return p
+
+
+def run_json(*args, **kw):
+    p = run(*args, **kw)
+    try:
+        return p, json.loads(p.stdout)
+    except json.JSONDecodeError as err:
+        raise AssertionError(f"not JSON ({err}): {p.stdout!r} {p.stderr!r}")
+
+
+def sh(cmd, timeout=600):
+    """Run a shell command (fixture generation, independent inspection)."""
+    p = subprocess.run(cmd, shell=True, capture_output=True, text=True,
+                       timeout=timeout)
+    if p.returncode != 0:
+        raise AssertionError(f"command failed ({p.returncode}): {cmd}\n{p.stderr}")
+    return p.stdout
+
+
+def ffprobe(path):
+    """Independent inspection: ffprobe's JSON of streams and format."""
+    out = sh(f"ffprobe -v error -show_format -show_streams -of json '{path}'")
+    return json.loads(out)
+
+
+def vipsheader(path, field=None):
+    f = f"-f {field} " if field else "-a "
+    return sh(f"vipsheader {f}'{path}'").strip()
+
+
+def corpus(rel):
+    """Path of a corpus file, or Skip when the corpus is absent."""
+    p = os.path.join(CORPUS, rel)
+    if not os.path.exists(p):
+        raise Skip(f"corpus file {rel} not present")
+    return p
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="wapf-test-")
+    return d
+
+
+def fixture(name, cmd):
+    """A generated fixture, made once per build dir and shared by tests.
+
+    cmd is a shell command with {out} for the output path; it writes to a
+    temp name and renames, under a lock, so parallel tests are safe."""
+    os.makedirs(FIXTURES, exist_ok=True)
+    path = os.path.join(FIXTURES, name)
+    if os.path.exists(path):
+        return path
+    with open(os.path.join(FIXTURES, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(path):
+            stem, ext = os.path.splitext(name)
+            tmp = os.path.join(FIXTURES, f".tmp-{os.getpid()}-{stem}{ext}")
+            sh(cmd.format(out=tmp))
+            os.rename(tmp, path)
+    return path
+
+
+def have(tool):
+    return shutil.which(tool) is not None

@@ -1,0 +1,114 @@
+/* The wa-preflight command: shared declarations of its parts. */
+#ifndef WAPF_CLI_H
+#define WAPF_CLI_H
+
+#include <stdio.h>
+
+#include "wapf.h"
+
+/* Exit statuses (README "Exit status"). */
+enum {
+  EXIT_OK = 0,
+  EXIT_VERDICT = 1, /* not compliant / some file failed / refused */
+  EXIT_USAGE = 2,   /* usage or configuration error */
+  EXIT_RETRY = 3,   /* send: provider unreachable, worth trying later */
+};
+
+/* Every option of every subcommand, in one table (tools/opts.c). */
+typedef enum opt_id {
+  OPT_NONE = 0,
+  OPT_HELP,
+  OPT_AS,
+  OPT_JSON,
+  OPT_QUIET,
+  OPT_VERBOSE,
+  OPT_OUTPUT,
+  OPT_OUTDIR,
+  OPT_FORCE,
+  OPT_STEREO,
+  OPT_AUDIO_TRACK,
+  OPT_START,
+  OPT_DURATION,
+  OPT_PNG,
+  OPT_BACKGROUND,
+  OPT_FIT,
+  OPT_KEEP_METADATA,
+  OPT_PACK_ID,
+  OPT_PACK_NAME,
+  OPT_PUBLISHER,
+  OPT_EMOJI,
+  OPT_MAX_PIXELS,
+  OPT_MAX_LONG_SIDE,
+  OPT_JOBS,
+  OPT_REPORT,
+  OPT_DRY_RUN,
+  OPT_PROVIDER,
+  OPT_TO,
+  OPT_FROM,
+  OPT_CAPTION,
+  OPT_FILENAME,
+  OPT_LINK,
+  OPT_PUBLISH,
+  OPT_PUBLIC_BASE_URL,
+  OPT_S3_ENDPOINT,
+  OPT_API_BASE,
+  OPT_GRAPH_VERSION,
+  OPT_CACERT,
+  OPT_TIMEOUT,
+  OPT_NO_CACHE,
+  OPT_COUNT
+} opt_id;
+
+/* What the command line said; zero/NULL when not given. */
+typedef struct cli_args {
+  const char *cmd;
+  int json, quiet, verbose, force, dry_run, no_cache;
+  wapf_options opt; /* --as, --stereo, --audio-track, --start, ... */
+  const char *output, *outdir, *report;
+  int jobs;
+  uint64_t max_pixels; /* 0 = library default */
+  int max_long_side;   /* 0 = library default */
+  const char *provider, *to, *from, *caption, *filename, *link, *publish,
+      *public_base_url, *s3_endpoint, *api_base, *graph_version, *cacert;
+  double timeout; /* seconds, 0 = default */
+  char **files;
+  int n_files;
+} cli_args;
+
+typedef struct cli_command {
+  const char *name;
+  int (*run)(const cli_args *a);
+  const opt_id *opts; /* accepted options, ends with OPT_NONE */
+  const char *usage;  /* after "wa-preflight " */
+  const char *summary;
+  int min_files, max_files; /* max -1 = unlimited */
+} cli_command;
+
+/* tools/opts.c */
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a);
+void cli_help(FILE *f, const cli_command *cmd);
+int cli_parse_time(const char *s, double *out);
+
+/* tools/common.c */
+/* Open a library context with the CLI's settings and logger; installs the
+ * SIGINT/SIGTERM handler that cancels it. Prints a line and returns NULL
+ * on failure. */
+wapf_context *cli_open(const cli_args *a);
+void cli_close(wapf_context **ctx);
+/* "wa-preflight: <path>: <text>" on stderr (unless quiet is irrelevant:
+ * errors always print). */
+void cli_error(const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The failure line for a library status on ctx. */
+void cli_fail(wapf_context *ctx, const char *path, int rc);
+
+/* Subcommands (one file each). */
+int cmd_probe(const cli_args *a);
+int cmd_check(const cli_args *a);
+int cmd_convert(const cli_args *a);
+int cmd_batch(const cli_args *a);
+int cmd_send(const cli_args *a);
+
+extern const cli_command cli_commands[];
+
+#endif

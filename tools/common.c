@@ -1,0 +1,73 @@
+/* Context set-up, signals and error lines shared by the subcommands. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static wapf_context *volatile g_running;
+
+static void on_signal(int sig) {
+  (void)sig;
+  if (g_running)
+    wapf_cancel(g_running);
+}
+
+static void log_stderr(void *cookie, wapf_log_level level, const char *msg) {
+  static const char *const names[] = {"error", "warning", "info", "debug"};
+  (void)cookie;
+  fprintf(stderr, "wa-preflight: %s: %s\n", names[level], msg);
+}
+
+wapf_context *cli_open(const cli_args *a) {
+  wapf_settings s;
+  wapf_default_settings(&s);
+  s.logger = log_stderr;
+  s.log_level = a->quiet     ? WAPF_LOG_ERROR
+                : a->verbose ? (a->verbose > 1 ? WAPF_LOG_DEBUG : WAPF_LOG_INFO)
+                             : WAPF_LOG_WARNING;
+  if (a->max_pixels)
+    s.max_pixels = a->max_pixels;
+  if (a->max_long_side)
+    s.max_long_side = a->max_long_side;
+  wapf_context *ctx = NULL;
+  int rc = wapf_open(&ctx, &s);
+  if (rc != WAPF_OK) {
+    cli_error(NULL, "cannot start: %s", wapf_strerror(rc));
+    return NULL;
+  }
+  g_running = ctx;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  return ctx;
+}
+
+void cli_close(wapf_context **ctx) {
+  g_running = NULL;
+  wapf_close(ctx);
+}
+
+void cli_error(const char *path, const char *fmt, ...) {
+  va_list ap;
+  fputs("wa-preflight: ", stderr);
+  if (path)
+    fprintf(stderr, "%s: ", path);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+void cli_fail(wapf_context *ctx, const char *path, int rc) {
+  const char *detail = wapf_last_error(ctx);
+  if (detail && *detail)
+    cli_error(path, "%s (%s)", wapf_strerror(rc), detail);
+  else
+    cli_error(path, "%s", wapf_strerror(rc));
+}

@@ -1,0 +1,131 @@
+/* wa-preflight: the command-line client of libwapf. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const opt_id k_probe_opts[] = {OPT_HELP,    OPT_JSON,       OPT_QUIET,
+                                      OPT_VERBOSE, OPT_MAX_PIXELS, OPT_NONE};
+static const opt_id k_check_opts[] = {
+    OPT_HELP,   OPT_AS,  OPT_JSON,       OPT_QUIET,         OPT_VERBOSE,
+    OPT_STEREO, OPT_PNG, OPT_MAX_PIXELS, OPT_MAX_LONG_SIDE, OPT_NONE};
+static const opt_id k_convert_opts[] = {
+    OPT_HELP,          OPT_AS,         OPT_OUTPUT,
+    OPT_OUTDIR,        OPT_FORCE,      OPT_JSON,
+    OPT_QUIET,         OPT_VERBOSE,    OPT_STEREO,
+    OPT_AUDIO_TRACK,   OPT_START,      OPT_DURATION,
+    OPT_PNG,           OPT_BACKGROUND, OPT_FIT,
+    OPT_KEEP_METADATA, OPT_PACK_ID,    OPT_PACK_NAME,
+    OPT_PUBLISHER,     OPT_EMOJI,      OPT_MAX_PIXELS,
+    OPT_MAX_LONG_SIDE, OPT_NONE};
+static const opt_id k_batch_opts[] = {OPT_HELP,       OPT_AS,
+                                      OPT_JOBS,       OPT_REPORT,
+                                      OPT_DRY_RUN,    OPT_QUIET,
+                                      OPT_VERBOSE,    OPT_STEREO,
+                                      OPT_PNG,        OPT_BACKGROUND,
+                                      OPT_FIT,        OPT_KEEP_METADATA,
+                                      OPT_MAX_PIXELS, OPT_MAX_LONG_SIDE,
+                                      OPT_NONE};
+static const opt_id k_send_opts[] = {OPT_HELP,
+                                     OPT_PROVIDER,
+                                     OPT_TO,
+                                     OPT_FROM,
+                                     OPT_AS,
+                                     OPT_CAPTION,
+                                     OPT_FILENAME,
+                                     OPT_LINK,
+                                     OPT_PUBLISH,
+                                     OPT_PUBLIC_BASE_URL,
+                                     OPT_S3_ENDPOINT,
+                                     OPT_API_BASE,
+                                     OPT_GRAPH_VERSION,
+                                     OPT_CACERT,
+                                     OPT_TIMEOUT,
+                                     OPT_NO_CACHE,
+                                     OPT_JSON,
+                                     OPT_QUIET,
+                                     OPT_VERBOSE,
+                                     OPT_STEREO,
+                                     OPT_AUDIO_TRACK,
+                                     OPT_START,
+                                     OPT_DURATION,
+                                     OPT_PNG,
+                                     OPT_BACKGROUND,
+                                     OPT_FIT,
+                                     OPT_KEEP_METADATA,
+                                     OPT_PACK_ID,
+                                     OPT_PACK_NAME,
+                                     OPT_PUBLISHER,
+                                     OPT_EMOJI,
+                                     OPT_MAX_PIXELS,
+                                     OPT_MAX_LONG_SIDE,
+                                     OPT_NONE};
+
+const cli_command cli_commands[] = {
+    {"probe", cmd_probe, k_probe_opts, "probe [--json] FILE...",
+     "Print the facts the rules need about each file.", 1, -1},
+    {"check", cmd_check, k_check_opts, "check [--as KIND] [--json] FILE...",
+     "Check each file against WhatsApp's rules; print verdict, findings "
+     "and plan.\nExit 0 when all are compliant, 1 when one is not or "
+     "cannot be read, 2 on a usage error.",
+     1, -1},
+    {"convert", cmd_convert, k_convert_opts,
+     "convert [--as KIND] [-o OUT | -d DIR] [--force] [--json] [options] "
+     "FILE...",
+     "Make each file compliant (copied unchanged when it already is).\n"
+     "Exit 0 when all outputs were written, 1 when some file failed, 2 on "
+     "a usage error.",
+     1, -1},
+    {"batch", cmd_batch, k_batch_opts,
+     "batch [--as KIND] [-j N] [--report FILE] [--dry-run] INDIR OUTDIR",
+     "Convert a whole folder into a mirrored folder of compliant files.", 2, 2},
+    {"send", cmd_send, k_send_opts,
+     "send --provider P --to NUMBER [--as KIND] [options] FILE",
+     "Check, convert when needed, upload and send one file.\n"
+     "Credentials come from the environment or the config file, never "
+     "from the command line.",
+     1, 1},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: wa-preflight COMMAND [options] FILE...\n\n"
+             "Make media files sendable through the WhatsApp Business API.\n\n"
+             "commands:\n");
+  for (const cli_command *c = cli_commands; c->name; c++)
+    fprintf(f, "  %-8s %.*s\n", c->name, (int)strcspn(c->summary, "\n"),
+            c->summary);
+  fprintf(f, "\n'wa-preflight COMMAND --help' shows a command's options.\n"
+             "'wa-preflight --version' prints the version.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+      !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return EXIT_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("wa-preflight %s (libwapf %s)\n", WAPF_TOOL_VERSION, wapf_version());
+    return EXIT_OK;
+  }
+  for (const cli_command *c = cli_commands; c->name; c++) {
+    if (strcmp(argv[1], c->name) != 0)
+      continue;
+    cli_args a;
+    memset(&a, 0, sizeof a);
+    wapf_default_options(&a.opt);
+    int pr = cli_parse(c, argc - 1, argv + 1, &a);
+    if (pr < 0)
+      return EXIT_USAGE;
+    if (pr > 0)
+      return EXIT_OK;
+    return c->run(&a);
+  }
+  fprintf(stderr, "wa-preflight: unknown command '%s' (see --help)\n", argv[1]);
+  return EXIT_USAGE;
+}
