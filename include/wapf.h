@@ -210,6 +210,7 @@ typedef struct wapf_stream {
   int64_t bit_rate;      /* bits per second */
   int is_default;        /* disposition "default" */
   char language[8];      /* ISO 639 code from the container */
+  int decoder_available; /* 1 when this build's FFmpeg can decode it */
 } wapf_stream;
 
 /** Facts about a still or animated picture. */
