@@ -1,0 +1,231 @@
+/* The av module's own declarations: one pipeline, one stage per file.
+ *
+ *   demux.c   open the input, pick the streams, seek for a trim
+ *   decode.c  packets -> frames (tolerating minor damage)
+ *   filter.c  libavfilter graphs: deinterlace, rotate, scale, fps, format;
+ *             trim, resample, downmix
+ *   encode.c  libx264 / aac / libopus encoders
+ *   mux.c     MP4 (faststart) / Ogg / M4A output
+ *   remux.c   stream copy of a packet (REMUX, AUDIO_ONLY)
+ *   budget.c  bitrate, resolution, frame rate and level from the byte budget
+ *   pipeline.c the driver that moves packets through the stages
+ *   convert.c wapf__av_convert(): plan -> job, one bounded retry
+ *   frames.c  wapf__av_decode_frames() for animated stickers
+ * Not installed; only lib/av includes it. */
+#ifndef WAPF_AV_H
+#define WAPF_AV_H
+
+#include "modules.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
+#include <libavformat/avformat.h>
+#include <libavutil/frame.h>
+
+/* ---- demux.c ---- */
+typedef struct wapf_av_in {
+  AVFormatContext *fmt;
+  int vidx;     /* chosen video stream, -1 none */
+  int aidx;     /* chosen audio stream, -1 none */
+  int64_t zero; /* AV_TIME_BASE units: input time that becomes 0 */
+  double span;  /* seconds of output expected (trim applied), > 0 */
+} wapf_av_in;
+
+int wapf__demux_open(wapf_context *ctx, const char *path, wapf_av_in *in);
+void wapf__demux_close(wapf_av_in *in);
+/* First video stream that is not cover art, or -1. */
+int wapf__demux_video(const AVFormatContext *fmt);
+/* The audio stream for track (-1: default disposition, else first).
+ * Returns the stream index, -1 when the file has none, or WAPF_EINVAL
+ * (detail set) when track is out of range. */
+int wapf__demux_audio(wapf_context *ctx, const AVFormatContext *fmt, int track);
+/* Seconds the input lasts (container, else longest stream), -1 unknown. */
+double wapf__demux_duration(const AVFormatContext *fmt);
+/* Set in->zero and in->span for a trim (start >= 0, duration < 0 = all)
+ * and seek there. keyframe: zero is the video keyframe at or before the
+ * start (stream copy), else the exact start. */
+int wapf__demux_trim(wapf_context *ctx, wapf_av_in *in, double start,
+                     double duration, int keyframe);
+/* Display rotation of a stream, clockwise degrees 0/90/180/270; *filter
+ * gets the libavfilter chain that makes it upright ("" none; static). */
+int wapf__demux_rotation(const AVStream *st, const char **filter);
+/* Display size of a video stream: square pixels (SAR applied) and
+ * upright (rotation applied). *sar receives the stream's SAR. */
+void wapf__demux_display(AVFormatContext *fmt, AVStream *st, int rotation,
+                         int *w, int *h, AVRational *sar);
+/* Read the next packet; AVERROR_EOF at the end. Honours cancellation. */
+int wapf__demux_read(wapf_av_in *in, AVPacket *pkt);
+
+/* ---- decode.c ---- */
+typedef struct wapf_av_dec {
+  AVCodecContext *cc;
+  AVFrame *frame;
+  int64_t frames; /* frames decoded */
+  int64_t errors; /* packets the decoder refused */
+  int64_t packets;
+} wapf_av_dec;
+
+typedef int (*wapf_av_frame_cb)(void *cookie, AVFrame *frame);
+
+int wapf__dec_open(wapf_context *ctx, const AVStream *st, int threads,
+                   wapf_av_dec *d);
+/* Send pkt (NULL = drain) and pass every frame to cb. Minor decoding
+ * errors are counted and skipped; a non-zero cb return is passed up. */
+int wapf__dec_send(wapf_context *ctx, wapf_av_dec *d, const AVPacket *pkt,
+                   wapf_av_frame_cb cb, void *cookie);
+/* WAPF_ECORRUPT when packets were read but nothing decoded. */
+int wapf__dec_verdict(wapf_context *ctx, const wapf_av_dec *d,
+                      const char *what);
+void wapf__dec_close(wapf_av_dec *d);
+
+/* ---- filter.c ---- */
+typedef struct wapf_vfilter_opts {
+  int width, height;  /* output size (even for H.264), > 0 */
+  const char *orient; /* chain from wapf__demux_rotation, "" none */
+  int deinterlace;    /* insert bwdif for interlaced frames */
+  AVRational fps;     /* cap: {0,1} = keep the source timestamps */
+  enum AVPixelFormat pix_fmt;
+  double trim; /* seconds kept from pts 0; < 0 = all */
+} wapf_vfilter_opts;
+
+typedef struct wapf_afilter_opts {
+  int rate;                /* output sample rate */
+  int channels;            /* 1 or 2 */
+  enum AVSampleFormat fmt; /* encoder's sample format */
+  int frame_size;          /* samples per output frame, 0 = any */
+  double trim;             /* seconds kept from pts 0; < 0 = all */
+} wapf_afilter_opts;
+
+typedef struct wapf_av_graph {
+  AVFilterGraph *g;
+  AVFilterContext *src, *sink;
+  /* what the source was configured with, to notice changes */
+  int w, h, fmt, rate, channels;
+  AVRational tb;
+} wapf_av_graph;
+
+int wapf__vgraph_open(wapf_context *ctx, wapf_av_graph *gr, const AVFrame *in,
+                      AVRational tb, AVRational sar,
+                      const wapf_vfilter_opts *o);
+int wapf__agraph_open(wapf_context *ctx, wapf_av_graph *gr, const AVFrame *in,
+                      AVRational tb, const wapf_afilter_opts *o);
+/* 1 when frame no longer matches the graph's source parameters. */
+int wapf__graph_changed(const wapf_av_graph *gr, const AVFrame *f);
+/* Push a frame (NULL = end of stream) and pass every output to cb with
+ * its pts in the sink's time base (av_buffersink_get_time_base). */
+int wapf__graph_run(wapf_context *ctx, wapf_av_graph *gr, AVFrame *in,
+                    wapf_av_frame_cb cb, void *cookie);
+void wapf__graph_close(wapf_av_graph *gr);
+
+/* ---- budget.c ---- */
+typedef enum wapf_rc_mode {
+  WAPF_RC_CRF = 0, /* constant quality, VBV cap keeps it in budget */
+  WAPF_RC_ABR,     /* average bitrate from the byte budget */
+} wapf_rc_mode;
+
+typedef struct wapf_vsource {
+  int width, height; /* display size: SAR and rotation applied */
+  double fps;        /* average frame rate, <= 0 unknown */
+  double seconds;    /* output duration */
+  int has_audio;
+  int audio_channels; /* output audio channels (1/2) */
+  int max_long_side;
+  int64_t limit; /* bytes */
+} wapf_vsource;
+
+typedef struct wapf_vplan {
+  int width, height; /* even */
+  AVRational fps;    /* cap, {0,1} none */
+  wapf_rc_mode mode;
+  int crf;
+  int64_t vbitrate; /* ABR target, bit/s */
+  int64_t maxrate;  /* VBV */
+  int64_t bufsize;
+  int64_t abitrate; /* AAC bit/s */
+  int level;        /* H.264 level_idc: 40 = 4.0 */
+} wapf_vplan;
+
+/* Choose the encoding for a video. scale < 1 lowers the bitrate (the
+ * retry). WAPF_EUNFIXABLE (with a suggestion) when it cannot fit at a
+ * watchable quality. */
+int wapf__budget_video(wapf_context *ctx, const wapf_vsource *s, double scale,
+                       wapf_vplan *p);
+/* Opus or AAC bitrate for an audio output of seconds; voice aims at the
+ * play-icon size first. *note gets a remark ("" none). */
+int wapf__budget_audio(wapf_context *ctx, double seconds, int voice,
+                       int stereo_aac, int channels, double scale,
+                       int64_t *bitrate, char *note, size_t note_size);
+/* Smallest sensible H.264 level for a size, frame rate and bitrate. */
+int wapf__h264_level(int width, int height, double fps, int64_t maxrate);
+
+/* ---- encode.c ---- */
+int wapf__enc_video(wapf_context *ctx, const wapf_vplan *p, AVRational tb,
+                    AVRational fr, int threads, AVCodecContext **out);
+/* codec: "aac" or "libopus"; voice tunes Opus for speech. */
+int wapf__enc_audio(wapf_context *ctx, const char *codec, int rate,
+                    int channels, int64_t bitrate, int voice,
+                    AVCodecContext **out);
+typedef int (*wapf_av_packet_cb)(void *cookie, AVPacket *pkt);
+/* Send a frame (NULL = drain) and pass every packet to cb. */
+int wapf__enc_send(wapf_context *ctx, AVCodecContext *enc, const AVFrame *f,
+                   AVPacket *pkt, wapf_av_packet_cb cb, void *cookie);
+
+/* ---- mux.c ---- */
+typedef struct wapf_av_mux {
+  AVFormatContext *fmt;
+  int started; /* header written */
+} wapf_av_mux;
+
+/* format: "mp4", "ipod" (m4a) or "ogg". */
+int wapf__mux_open(wapf_context *ctx, wapf_av_mux *m, const char *path,
+                   const char *format);
+/* A stream fed by an encoder; returns its index or an error. */
+int wapf__mux_add_enc(wapf_context *ctx, wapf_av_mux *m,
+                      const AVCodecContext *enc);
+/* A stream copied from ist (keeps the display matrix); index or error. */
+int wapf__mux_add_copy(wapf_context *ctx, wapf_av_mux *m, const AVStream *ist);
+int wapf__mux_start(wapf_context *ctx, wapf_av_mux *m,
+                    const AVDictionary *meta);
+/* Write pkt (timestamps in tb) to stream index; takes the packet's data. */
+int wapf__mux_write(wapf_context *ctx, wapf_av_mux *m, AVPacket *pkt,
+                    AVRational tb, int index);
+int wapf__mux_finish(wapf_context *ctx, wapf_av_mux *m);
+void wapf__mux_close(wapf_av_mux *m);
+
+/* ---- remux.c ---- */
+/* Shift a copied packet so in->zero becomes 0; 0 to keep it, 1 to drop
+ * it (before the start or after the end of a trim). */
+int wapf__copy_prepare(const wapf_av_in *in, const AVStream *ist,
+                       AVPacket *pkt);
+
+/* ---- pipeline.c ---- */
+typedef enum wapf_av_mode {
+  WAPF_AV_SKIP = 0,
+  WAPF_AV_COPY,
+  WAPF_AV_ENCODE,
+} wapf_av_mode;
+
+typedef struct wapf_av_job {
+  /* input */
+  wapf_av_in in;
+  wapf_av_mode vmode, amode;
+  /* video encode */
+  wapf_vfilter_opts vf;
+  wapf_vplan vp;
+  /* audio encode */
+  const char *acodec; /* "aac" or "libopus" */
+  wapf_afilter_opts af;
+  int64_t abitrate;
+  int voice;
+  /* output */
+  const char *out_path;
+  const char *out_format; /* "mp4", "ipod", "ogg" */
+  int keep_metadata;
+  int threads;
+  const wapf_options *opt; /* progress callback */
+} wapf_av_job;
+
+/* Run the job from the input's current position to the end (or trim). */
+int wapf__pipeline_run(wapf_context *ctx, wapf_av_job *job);
+
+#endif

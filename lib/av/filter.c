@@ -1,0 +1,163 @@
+/* Filter stage: libavfilter graphs for video (deinterlace, rotation,
+ * scale to square pixels, frame-rate cap, pixel format) and audio (trim,
+ * resample, downmix, sample format, fixed frame size). */
+#include "av.h"
+
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/pixdesc.h>
+
+static int graph_fail(wapf_context *ctx, int rc, const char *what) {
+  return wapf__from_averror(ctx, rc, what);
+}
+
+/* Parse `chain` between the graph's source and sink, then configure. */
+static int link_chain(wapf_context *ctx, wapf_av_graph *gr, const char *chain) {
+  AVFilterInOut *outs = avfilter_inout_alloc();
+  AVFilterInOut *ins = avfilter_inout_alloc();
+  int rc = AVERROR(ENOMEM);
+  if (outs && ins) {
+    outs->name = av_strdup("in");
+    outs->filter_ctx = gr->src;
+    ins->name = av_strdup("out");
+    ins->filter_ctx = gr->sink;
+    rc = avfilter_graph_parse_ptr(gr->g, chain, &ins, &outs, NULL);
+  }
+  if (rc >= 0)
+    rc = avfilter_graph_config(gr->g, NULL);
+  avfilter_inout_free(&ins);
+  avfilter_inout_free(&outs);
+  if (rc < 0) {
+    wapf__log(ctx, WAPF_LOG_DEBUG, "filter graph: %s", chain);
+    return graph_fail(ctx, rc, "cannot build the filter graph");
+  }
+  return WAPF_OK;
+}
+
+static int make_ends(wapf_context *ctx, wapf_av_graph *gr, const char *src,
+                     const char *args, const char *sink) {
+  gr->g = avfilter_graph_alloc();
+  if (!gr->g)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory for a filter graph");
+  gr->g->nb_threads = 1;
+  int rc = avfilter_graph_create_filter(&gr->src, avfilter_get_by_name(src),
+                                        "in", args, NULL, gr->g);
+  if (rc >= 0)
+    rc = avfilter_graph_create_filter(&gr->sink, avfilter_get_by_name(sink),
+                                      "out", NULL, NULL, gr->g);
+  return rc < 0 ? graph_fail(ctx, rc, "filter graph ends") : WAPF_OK;
+}
+
+static void video_chain(char *buf, size_t n, const wapf_vfilter_opts *o) {
+  char trim[64] = "trim=start=0,", fps[48] = "";
+  if (o->trim > 0)
+    snprintf(trim, sizeof trim, "trim=start=0:end=%.6f,", o->trim);
+  if (o->fps.num > 0)
+    snprintf(fps, sizeof fps, "fps=%d/%d,", o->fps.num, o->fps.den);
+  int yuv = o->pix_fmt == AV_PIX_FMT_YUV420P;
+  snprintf(buf, n, "%s%s%s%sscale=%d:%d:flags=bicubic%s,setsar=1,%sformat=%s",
+           trim,
+           o->deinterlace ? "bwdif=mode=send_frame:deint=interlaced," : "",
+           o->orient && *o->orient ? o->orient : "",
+           o->orient && *o->orient ? "," : "", o->width, o->height,
+           yuv ? ":out_range=tv" : "", fps, av_get_pix_fmt_name(o->pix_fmt));
+}
+
+int wapf__vgraph_open(wapf_context *ctx, wapf_av_graph *gr, const AVFrame *in,
+                      AVRational tb, AVRational sar,
+                      const wapf_vfilter_opts *o) {
+  char args[256], chain[512];
+  memset(gr, 0, sizeof *gr);
+  if (in->sample_aspect_ratio.num > 0)
+    sar = in->sample_aspect_ratio;
+  if (sar.num <= 0 || sar.den <= 0)
+    sar = (AVRational){1, 1};
+  snprintf(args, sizeof args,
+           "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d",
+           in->width, in->height, in->format, tb.num, tb.den, sar.num, sar.den);
+  int rc = make_ends(ctx, gr, "buffer", args, "buffersink");
+  if (rc != WAPF_OK)
+    return rc;
+  video_chain(chain, sizeof chain, o);
+  gr->w = in->width;
+  gr->h = in->height;
+  gr->fmt = in->format;
+  gr->tb = tb;
+  return link_chain(ctx, gr, chain);
+}
+
+int wapf__agraph_open(wapf_context *ctx, wapf_av_graph *gr, const AVFrame *in,
+                      AVRational tb, const wapf_afilter_opts *o) {
+  char layout[64] = "", args[256], chain[384], trim[64] = "atrim=start=0";
+  AVChannelLayout cl;
+  memset(gr, 0, sizeof *gr);
+  if (in->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC ||
+      av_channel_layout_copy(&cl, &in->ch_layout) < 0)
+    av_channel_layout_default(&cl, in->ch_layout.nb_channels);
+  av_channel_layout_describe(&cl, layout, sizeof layout);
+  av_channel_layout_uninit(&cl);
+  snprintf(args, sizeof args,
+           "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
+           tb.num, tb.den, in->sample_rate,
+           av_get_sample_fmt_name((enum AVSampleFormat)in->format), layout);
+  int rc = make_ends(ctx, gr, "abuffer", args, "abuffersink");
+  if (rc != WAPF_OK)
+    return rc;
+  if (o->trim > 0)
+    snprintf(trim, sizeof trim, "atrim=start=0:end=%.6f", o->trim);
+  snprintf(chain, sizeof chain,
+           "%s,aresample=%d:async=1:first_pts=0,aformat=sample_fmts=%s:"
+           "sample_rates=%d:channel_layouts=%s",
+           trim, o->rate, av_get_sample_fmt_name(o->fmt), o->rate,
+           o->channels == 1 ? "mono" : "stereo");
+  gr->rate = in->sample_rate;
+  gr->channels = in->ch_layout.nb_channels;
+  gr->fmt = in->format;
+  gr->tb = tb;
+  rc = link_chain(ctx, gr, chain);
+  if (rc == WAPF_OK && o->frame_size > 0)
+    av_buffersink_set_frame_size(gr->sink, (unsigned)o->frame_size);
+  return rc;
+}
+
+int wapf__graph_changed(const wapf_av_graph *gr, const AVFrame *f) {
+  if (!gr->g)
+    return 1;
+  if (f->sample_rate > 0)
+    return f->sample_rate != gr->rate ||
+           f->ch_layout.nb_channels != gr->channels || f->format != gr->fmt;
+  return f->width != gr->w || f->height != gr->h || f->format != gr->fmt;
+}
+
+int wapf__graph_run(wapf_context *ctx, wapf_av_graph *gr, AVFrame *in,
+                    wapf_av_frame_cb cb, void *cookie) {
+  int rc = av_buffersrc_add_frame_flags(gr->src, in, AV_BUFFERSRC_FLAG_PUSH);
+  if (rc < 0 && rc != AVERROR_EOF)
+    return graph_fail(ctx, rc, "filtering");
+  AVFrame *out = av_frame_alloc();
+  if (!out)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory filtering");
+  for (;;) {
+    rc = av_buffersink_get_frame(gr->sink, out);
+    if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) {
+      rc = WAPF_OK;
+      break;
+    }
+    if (rc < 0) {
+      rc = graph_fail(ctx, rc, "filtering");
+      break;
+    }
+    rc = cb(cookie, out);
+    av_frame_unref(out);
+    if (rc != 0)
+      break;
+  }
+  av_frame_free(&out);
+  return rc;
+}
+
+void wapf__graph_close(wapf_av_graph *gr) {
+  avfilter_graph_free(&gr->g);
+  gr->src = gr->sink = NULL;
+}
