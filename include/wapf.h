@@ -415,9 +415,316 @@ WAPF_API int wapf_convert(wapf_context *ctx, const wapf_facts *facts,
  * Send (lib/send).
  * ---------------------------------------------------------------------- */
 
+/* Sending a file:
+ *
+ *     wapf_send_request req;
+ *     wapf_default_send_request(&req);
+ *     req.provider = WAPF_PROVIDER_META;
+ *     req.to = "15551234567";
+ *     req.caption = "Q3 report";
+ *     wapf_send_result res;
+ *     int rc = wapf_send(ctx, "report.pdf", NULL, &req, &res);
+ *     if (rc == WAPF_OK) printf("%s\n", res.message_id);
+ *
+ * wapf_send() probes the file, checks it with the provider's target flags,
+ * converts it into a private temporary directory when it is not compliant
+ * (never beside the input; removed afterwards), uploads it (or publishes
+ * it to S3-compatible storage, or verifies the link it was given), sends
+ * the message and returns the provider's message id.
+ *
+ * Credentials: every request field left NULL is read from the environment
+ * first, then from the config file (KEY=value lines; refused when it is
+ * readable or writable by group or others):
+ *   meta      WA_TOKEN, WA_PHONE_NUMBER_ID
+ *   360dialog D360_API_KEY
+ *   onprem    WA_ONPREM_TOKEN, WA_ONPREM_BASE (base URL, no default)
+ *   qikchat   QIKCHAT_API_KEY
+ *   lipachat  LIPACHAT_API_KEY (and req.from, required)
+ *   --publish AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
+ *             (default us-east-1), AWS_ENDPOINT_URL
+ * Secrets are never logged and never appear in wapf_last_error() or in the
+ * result: any text that would contain one is redacted.
+ *
+ * Robust delivery: 429, 5xx and network failures are retried with
+ * exponential backoff and jitter, honouring Retry-After, at most
+ * max_attempts times and never past retry_budget seconds; other answers
+ * are never retried. Plain HTTP is used only to loopback addresses; HTTPS
+ * is verified against cacert, else $CURL_CA_BUNDLE, else the system's
+ * trust store. */
+
+typedef enum wapf_provider {
+  WAPF_PROVIDER_META = 0,  /* Meta Cloud API (upload by id) */
+  WAPF_PROVIDER_360DIALOG, /* 360dialog (Cloud API bodies, by id) */
+  WAPF_PROVIDER_ONPREM,    /* On-Premises API (by id; no animated
+                              stickers) */
+  WAPF_PROVIDER_QIKCHAT,   /* Qikchat (link only) */
+  WAPF_PROVIDER_LIPACHAT,  /* Lipachat (link only) */
+} wapf_provider;
+
+/** "meta", "360dialog", "onprem", "qikchat", "lipachat". Static storage;
+ * "?" for an unknown value. */
+WAPF_API const char *wapf_provider_name(wapf_provider p);
+/** Parse a provider name; WAPF_EINVAL if it is not one. */
+WAPF_API int wapf_provider_from_name(const char *name, wapf_provider *out);
+
+/** What to send and how. Strings are borrowed: they must stay valid during
+ * wapf_send(); NULL means "not given" unless said otherwise. */
+typedef struct wapf_send_request {
+  /** Default WAPF_PROVIDER_META. */
+  wapf_provider provider;
+  /** Recipient phone number. Required. */
+  const char *to;
+  /** Sender number; required for lipachat (WAPF_ECONFIG without it),
+   * ignored by the others. */
+  const char *from;
+  /** UTF-8, at most 1024 characters (code points); image, video and
+   * document only. Otherwise refused with WAPF_EREFUSED before any
+   * request. */
+  const char *caption;
+  /** Documents: the name shown; given the file's extension when it has
+   * none. Default: the input's name. */
+  const char *filename;
+  /** Send this public URL instead of uploading (verified first: HTTPS,
+   * HTTP 200, Content-Type of the kind, not HTML, Content-Length within
+   * the limit). The file must already be compliant. */
+  const char *link;
+  /** "s3://BUCKET/PREFIX": PUT the compliant file there (AWS SigV4,
+   * path-style) and send public_base_url + "/" + its name. */
+  const char *publish;
+  /** Public URL of the publish prefix; required with publish. */
+  const char *public_base_url;
+  /** S3 endpoint; default $AWS_ENDPOINT_URL (required with publish). */
+  const char *s3_endpoint;
+  /** Scheme, host and path prefix of the provider's API (without the
+   * Graph version). Default the provider's real one; onprem has none
+   * ($WA_ONPREM_BASE, else WAPF_ECONFIG). */
+  const char *api_base;
+  /** Meta's Graph API version. Default "v21.0". */
+  const char *graph_version;
+  /** CA bundle for HTTPS; default $CURL_CA_BUNDLE, else the system's. */
+  const char *cacert;
+  /** Seconds each HTTP request may take in total. Default 120; > 0. */
+  double timeout;
+  /** Seconds to establish a connection. Default 15; > 0 (capped by
+   * timeout). */
+  double connect_timeout;
+  /** Requests made at most for one step (first try included).
+   * Default 4; range 1..10. */
+  int max_attempts;
+  /** Retrying stops when the next wait would end later than this many
+   * seconds after the first try. Default 60; >= 0. */
+  double retry_budget;
+  /** 1: neither read nor write the media-id cache. Default 0. */
+  int no_cache;
+  /** Folder of the media-id cache (SQLite). Default
+   * $XDG_CACHE_HOME/wa-preflight (~/.cache/wa-preflight). */
+  const char *cache_dir;
+  /** Config file. Default $XDG_CONFIG_HOME/wa-preflight/config
+   * (~/.config/wa-preflight/config). */
+  const char *config_path;
+  /** The provider's token or API key; default from the environment or
+   * the config file (see above). */
+  const char *token;
+  /** meta: the sender's phone-number id; default $WA_PHONE_NUMBER_ID. */
+  const char *phone_number_id;
+  /** Reserved for future fields; must be zero (wapf_default_send_request()
+   * zeroes it). */
+  uint8_t reserved[64];
+} wapf_send_request;
+
+/** What happened. Filled as far as the send went, also on failure. */
+typedef struct wapf_send_result {
+  char message_id[160]; /* the provider's message id ("wamid..."), "" */
+  char media_id[160];   /* the uploaded (or cached) media id, "" */
+  int cache_hit;        /* 1 when media_id came from the cache */
+  wapf_kind kind;       /* the kind sent (auto resolved) */
+  wapf_plan plan;       /* conversion applied (WAPF_PLAN_NONE: as is) */
+  char url[1024];       /* the link sent (link/publish), "" by id */
+  char link_caching[240]; /* caching headers of the link Meta honours
+                             ("Cache-Control: max-age=600; ETag"), or a
+                             sentence saying there are none */
+  int http_status;        /* last HTTP status from the provider, 0 none */
+  int attempts;           /* HTTP requests made in total */
+  int provider_code;      /* provider error code (Graph 131047...), 0 */
+  char provider_error[240]; /* the provider's own message, "" */
+  uint8_t reserved[64];
+} wapf_send_result;
+
+/** Fill *r with the defaults above (everything else NULL/0). */
+WAPF_API void wapf_default_send_request(wapf_send_request *r);
+
+/** Check, convert when needed, upload or publish, and send path to
+ * req->to. opt may be NULL (defaults; opt->kind picks the kind, e.g.
+ * WAPF_KIND_VOICE for a voice note); the provider's target flags are
+ * added to it. res may be NULL.
+ * Errors: WAPF_EINVAL (bad request field), WAPF_ECONFIG (missing
+ * credentials, from or base; insecure config file; plain HTTP to a host
+ * that is not loopback; a certificate that does not verify),
+ * WAPF_EREFUSED (refused before any request: caption, kind the provider
+ * cannot take, link that fails verification, file not compliant with a
+ * link), WAPF_EUNFIXABLE (cannot be made compliant), WAPF_EPROVIDER (the
+ * provider refused, including a rejected key; res->provider_code and
+ * provider_error say how), WAPF_ENETWORK (unreachable, timed out, or 429/
+ * 5xx still after the retries: worth trying later), WAPF_ECANCELLED, and
+ * the errors of wapf_probe() and wapf_convert(). */
+WAPF_API int wapf_send(wapf_context *ctx, const char *path,
+                       const wapf_options *opt, const wapf_send_request *req,
+                       wapf_send_result *res);
+
 /* ------------------------------------------------------------------------
- * Batch (lib/batch).
+ * Batch (lib/batch): a whole folder into a mirrored folder of compliant
+ * files, in parallel, resumable.
+ *
+ *     wapf_batch_settings bs;
+ *     wapf_batch_default_settings(&bs);
+ *     bs.jobs = 4;                         // 0 = one per core
+ *     bs.on_event = my_progress;           // optional
+ *     wapf_batch_summary sum;
+ *     int rc = wapf_batch_run(ctx, "photos", "photos-wa", &bs, &sum);
+ *     // rc == WAPF_OK: the folder was processed; sum.failed files failed
+ *
+ * Every regular file under indir (recursively, in sorted byte order) is
+ * probed, checked and converted with the calls above into the same
+ * relative folder under outdir: `<stem><out_ext>` (a compliant file is
+ * copied unchanged and keeps its name; a document keeps its name). Two
+ * inputs of one folder that would land on the same name get "-2", "-3",
+ * ... in sorted input order (a.mkv -> a.mp4, a.mov -> a-2.mp4), and the
+ * event says so. Hidden files and folders (name starting with '.'),
+ * outdir itself when it lies inside indir, and anything that is not a
+ * regular file or folder are skipped; symbolic links are followed only
+ * when they point inside indir, and each folder is visited once (no loops).
+ *
+ * State: outdir/.wa-preflight/ holds an SQLite database (WAL) keyed by
+ * the relative input path: the input's size, mtime and SHA-256, the
+ * options used, the output's path, size, mtime and SHA-256, the outcome.
+ * A later run skips inputs that are done and unchanged, and redoes those
+ * whose input changed, whose options changed, or whose output is missing
+ * or altered. Failures that would fail again (corrupt, unsupported,
+ * unfixable, over a limit, empty) are remembered and not retried until
+ * the input changes. Outputs are written by wapf_convert() (temporary file
+ * + rename) and recorded after the rename, so a run killed at any moment
+ * loses no finished output and leaves no partial one; the next run
+ * removes the temporary files a killed run left in outdir (only names of
+ * the library's temporary pattern ".<name>.XXXXXX<ext>"). A file in outdir
+ * that an earlier run did not write is never replaced: that input fails
+ * with WAPF_EEXIST. Two runs on one outdir at once are refused.
  * ---------------------------------------------------------------------- */
+
+/** What happened to one input. */
+typedef enum wapf_batch_action {
+  WAPF_BATCH_CONVERTED = 0, /* a compliant version was made */
+  WAPF_BATCH_COPIED,        /* already compliant: copied unchanged */
+  WAPF_BATCH_SKIPPED,       /* done by an earlier run, nothing changed */
+  WAPF_BATCH_FAILED,        /* not done; the event's error says why */
+} wapf_batch_action;
+
+/** "converted", "copied", "skipped", "failed". Static storage. */
+WAPF_API const char *wapf_batch_action_name(wapf_batch_action action);
+
+typedef enum wapf_batch_event_type {
+  WAPF_BATCH_EV_CHECKED = 0, /* planning: a file was probed and checked */
+  WAPF_BATCH_EV_STARTED,     /* a worker began writing a file's output */
+  WAPF_BATCH_EV_FINISHED,    /* a file's outcome is final (once per input) */
+} wapf_batch_event_type;
+
+/** One event of a batch. Every pointer is owned by the batch and valid
+ * only during the callback. */
+typedef struct wapf_batch_event {
+  wapf_batch_event_type type;
+  const char *path;   /* input path relative to indir ('/'-separated) */
+  const char *output; /* output path relative to outdir; NULL when none
+                         (failed, or not yet known) */
+  int renamed;        /* 1 when output got a "-N" suffix (collision) */
+  wapf_kind kind;     /* the kind checked; WAPF_KIND_AUTO if unknown */
+  wapf_plan plan;     /* the plan of wapf_check (WAPF_PLAN_NONE if none) */
+  wapf_batch_action action; /* FINISHED: the outcome (a dry run: what a
+                               real run would do) */
+  int status;               /* FINISHED: WAPF_OK or the file's error code */
+  const char *error;        /* FINISHED: one-line reason; "" when none */
+  const char *note;         /* "" or e.g. "a.mkv also becomes a.mp4" */
+  const wapf_report *report; /* findings, when the file was checked in
+                                this run; NULL otherwise */
+  int from_state;  /* FINISHED: 1 when known from an earlier run's state */
+  int64_t bytes_in, bytes_out; /* bytes_out 0 when nothing was written */
+  double seconds;              /* time spent on this file */
+  int64_t done, total;         /* CHECKED: files checked / to check;
+                                  STARTED and FINISHED: files finished /
+                                  all inputs */
+  int64_t bytes_done, bytes_total; /* input bytes of the finished files /
+                                      of all inputs (for an ETA) */
+  uint8_t reserved[32];
+} wapf_batch_event;
+
+/** Per-event callback. Called only on the thread that called
+ * wapf_batch_run(), never from a worker. Return non-zero to stop the batch
+ * (wapf_batch_run() then returns WAPF_ECANCELLED). */
+typedef int (*wapf_batch_event_fn)(void *cookie, const wapf_batch_event *ev);
+
+typedef struct wapf_batch_settings {
+  /** Files converted at once, each by its own worker thread with its own
+   * context. 0 (default) = the number of online cores; range 0..256.
+   * Each worker's encoders get max(1, budget / jobs) threads, where the
+   * budget is the context's settings.threads or, when that is 0, the
+   * number of cores: the total stays near the budget. */
+  int jobs;
+  /** Options for every file (wapf_default_options(): kind AUTO, ...).
+   * overwrite, progress and progress_cookie are ignored: the batch owns
+   * them. Pointer members must stay valid during wapf_batch_run(). */
+  wapf_options options;
+  /** 1: probe and check every file and report what a run would do, but
+   * write nothing at all (not the state, not outdir). Default 0. */
+  int dry_run;
+  /** Where to write a JSON report with one entry per input (path, kind,
+   * action, output, findings, error), replaced atomically; NULL (default)
+   * writes none. Written in a dry run too (the plan). */
+  const char *report_path;
+  /** Progress and outcome of each file; NULL (default) = none. */
+  wapf_batch_event_fn on_event;
+  void *event_cookie;
+  /** Reserved for future fields; must be zero. */
+  uint8_t reserved[64];
+} wapf_batch_settings;
+
+/** Counts of one kind (or of all files). */
+typedef struct wapf_batch_counts {
+  int64_t converted, copied, skipped, failed;
+  int64_t bytes_in;  /* input bytes of the files of this kind */
+  int64_t bytes_out; /* output bytes written in this run (skipped: 0) */
+  double seconds;    /* time the workers spent on them (summed) */
+} wapf_batch_counts;
+
+typedef struct wapf_batch_summary {
+  int64_t files;   /* inputs found (regular files, not hidden) */
+  int64_t ignored; /* links out of indir, special files (not inputs) */
+  int64_t renamed; /* outputs that got a "-N" suffix */
+  wapf_batch_counts all;
+  /** Per kind, indexed by wapf_kind; [WAPF_KIND_AUTO] counts files whose
+   * kind is unknown (they could not be probed). */
+  wapf_batch_counts kinds[7];
+  double seconds; /* wall time of the run */
+  int jobs;       /* workers used */
+  uint8_t reserved[64];
+} wapf_batch_summary;
+
+/** Fill *bs with the defaults above (options from wapf_default_options()). */
+WAPF_API void wapf_batch_default_settings(wapf_batch_settings *bs);
+
+/** Convert every file under indir into outdir (created when missing) as
+ * described above. ctx gives the settings (limits, logger) for the
+ * workers' contexts; the logger is called from the worker threads too.
+ * wapf_cancel(ctx) (e.g. from a signal handler) stops the batch: the
+ * files in progress are abandoned without partial output, the state keeps
+ * what is done. bs NULL = defaults; sum may be NULL, and is filled also
+ * when the batch stops early.
+ * Returns WAPF_OK when every file was handled, whether or not some failed
+ * (sum->all.failed says how many; each failure has its own event and
+ * report entry). Errors: WAPF_EINVAL (bad settings, outdir equal to indir,
+ * indir not a folder), WAPF_ENOENT (indir missing), WAPF_EIO (outdir or
+ * its state cannot be created or opened, another batch is running on
+ * outdir, the report cannot be written), WAPF_ENOMEM, WAPF_ECANCELLED. */
+WAPF_API int wapf_batch_run(wapf_context *ctx, const char *indir,
+                            const char *outdir, const wapf_batch_settings *bs,
+                            wapf_batch_summary *sum);
 
 #ifdef __cplusplus
 }

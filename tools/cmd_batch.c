@@ -1,8 +1,255 @@
-/* wa-preflight batch: placeholder until its issue lands. */
+/* wa-preflight batch: a folder into a mirrored folder of compliant files.
+ * The library does the work (wapf_batch_run); this file parses, draws the
+ * progress bar on a terminal and prints the plan, the failures and the
+ * summary. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli.h"
 
+typedef struct failure {
+  char *path, *error;
+} failure;
+
+typedef struct ui {
+  const cli_args *a;
+  int bar;             /* draw the progress bar (stderr is a terminal) */
+  int bar_shown;       /* a bar line is on screen */
+  double t_start;      /* first STARTED event */
+  int64_t bytes_start; /* bytes_done then */
+  double t_drawn;
+  char current[256];
+  failure *fail;
+  size_t n_fail, cap_fail;
+} ui;
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int term_width(void) {
+  struct winsize ws;
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+    return ws.ws_col;
+  return 80;
+}
+
+static void bar_clear(ui *u) {
+  if (u->bar_shown)
+    fputs("\r\033[K", stderr);
+  u->bar_shown = 0;
+}
+
+static void fmt_eta(char *buf, size_t n, double s) {
+  if (s < 0)
+    snprintf(buf, n, "--:--");
+  else if (s >= 3600)
+    snprintf(buf, n, "%d:%02d:%02d", (int)s / 3600, (int)s / 60 % 60,
+             (int)s % 60);
+  else
+    snprintf(buf, n, "%d:%02d", (int)s / 60, (int)s % 60);
+}
+
+static double eta(const ui *u, const wapf_batch_event *ev) {
+  double el = now() - u->t_start;
+  int64_t moved = ev->bytes_done - u->bytes_start;
+  if (u->t_start <= 0 || el < 0.5 || moved <= 0)
+    return -1;
+  return (double)(ev->bytes_total - ev->bytes_done) * el / (double)moved;
+}
+
+/* "[#####.....] 12/300  ETA 0:42  sub/file.mov", one terminal line. */
+static void bar_draw(ui *u, const wapf_batch_event *ev, const char *label) {
+  double t = now();
+  if (!u->bar || (t - u->t_drawn < 0.1 && ev->done < ev->total))
+    return;
+  u->t_drawn = t;
+  int w = term_width();
+  char line[512], e[16];
+  int filled = ev->total > 0 ? (int)(20 * ev->done / ev->total) : 0;
+  char gauge[21];
+  for (int i = 0; i < 20; i++)
+    gauge[i] = i < filled ? '#' : '.';
+  gauge[20] = '\0';
+  fmt_eta(e, sizeof e, label ? -1 : eta(u, ev));
+  int n = snprintf(line, sizeof line, "%s[%s] %lld/%lld  ETA %s  ",
+                   label ? label : "", gauge, (long long)ev->done,
+                   (long long)ev->total, e);
+  int room = w - 1 - n;
+  const char *cur = label ? ev->path : u->current;
+  const char *ell = "";
+  size_t cl = strlen(cur);
+  if (room < 4) {
+    cur = "";
+  } else if (cl > (size_t)room) {
+    cur += cl - (size_t)(room - 3);
+    ell = "...";
+  }
+  fprintf(stderr, "\r%s%s%s\033[K", line, ell, cur);
+  fflush(stderr);
+  u->bar_shown = 1;
+}
+
+static void keep_failure(ui *u, const wapf_batch_event *ev) {
+  if (u->n_fail == u->cap_fail) {
+    size_t cap = u->cap_fail ? 2 * u->cap_fail : 16;
+    failure *f = realloc(u->fail, cap * sizeof *f);
+    if (!f)
+      return;
+    u->fail = f;
+    u->cap_fail = cap;
+  }
+  u->fail[u->n_fail].path = strdup(ev->path);
+  u->fail[u->n_fail].error = strdup(ev->error);
+  u->n_fail++;
+}
+
+static const char *plan_word(const wapf_batch_event *ev, int dry) {
+  if (!dry)
+    return wapf_batch_action_name(ev->action);
+  switch (ev->action) {
+  case WAPF_BATCH_CONVERTED: return "convert";
+  case WAPF_BATCH_COPIED: return "copy";
+  case WAPF_BATCH_SKIPPED: return "skip";
+  default: return "fail";
+  }
+}
+
+/* One line per file: in a dry run (the plan), with -v, and for renames. */
+static void print_file(ui *u, const wapf_batch_event *ev) {
+  const cli_args *a = u->a;
+  int fail = ev->action == WAPF_BATCH_FAILED;
+  if (a->quiet || !(a->dry_run || a->verbose || ev->renamed))
+    return;
+  bar_clear(u);
+  printf("%-9s %s", plan_word(ev, a->dry_run), ev->path);
+  if (ev->output)
+    printf(" -> %s", ev->output);
+  if (ev->kind != WAPF_KIND_AUTO)
+    printf(" (%s, %s)", wapf_kind_name(ev->kind), wapf_plan_name(ev->plan));
+  if (fail)
+    printf(": %s", ev->error);
+  if (ev->note[0])
+    printf(" [%s]", ev->note);
+  putchar('\n');
+  fflush(stdout);
+}
+
+static int on_event(void *cookie, const wapf_batch_event *ev) {
+  ui *u = cookie;
+  switch (ev->type) {
+  case WAPF_BATCH_EV_CHECKED: bar_draw(u, ev, "checking "); break;
+  case WAPF_BATCH_EV_STARTED:
+    if (u->t_start <= 0) {
+      u->t_start = now();
+      u->bytes_start = ev->bytes_done;
+    }
+    snprintf(u->current, sizeof u->current, "%s", ev->path);
+    bar_draw(u, ev, NULL);
+    break;
+  case WAPF_BATCH_EV_FINISHED:
+    if (ev->action == WAPF_BATCH_FAILED)
+      keep_failure(u, ev);
+    print_file(u, ev);
+    bar_draw(u, ev, NULL);
+    break;
+  }
+  return 0;
+}
+
+static void human(char *buf, size_t n, int64_t b) {
+  if (b >= 1000000)
+    snprintf(buf, n, "%.1f MB", (double)b / 1e6);
+  else if (b >= 1000)
+    snprintf(buf, n, "%.1f kB", (double)b / 1e3);
+  else
+    snprintf(buf, n, "%lld B", (long long)b);
+}
+
+static void print_row(const char *name, const wapf_batch_counts *c) {
+  char in[32], out[32];
+  human(in, sizeof in, c->bytes_in);
+  human(out, sizeof out, c->bytes_out);
+  printf("  %-9s %9lld %6lld %7lld %6lld %10s %10s %7.1f s\n", name,
+         (long long)c->converted, (long long)c->copied, (long long)c->skipped,
+         (long long)c->failed, in, out, c->seconds);
+}
+
+static void print_summary(const ui *u, const wapf_batch_summary *s) {
+  const wapf_batch_counts *c = &s->all;
+  printf("%s%lld files: %lld converted, %lld copied, %lld skipped, %lld "
+         "failed (%.1f s, %d jobs)\n",
+         u->a->dry_run ? "dry run, " : "", (long long)s->files,
+         (long long)c->converted, (long long)c->copied, (long long)c->skipped,
+         (long long)c->failed, s->seconds, s->jobs);
+  if (s->files > 0) {
+    printf("  %-9s %9s %6s %7s %6s %10s %10s %9s\n", "kind", "converted",
+           "copied", "skipped", "failed", "bytes in", "bytes out", "time");
+    for (int k = 1; k <= WAPF_KIND_DOCUMENT; k++) {
+      const wapf_batch_counts *kc = &s->kinds[k];
+      if (kc->converted + kc->copied + kc->skipped + kc->failed)
+        print_row(wapf_kind_name((wapf_kind)k), kc);
+    }
+    if (s->kinds[0].failed)
+      print_row("unknown", &s->kinds[0]);
+    print_row("total", c);
+  }
+  if (s->renamed)
+    printf("%lld outputs renamed to avoid a collision (-v lists them)\n",
+           (long long)s->renamed);
+  if (s->ignored)
+    printf("%lld entries ignored (links out of the folder, special files)\n",
+           (long long)s->ignored);
+}
+
+static void print_failures(ui *u) {
+  if (u->n_fail)
+    fprintf(stderr, "failed:\n");
+  for (size_t i = 0; i < u->n_fail; i++) {
+    fprintf(stderr, "  %s: %s\n", u->fail[i].path ? u->fail[i].path : "?",
+            u->fail[i].error ? u->fail[i].error : "?");
+    free(u->fail[i].path);
+    free(u->fail[i].error);
+  }
+  free(u->fail);
+}
+
 int cmd_batch(const cli_args *a) {
-  (void)a;
-  cli_error(NULL, "'batch' is not available in this build yet");
-  return EXIT_USAGE;
+  wapf_context *ctx = cli_open(a);
+  if (!ctx)
+    return EXIT_USAGE;
+  ui u;
+  memset(&u, 0, sizeof u);
+  u.a = a;
+  u.bar = !a->quiet && isatty(STDERR_FILENO);
+  wapf_batch_settings bs;
+  wapf_batch_default_settings(&bs);
+  bs.options = a->opt;
+  bs.jobs = a->jobs;
+  bs.dry_run = a->dry_run;
+  bs.report_path = a->report;
+  bs.on_event = on_event;
+  bs.event_cookie = &u;
+  wapf_batch_summary sum;
+  memset(&sum, 0, sizeof sum);
+  int rc = wapf_batch_run(ctx, a->files[0], a->files[1], &bs, &sum);
+  bar_clear(&u);
+  if (rc == WAPF_OK || rc == WAPF_ECANCELLED) {
+    if (!a->quiet)
+      print_summary(&u, &sum);
+  }
+  print_failures(&u);
+  if (rc != WAPF_OK)
+    cli_fail(ctx, rc == WAPF_ECANCELLED ? NULL : a->files[0], rc);
+  cli_close(&ctx);
+  if (rc == WAPF_EINVAL || rc == WAPF_ENOENT)
+    return EXIT_USAGE;
+  if (rc != WAPF_OK || sum.all.failed > 0)
+    return EXIT_VERDICT;
+  return EXIT_OK;
 }

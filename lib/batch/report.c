@@ -1,0 +1,173 @@
+/* What a batch tells its caller: the events, the summary counts, and the
+ * JSON report with one entry per input. */
+#include "batch.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void add_counts(wapf_batch_counts *c, const wapf__bentry *e) {
+  switch (e->action) {
+  case WAPF_BATCH_CONVERTED: c->converted++; break;
+  case WAPF_BATCH_COPIED: c->copied++; break;
+  case WAPF_BATCH_SKIPPED: c->skipped++; break;
+  default: c->failed++; break;
+  }
+  c->bytes_in += e->size;
+  if (e->action == WAPF_BATCH_CONVERTED || e->action == WAPF_BATCH_COPIED)
+    c->bytes_out += e->out_size > 0 ? e->out_size : 0;
+  c->seconds += e->seconds;
+}
+
+void wapf__report_count(wapf__batch *b, const wapf__bentry *e) {
+  int k = (int)e->kind;
+  if (k < 0 || k > WAPF_KIND_DOCUMENT)
+    k = WAPF_KIND_AUTO;
+  add_counts(&b->sum.all, e);
+  add_counts(&b->sum.kinds[k], e);
+  if (e->renamed && e->out && e->action != WAPF_BATCH_FAILED)
+    b->sum.renamed++;
+}
+
+void wapf__report_event(wapf__batch *b, const wapf__bentry *e,
+                        wapf_batch_event_type type, int64_t done,
+                        int64_t total) {
+  if (!b->bs.on_event)
+    return;
+  wapf_batch_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = type;
+  ev.path = e->rel;
+  ev.output = e->action == WAPF_BATCH_FAILED ? NULL : e->out;
+  ev.renamed = ev.output ? e->renamed : 0;
+  ev.kind = e->kind;
+  ev.plan = e->plan;
+  ev.note = e->note;
+  ev.report = e->rep;
+  ev.bytes_in = e->size;
+  ev.done = done;
+  ev.total = total;
+  ev.bytes_done = b->bytes_done;
+  ev.bytes_total = b->bytes_total;
+  ev.error = "";
+  if (type == WAPF_BATCH_EV_FINISHED) {
+    ev.action = e->action;
+    ev.status = e->status;
+    ev.error = e->error ? e->error : "";
+    ev.from_state = e->from_state;
+    ev.bytes_out =
+        e->action == WAPF_BATCH_CONVERTED || e->action == WAPF_BATCH_COPIED
+            ? e->out_size
+            : 0;
+    ev.seconds = e->seconds;
+  }
+  if (b->bs.on_event(b->bs.event_cookie, &ev) != 0)
+    b->stop = 1;
+}
+
+char *wapf__findings_json(const wapf_report *rep) {
+  json_t *a = json_array();
+  for (int i = 0; rep && i < rep->n_findings; i++) {
+    const wapf_finding *f = &rep->findings[i];
+    json_array_append_new(
+        a, json_pack("{s:s, s:s, s:s}", "id", f->id ? f->id : "", "severity",
+                     f->severity == WAPF_SEV_FAIL ? "fail" : "warning",
+                     "message", f->message));
+  }
+  char *s = json_dumps(a, JSON_COMPACT);
+  json_decref(a);
+  return s;
+}
+
+static json_t *counts_json(const wapf_batch_counts *c) {
+  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "converted",
+                   (json_int_t)c->converted, "copied", (json_int_t)c->copied,
+                   "skipped", (json_int_t)c->skipped, "failed",
+                   (json_int_t)c->failed, "bytes_in", (json_int_t)c->bytes_in,
+                   "bytes_out", (json_int_t)c->bytes_out, "seconds",
+                   c->seconds);
+}
+
+static const char *kind_key(int k) {
+  return k == WAPF_KIND_AUTO ? "unknown" : wapf_kind_name((wapf_kind)k);
+}
+
+static json_t *summary_json(const wapf__batch *b) {
+  json_t *s = counts_json(&b->sum.all);
+  json_object_set_new(s, "files", json_integer(b->sum.files));
+  json_object_set_new(s, "ignored", json_integer(b->sum.ignored));
+  json_object_set_new(s, "renamed", json_integer(b->sum.renamed));
+  json_object_set_new(s, "wall_seconds", json_real(b->sum.seconds));
+  json_t *kinds = json_object();
+  for (int k = 0; k <= WAPF_KIND_DOCUMENT; k++) {
+    const wapf_batch_counts *c = &b->sum.kinds[k];
+    if (c->converted + c->copied + c->skipped + c->failed > 0)
+      json_object_set_new(kinds, kind_key(k), counts_json(c));
+  }
+  json_object_set_new(s, "kinds", kinds);
+  return s;
+}
+
+static json_t *entry_json(const wapf__bentry *e) {
+  int failed = e->action == WAPF_BATCH_FAILED;
+  json_t *o = json_pack(
+      "{s:s, s:s?, s:s, s:s, s:s?, s:b, s:b, s:I, s:I, s:f}", "path", e->rel,
+      "kind", e->kind == WAPF_KIND_AUTO ? NULL : wapf_kind_name(e->kind),
+      "action", wapf_batch_action_name(e->action), "plan",
+      wapf_plan_name(e->plan), "output", failed ? NULL : e->out, "renamed",
+      !failed && e->renamed, "from_state", e->from_state, "bytes_in",
+      (json_int_t)e->size, "bytes_out",
+      (json_int_t)(failed || e->action == WAPF_BATCH_SKIPPED ? 0 : e->out_size),
+      "seconds", e->seconds);
+  if (!o)
+    return NULL;
+  if (e->note[0])
+    json_object_set_new(o, "note", json_string(e->note));
+  json_t *f = e->findings ? json_loads(e->findings, 0, NULL) : NULL;
+  json_object_set_new(o, "findings", f ? f : json_array());
+  json_object_set_new(o, "error",
+                      failed ? json_pack("{s:s, s:s}", "code",
+                                         wapf_err_name(e->status), "message",
+                                         e->error ? e->error : "")
+                             : json_null());
+  return o;
+}
+
+static json_t *report_json(const wapf__batch *b) {
+  json_t *files = json_array();
+  for (size_t i = 0; i < b->n; i++)
+    json_array_append_new(files, entry_json(&b->e[i]));
+  return json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:o}", "tool",
+                   "wa-preflight batch", "version", wapf_version(), "indir",
+                   b->indir, "outdir", b->outdir, "dry_run", b->bs.dry_run,
+                   "jobs", b->jobs, "summary", summary_json(b), "files", files);
+}
+
+int wapf__report_write(wapf__batch *b) {
+  const char *path = b->bs.report_path;
+  json_t *root = report_json(b);
+  char *tmp = g_strdup_printf("%s.XXXXXX", path);
+  int fd = root && tmp ? mkstemp(tmp) : -1;
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    fchmod(fd, 0644);
+    if (json_dumpfd(root, fd, JSON_INDENT(2)) != 0 || write(fd, "\n", 1) != 1)
+      err = errno ? errno : EIO;
+    if (fsync(fd) != 0 || close(fd) != 0)
+      err = err ? err : errno;
+    if (!err && rename(tmp, path) != 0)
+      err = errno;
+    if (err)
+      unlink(tmp);
+  }
+  g_free(tmp);
+  json_decref(root);
+  if (!root)
+    return wapf__fail(b->ctx, WAPF_ENOMEM, "report: out of memory");
+  if (err)
+    return wapf__fail(b->ctx, WAPF_EIO, "report %s: %s", path, strerror(err));
+  return WAPF_OK;
+}

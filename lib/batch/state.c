@@ -1,0 +1,275 @@
+/* The batch state: outdir/.wa-preflight/state.db (SQLite, WAL), one row
+ * per input keyed by its relative path. Read once at the start into
+ * memory; written row by row from the caller's thread only. */
+#include "batch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct wapf__state {
+  sqlite3 *db;
+  sqlite3_stmt *put;
+  int lock_fd;       /* flock on the state folder, -1 read-only */
+  GHashTable *rows;  /* rel -> wapf__brow* */
+  GHashTable *owned; /* outputs named by any row */
+  wapf_context *ctx;
+};
+
+static const char k_schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS files("
+    " path TEXT PRIMARY KEY, in_size INTEGER, in_mtime_ns INTEGER,"
+    " in_hash TEXT, options TEXT, output TEXT, want TEXT, out_size INTEGER,"
+    " out_mtime_ns INTEGER, out_hash TEXT, kind TEXT, plan TEXT,"
+    " action TEXT, status TEXT, code INTEGER, error TEXT, findings TEXT,"
+    " updated INTEGER);"
+    "INSERT OR IGNORE INTO meta VALUES('schema', '1');";
+
+static const char k_put[] =
+    "INSERT OR REPLACE INTO files VALUES"
+    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)";
+
+static const char k_select[] =
+    "SELECT path, in_size, in_mtime_ns, in_hash, options, output, want,"
+    " out_size, out_mtime_ns, out_hash, kind, plan, action, status, code,"
+    " error, findings FROM files";
+
+static int db_fail(wapf__state *st, const char *what) {
+  return wapf__fail(st->ctx, WAPF_EIO, "batch state: %s: %s", what,
+                    st->db ? sqlite3_errmsg(st->db) : "cannot open");
+}
+
+static char *dup_col(sqlite3_stmt *s, int i) {
+  const unsigned char *t = sqlite3_column_text(s, i);
+  return t ? strdup((const char *)t) : NULL;
+}
+
+static void copy_col(sqlite3_stmt *s, int i, char *dst, size_t n) {
+  const unsigned char *t = sqlite3_column_text(s, i);
+  wapf__strlcpy(dst, t ? (const char *)t : "", n);
+}
+
+static wapf_plan plan_from_name(const char *name) {
+  for (int p = WAPF_PLAN_NONE; p <= WAPF_PLAN_UNFIXABLE; p++)
+    if (name && strcmp(name, wapf_plan_name((wapf_plan)p)) == 0)
+      return (wapf_plan)p;
+  return WAPF_PLAN_NONE;
+}
+
+static int action_from_name(const char *name) {
+  for (int a = WAPF_BATCH_CONVERTED; a <= WAPF_BATCH_FAILED; a++)
+    if (name && strcmp(name, wapf_batch_action_name(a)) == 0)
+      return a;
+  return WAPF_BATCH_FAILED;
+}
+
+static void row_free(gpointer p) {
+  wapf__brow *r = p;
+  free(r->options);
+  free(r->output);
+  free(r->want);
+  free(r->error);
+  free(r->findings);
+  free(r);
+}
+
+static wapf__brow *row_read(sqlite3_stmt *s) {
+  wapf__brow *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  char buf[32];
+  r->in_size = sqlite3_column_int64(s, 1);
+  r->in_mtime_ns = sqlite3_column_int64(s, 2);
+  copy_col(s, 3, r->in_hash, sizeof r->in_hash);
+  r->options = dup_col(s, 4);
+  r->output = dup_col(s, 5);
+  r->want = dup_col(s, 6);
+  r->out_size = sqlite3_column_int64(s, 7);
+  r->out_mtime_ns = sqlite3_column_int64(s, 8);
+  copy_col(s, 9, r->out_hash, sizeof r->out_hash);
+  copy_col(s, 10, buf, sizeof buf);
+  if (wapf_kind_from_name(buf, &r->kind) != WAPF_OK)
+    r->kind = WAPF_KIND_AUTO;
+  copy_col(s, 11, buf, sizeof buf);
+  r->plan = plan_from_name(buf);
+  copy_col(s, 12, buf, sizeof buf);
+  r->action = action_from_name(buf);
+  copy_col(s, 13, r->status, sizeof r->status);
+  r->code = sqlite3_column_int(s, 14);
+  r->error = dup_col(s, 15);
+  r->findings = dup_col(s, 16);
+  return r;
+}
+
+static int load_rows(wapf__state *st) {
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v2(st->db, k_select, -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, "reading");
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *path = (const char *)sqlite3_column_text(s, 0);
+    wapf__brow *r = path ? row_read(s) : NULL;
+    if (!r)
+      continue;
+    if (r->output)
+      g_hash_table_add(st->owned, g_strdup(r->output));
+    g_hash_table_replace(st->rows, g_strdup(path), r);
+  }
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE ? WAPF_OK : db_fail(st, "reading");
+}
+
+/* Lock the state folder so that two runs never share an outdir. */
+static int lock_dir(wapf__state *st, const char *dir) {
+  st->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (st->lock_fd < 0)
+    return wapf__from_errno(st->ctx, errno, dir);
+  if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    return wapf__fail(st->ctx, WAPF_EIO,
+                      "%s: another batch is running on this output folder",
+                      dir);
+  return WAPF_OK;
+}
+
+static int open_db(wapf__state *st, const char *dir, int read_only) {
+  char *path = wapf__path_join(dir, "state.db");
+  if (!path)
+    return wapf__fail(st->ctx, WAPF_ENOMEM, "out of memory");
+  int flags = read_only ? SQLITE_OPEN_READONLY
+                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  free(path);
+  if (rc != SQLITE_OK)
+    return db_fail(st, "opening");
+  sqlite3_busy_timeout(st->db, 5000);
+  if (read_only)
+    return WAPF_OK;
+  if (sqlite3_exec(st->db, k_schema, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(st, "creating");
+  if (sqlite3_prepare_v2(st->db, k_put, -1, &st->put, NULL) != SQLITE_OK)
+    return db_fail(st, "preparing");
+  return WAPF_OK;
+}
+
+int wapf__state_open(wapf_context *ctx, const char *outdir, int read_only,
+                     wapf__state **out) {
+  *out = NULL;
+  char *dir = wapf__path_join(outdir, WAPF__STATE_DIR);
+  if (!dir)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  struct stat sb;
+  if (read_only && stat(dir, &sb) != 0) {
+    free(dir);
+    return WAPF_OK; /* a dry run before any real run */
+  }
+  if (!read_only && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    int rc = wapf__from_errno(ctx, errno, dir);
+    free(dir);
+    return rc == WAPF_ENOMEM ? rc : WAPF_EIO;
+  }
+  wapf__state *st = calloc(1, sizeof *st);
+  if (!st) {
+    free(dir);
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  }
+  st->ctx = ctx;
+  st->lock_fd = -1;
+  st->rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, row_free);
+  st->owned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  int rc = read_only ? WAPF_OK : lock_dir(st, dir);
+  if (rc == WAPF_OK)
+    rc = open_db(st, dir, read_only);
+  if (rc == WAPF_OK)
+    rc = load_rows(st);
+  free(dir);
+  if (rc != WAPF_OK && read_only) {
+    wapf__log(ctx, WAPF_LOG_INFO, "%s", wapf_last_error(ctx));
+    wapf__clear(ctx);
+    rc = WAPF_OK; /* a dry run goes on without the state */
+    wapf__state_close(&st);
+  }
+  if (rc != WAPF_OK)
+    wapf__state_close(&st);
+  *out = st;
+  return rc;
+}
+
+void wapf__state_close(wapf__state **pst) {
+  wapf__state *st = pst ? *pst : NULL;
+  if (!st)
+    return;
+  sqlite3_finalize(st->put);
+  sqlite3_close(st->db); /* before the lock goes away */
+  if (st->lock_fd >= 0)
+    close(st->lock_fd);
+  g_hash_table_destroy(st->rows);
+  g_hash_table_destroy(st->owned);
+  free(st);
+  *pst = NULL;
+}
+
+const wapf__brow *wapf__state_get(const wapf__state *st, const char *rel) {
+  return st ? g_hash_table_lookup(st->rows, rel) : NULL;
+}
+
+int wapf__state_owns(const wapf__state *st, const char *rel_out) {
+  return st && g_hash_table_contains(st->owned, rel_out);
+}
+
+int wapf__state_begin(wapf__state *st) {
+  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(st, "begin");
+  return WAPF_OK;
+}
+
+int wapf__state_commit(wapf__state *st) {
+  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(st, "commit");
+  return WAPF_OK;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *t) {
+  if (t && *t)
+    sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+int wapf__state_put(wapf__state *st, const wapf__bentry *e, const char *options,
+                    const char *status) {
+  sqlite3_stmt *s = st->put;
+  int done = strcmp(status, "done") == 0;
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  bind_text(s, 1, e->rel);
+  sqlite3_bind_int64(s, 2, e->size);
+  sqlite3_bind_int64(s, 3, e->mtime_ns);
+  bind_text(s, 4, e->in_hash);
+  bind_text(s, 5, options);
+  bind_text(s, 6, e->out);
+  bind_text(s, 7, e->want);
+  sqlite3_bind_int64(s, 8, done ? e->out_size : 0);
+  sqlite3_bind_int64(s, 9, done ? e->out_mtime_ns : 0);
+  bind_text(s, 10, done ? e->out_hash : NULL);
+  bind_text(s, 11, wapf_kind_name(e->kind));
+  bind_text(s, 12, wapf_plan_name(e->plan));
+  bind_text(s, 13, wapf_batch_action_name(e->action));
+  bind_text(s, 14, status);
+  sqlite3_bind_int(s, 15, e->status);
+  bind_text(s, 16, e->error);
+  bind_text(s, 17, e->findings);
+  sqlite3_bind_int64(s, 18, (sqlite3_int64)time(NULL));
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? WAPF_OK : db_fail(st, "writing");
+}
