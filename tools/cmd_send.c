@@ -1,8 +1,132 @@
-/* wa-preflight send: placeholder until its issue lands. */
+/* wa-preflight send: check, convert when needed, upload (or publish, or
+ * verify a link) and send one file through a provider. Credentials come
+ * from the environment or the config file (the library reads them);
+ * never from the command line. */
+#include <jansson.h>
+#include <string.h>
+
 #include "cli.h"
 
+/* Exit status of a library status (cli.md "Exit status"). */
+static int exit_for(int rc) {
+  switch (rc) {
+  case WAPF_OK: return EXIT_OK;
+  case WAPF_EINVAL:
+  case WAPF_ECONFIG: return EXIT_USAGE;
+  case WAPF_ENETWORK: return EXIT_RETRY;
+  default: return EXIT_VERDICT; /* refused, by us or by the provider */
+  }
+}
+
+static const char *outcome(int rc) {
+  switch (exit_for(rc)) {
+  case EXIT_OK: return "sent";
+  case EXIT_USAGE: return "usage";
+  case EXIT_RETRY: return "unreachable";
+  default: return "refused";
+  }
+}
+
+static void set_str(json_t *o, const char *k, const char *v) {
+  json_object_set_new(o, k, v && *v ? json_string(v) : json_null());
+}
+
+static void print_json(const cli_args *a, wapf_context *ctx, int rc,
+                       const wapf_send_result *r) {
+  json_t *o = json_object();
+  set_str(o, "file", a->files[0]);
+  set_str(o, "provider", a->provider);
+  set_str(o, "to", a->to);
+  set_str(o, "status", outcome(rc));
+  set_str(o, "kind", r->kind ? wapf_kind_name(r->kind) : NULL);
+  set_str(o, "plan", wapf_plan_name(r->plan));
+  set_str(o, "message_id", r->message_id);
+  set_str(o, "media_id", r->media_id);
+  json_object_set_new(o, "cache_hit", json_boolean(r->cache_hit));
+  set_str(o, "url", r->url);
+  set_str(o, "link_caching", r->link_caching);
+  json_object_set_new(o, "http_status", json_integer(r->http_status));
+  json_object_set_new(o, "attempts", json_integer(r->attempts));
+  if (rc != WAPF_OK) {
+    json_t *e = json_object();
+    set_str(e, "code", wapf_err_name(rc));
+    set_str(e, "message", wapf_last_error(ctx));
+    json_object_set_new(e, "provider_code", json_integer(r->provider_code));
+    set_str(e, "provider_message", r->provider_error);
+    json_object_set_new(o, "error", e);
+  }
+  json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  fputc('\n', stdout);
+  json_decref(o);
+}
+
+static void print_text(const cli_args *a, const wapf_send_result *r) {
+  if (a->quiet) {
+    printf("%s\n", r->message_id);
+    return;
+  }
+  printf("%s: sent as %s via %s to %s: message id %s\n", a->files[0],
+         wapf_kind_name(r->kind), a->provider, a->to, r->message_id);
+  if (r->plan != WAPF_PLAN_NONE)
+    printf("  converted first (%s)\n", wapf_plan_name(r->plan));
+  if (r->media_id[0])
+    printf("  media id %s%s\n", r->media_id,
+           r->cache_hit ? " (from the cache, not uploaded again)" : "");
+  if (r->url[0])
+    printf("  link %s\n  caching headers: %s\n", r->url, r->link_caching);
+}
+
+static int fill_request(const cli_args *a, wapf_send_request *q) {
+  wapf_default_send_request(q);
+  if (!a->provider || wapf_provider_from_name(a->provider, &q->provider)) {
+    cli_error(NULL, "send: --provider %s: want "
+                    "meta|360dialog|onprem|qikchat|lipachat",
+              a->provider ? a->provider : "(missing)");
+    return -1;
+  }
+  if (!a->to || !*a->to) {
+    cli_error(NULL, "send: --to NUMBER is required");
+    return -1;
+  }
+  if (a->publish && !a->public_base_url) {
+    cli_error(NULL, "send: --publish needs --public-base-url URL");
+    return -1;
+  }
+  q->to = a->to;
+  q->from = a->from;
+  q->caption = a->caption;
+  q->filename = a->filename;
+  q->link = a->link;
+  q->publish = a->publish;
+  q->public_base_url = a->public_base_url;
+  q->s3_endpoint = a->s3_endpoint;
+  q->api_base = a->api_base;
+  q->graph_version = a->graph_version;
+  q->cacert = a->cacert;
+  q->no_cache = a->no_cache;
+  if (a->timeout > 0) {
+    q->timeout = a->timeout;
+    if (q->connect_timeout > a->timeout)
+      q->connect_timeout = a->timeout;
+  }
+  return 0;
+}
+
 int cmd_send(const cli_args *a) {
-  (void)a;
-  cli_error(NULL, "'send' is not available in this build yet");
-  return EXIT_USAGE;
+  wapf_send_request q;
+  wapf_send_result r;
+  if (fill_request(a, &q) != 0)
+    return EXIT_USAGE;
+  wapf_context *ctx = cli_open(a);
+  if (!ctx)
+    return EXIT_USAGE;
+  int rc = wapf_send(ctx, a->files[0], &a->opt, &q, &r);
+  if (a->json)
+    print_json(a, ctx, rc, &r);
+  else if (rc == WAPF_OK)
+    print_text(a, &r);
+  if (rc != WAPF_OK)
+    cli_fail(ctx, a->files[0], rc);
+  cli_close(&ctx);
+  return exit_for(rc);
 }

@@ -1,0 +1,172 @@
+/* Providers' answers: JSON in, one clear line out for every failure
+ * (the provider's message, code and details, with advice). */
+#include "send.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *wapf__graph_advice(long code) {
+  switch (code) {
+  case 131047:
+    return "outside the 24-hour customer service window: send an approved "
+           "template message first";
+  case 131053:
+    return "media upload error: the file was not accepted (run "
+           "'wa-preflight check' on it)";
+  case 100: return "invalid parameter: check --to, the kind and the caption";
+  case 190:
+    return "the access token is invalid or expired: renew it";
+  case 130429:
+  case 131048:
+  case 80007:
+  case 4:
+    return "rate limited: wait and try again later";
+  case 131026: return "the recipient cannot receive this message";
+  case 131051: return "this message type is not supported";
+  case 10:
+  case 200: return "the token lacks the permission for this number";
+  default: return NULL;
+  }
+}
+
+char *wapf__json_dump(json_t *j) {
+  char *out = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  return out;
+}
+
+json_t *wapf__answer_json(wapf__send *s, const wapf__http_resp *rp, int *rc) {
+  json_error_t err;
+  json_t *j = rp->body ? json_loadb(rp->body, rp->len, 0, &err) : NULL;
+  if (!j || !json_is_object(j)) {
+    json_decref(j);
+    *rc = wapf__sfail(s, WAPF_EPROVIDER,
+                      "%s: HTTP %ld but the answer is not a JSON object%s%.60s",
+                      s->prov->name, rp->status, rp->len ? ": " : "",
+                      rp->body ? rp->body : "");
+    return NULL;
+  }
+  *rc = WAPF_OK;
+  return j;
+}
+
+static const char *jstr(json_t *o, const char *key) {
+  const char *v = json_string_value(json_object_get(o, key));
+  return v ? v : "";
+}
+
+static long jcode(json_t *o, const char *key) {
+  json_t *v = json_object_get(o, key);
+  if (json_is_integer(v))
+    return (long)json_integer_value(v);
+  if (json_is_string(v))
+    return strtol(json_string_value(v), NULL, 10);
+  return 0;
+}
+
+typedef struct failure {
+  char message[240];
+  char details[240];
+  long code, subcode;
+} failure;
+
+/* Graph {"error":{...}}, On-Premises {"errors":[{...}]}, Qikchat and
+ * Lipachat {"message"...}: whichever the body carries. */
+static void parse_failure(json_t *j, failure *f) {
+  json_t *e = json_object_get(j, "error");
+  json_t *errs = json_object_get(j, "errors");
+  if (json_is_object(e)) {
+    wapf__strlcpy(f->message, jstr(e, "message"), sizeof f->message);
+    f->code = jcode(e, "code");
+    f->subcode = jcode(e, "error_subcode");
+    wapf__strlcpy(f->details,
+                  jstr(json_object_get(e, "error_data"), "details"),
+                  sizeof f->details);
+  } else if (json_is_array(errs) && json_is_object(json_array_get(errs, 0))) {
+    json_t *e0 = json_array_get(errs, 0);
+    wapf__strlcpy(f->message, jstr(e0, "title"), sizeof f->message);
+    if (!f->message[0])
+      wapf__strlcpy(f->message, jstr(e0, "message"), sizeof f->message);
+    f->code = jcode(e0, "code");
+    wapf__strlcpy(f->details, jstr(e0, "details"), sizeof f->details);
+  } else {
+    wapf__strlcpy(f->message, jstr(j, "message"), sizeof f->message);
+    if (!f->message[0])
+      wapf__strlcpy(f->message, jstr(j, "error"), sizeof f->message);
+    if (json_is_string(e))
+      wapf__strlcpy(f->details, json_string_value(e), sizeof f->details);
+    if (!strcmp(f->details, f->message))
+      f->details[0] = '\0';
+  }
+}
+
+static const char *status_advice(long status) {
+  switch (status) {
+  case 401:
+  case 403: return "the key or token was rejected: check the credentials";
+  case 404: return "not found: check --api-base and the sender id";
+  case 413: return "the file is too large for the provider";
+  case 429: return "rate limited: wait and try again later";
+  default:
+    return status >= 500 ? "the provider is failing: try again later" : NULL;
+  }
+}
+
+int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp) {
+  failure f = {"", "", 0, 0};
+  json_error_t err;
+  json_t *j = rp->body ? json_loadb(rp->body, rp->len, 0, &err) : NULL;
+  int is_obj = json_is_object(j);
+  if (is_obj)
+    parse_failure(j, &f);
+  json_decref(j);
+  if (!f.message[0] && rp->body && rp->len && !is_obj)
+    snprintf(f.message, sizeof f.message, "%.120s", rp->body);
+  for (char *p = f.message; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+  const char *adv = wapf__graph_advice(f.code);
+  if (!adv)
+    adv = status_advice(rp->status);
+  s->res->provider_code = (int)f.code;
+  wapf__strlcpy(s->res->provider_error, f.message, sizeof s->res->provider_error);
+  wapf__redact(s, s->res->provider_error, sizeof s->res->provider_error);
+  char code[64] = "";
+  if (f.code && f.subcode)
+    snprintf(code, sizeof code, ", code %ld/%ld", f.code, f.subcode);
+  else if (f.code)
+    snprintf(code, sizeof code, ", code %ld", f.code);
+  int rc = wapf__status_retryable(rp->status) ? WAPF_ENETWORK : WAPF_EPROVIDER;
+  return wapf__sfail(
+      s, rc, "%s: HTTP %ld%s%s%s%s%s%s%s%s", s->prov->name, rp->status,
+      rc == WAPF_ENETWORK ? " after the retries" : "", code,
+      f.message[0] ? ": " : "", f.message, f.details[0] ? " — " : "",
+      f.details, adv ? " — " : "", adv ? adv : "");
+}
+
+int wapf__post_json(wapf__send *s, const char *url, const char *what,
+                    const char *const *headers, json_t *body, json_t **out) {
+  wapf__http_req rq = {0};
+  wapf__http_resp rp = {0};
+  char *text = wapf__json_dump(body);
+  if (!text)
+    return wapf__fail(s->ctx, WAPF_ENOMEM, "out of memory");
+  rq.method = "POST";
+  rq.url = url;
+  rq.what = what;
+  int n = 0;
+  for (; headers && headers[n] && n < 6; n++)
+    rq.headers[n] = headers[n];
+  rq.headers[n] = "Content-Type: application/json";
+  rq.body = text;
+  rq.body_len = strlen(text);
+  wapf__slog(s, WAPF_LOG_DEBUG, "%s body: %s", what, text);
+  int rc = wapf__http(s, &rq, &rp);
+  if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
+    rc = wapf__answer_fail(s, &rp);
+  else if (rc == WAPF_OK)
+    *out = wapf__answer_json(s, &rp, &rc);
+  wapf__http_resp_free(&rp);
+  free(text);
+  return rc;
+}

@@ -1,0 +1,129 @@
+/* Meta's Cloud API and 360dialog (same bodies, other URLs and auth):
+ * multipart upload -> {"id"}, then a JSON message by id (or link). */
+#include "send.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define KINDS_ALL                                                              \
+  ((1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |                         \
+   (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |                         \
+   (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT))
+
+const char *wapf__kind_type(wapf_kind kind) {
+  return kind == WAPF_KIND_VOICE ? "audio" : wapf_kind_name(kind);
+}
+
+json_t *wapf__media_object(const wapf__send *s, int voice_flag) {
+  json_t *m = json_object();
+  if (s->link[0])
+    json_object_set_new(m, "link", json_string(s->link));
+  else
+    json_object_set_new(m, "id", json_string(s->media_id));
+  if (s->caption)
+    json_object_set_new(m, "caption", json_string(s->caption));
+  if (s->kind == WAPF_KIND_DOCUMENT && s->filename[0])
+    json_object_set_new(m, "filename", json_string(s->filename));
+  if (voice_flag && s->kind == WAPF_KIND_VOICE)
+    json_object_set_new(m, "voice", json_true());
+  return m;
+}
+
+/* {messaging_product?, recipient_type, to, type, <type>: {...}} */
+json_t *wapf__message_body(const wapf__send *s, int cloud) {
+  const char *type = wapf__kind_type(s->kind);
+  json_t *b = json_object();
+  if (cloud)
+    json_object_set_new(b, "messaging_product", json_string("whatsapp"));
+  json_object_set_new(b, "recipient_type", json_string("individual"));
+  json_object_set_new(b, "to", json_string(s->req->to));
+  json_object_set_new(b, "type", json_string(type));
+  json_object_set_new(b, type, wapf__media_object(s, cloud));
+  return b;
+}
+
+/* The URL of an endpoint ("media", "messages") and the auth header. */
+static void endpoint(const wapf__send *s, const char *what, char *url,
+                     size_t usize, char *auth, size_t asize) {
+  if (s->prov->id == WAPF_PROVIDER_META) {
+    snprintf(url, usize, "%s/%s/%s/%s", s->base, s->gver,
+             s->creds.phone_number_id, what);
+    snprintf(auth, asize, "Authorization: Bearer %s", s->creds.token);
+  } else {
+    snprintf(url, usize, "%s/%s", s->base, what);
+    snprintf(auth, asize, "D360-API-KEY: %s", s->creds.token);
+  }
+}
+
+static int cloud_upload(wapf__send *s) {
+  char url[1024], auth[1024];
+  endpoint(s, "media", url, sizeof url, auth, sizeof auth);
+  const char *name = strrchr(s->path, '/') ? strrchr(s->path, '/') + 1
+                                           : s->path;
+  if (s->kind == WAPF_KIND_DOCUMENT && s->filename[0])
+    name = s->filename;
+  wapf__http_part parts[3] = {
+      {"messaging_product", "whatsapp", NULL, NULL, NULL},
+      {"type", s->mime, NULL, NULL, NULL},
+      {"file", NULL, s->path, s->mime, name},
+  };
+  wapf__http_req rq = {.method = "POST", .url = url, .what = "upload"};
+  rq.headers[0] = auth;
+  rq.parts = parts;
+  rq.n_parts = 3;
+  wapf__http_resp rp = {0};
+  int rc = wapf__http(s, &rq, &rp);
+  if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
+    rc = wapf__answer_fail(s, &rp);
+  json_t *j = rc == WAPF_OK ? wapf__answer_json(s, &rp, &rc) : NULL;
+  const char *id = json_string_value(json_object_get(j, "id"));
+  if (rc == WAPF_OK && (!id || !*id))
+    rc = wapf__sfail(s, WAPF_EPROVIDER, "%s: upload answer has no \"id\"",
+                     s->prov->name);
+  if (rc == WAPF_OK)
+    wapf__strlcpy(s->media_id, id, sizeof s->media_id);
+  json_decref(j);
+  wapf__http_resp_free(&rp);
+  return rc;
+}
+
+/* {"messages":[{"id":"..."}]} -> res->message_id (Cloud and On-Prem). */
+int wapf__take_message_id(wapf__send *s, json_t *ans) {
+  json_t *m0 = json_array_get(json_object_get(ans, "messages"), 0);
+  const char *id = json_string_value(json_object_get(m0, "id"));
+  if (!id || !*id)
+    return wapf__sfail(s, WAPF_EPROVIDER,
+                       "%s: the answer carries no messages[0].id",
+                       s->prov->name);
+  wapf__strlcpy(s->res->message_id, id, sizeof s->res->message_id);
+  return WAPF_OK;
+}
+
+static int cloud_message(wapf__send *s) {
+  char url[1024], auth[1024];
+  endpoint(s, "messages", url, sizeof url, auth, sizeof auth);
+  const char *hdr[] = {auth, NULL};
+  json_t *ans = NULL;
+  int rc = wapf__post_json(s, url, "send", hdr, wapf__message_body(s, 1),
+                           &ans);
+  if (rc == WAPF_OK)
+    rc = wapf__take_message_id(s, ans);
+  json_decref(ans);
+  return rc;
+}
+
+const wapf__provider wapf__prov_meta = {
+    WAPF_PROVIDER_META, "meta", "https://graph.facebook.com", "WA_TOKEN",
+    KINDS_ALL,          0,      1,
+    cloud_upload,       cloud_message};
+
+const wapf__provider wapf__prov_360dialog = {
+    WAPF_PROVIDER_360DIALOG,
+    "360dialog",
+    "https://waba-v2.360dialog.io",
+    "D360_API_KEY",
+    KINDS_ALL,
+    0,
+    1,
+    cloud_upload,
+    cloud_message};

@@ -1,0 +1,245 @@
+/* Credentials from the environment or the config file, and redaction:
+ * a secret never reaches a log line, an error detail or a result. */
+#include "send.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WAPF_CONFIG_MAX (64 * 1024)
+
+static char *trim(char *a, char *b) {
+  while (a < b && isspace((unsigned char)*a))
+    a++;
+  while (b > a && isspace((unsigned char)b[-1]))
+    b--;
+  if (b - a >= 2 && (*a == '"' || *a == '\'') && b[-1] == *a) {
+    a++;
+    b--;
+  }
+  *b = '\0';
+  return a;
+}
+
+char *wapf__config_value(const char *text, const char *key) {
+  size_t klen = strlen(key);
+  for (const char *p = text; p && *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    char *line = strndup(p, n);
+    if (!line)
+      return NULL;
+    char *l = trim(line, line + n);
+    if (strncmp(l, "export ", 7) == 0)
+      l += 7;
+    char *eq = strchr(l, '=');
+    char *out = NULL;
+    if (*l != '#' && eq && (size_t)(eq - l) >= klen) {
+      char *k = trim(l, eq);
+      if (strcmp(k, key) == 0)
+        out = strdup(trim(eq + 1, eq + 1 + strlen(eq + 1)));
+    }
+    free(line);
+    if (out)
+      return out;
+    p = nl ? nl + 1 : NULL;
+  }
+  return NULL;
+}
+
+static char *default_config_path(void) {
+  const char *x = getenv("XDG_CONFIG_HOME");
+  const char *home = getenv("HOME");
+  char buf[1024];
+  if (x && *x)
+    snprintf(buf, sizeof buf, "%s/wa-preflight/config", x);
+  else if (home && *home)
+    snprintf(buf, sizeof buf, "%s/.config/wa-preflight/config", home);
+  else
+    return NULL;
+  return strdup(buf);
+}
+
+/* The config file's text, "" when absent, NULL (failure set) when it is
+ * unsafe or unreadable. */
+static char *read_config(wapf__send *s, const char *path) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? strdup("")
+                           : (wapf__sfail(s, WAPF_ECONFIG, "%s: %s", path,
+                                          strerror(errno)),
+                              NULL);
+  char *text = NULL;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    wapf__sfail(s, WAPF_ECONFIG, "%s: not a regular file", path);
+  } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    wapf__sfail(s, WAPF_ECONFIG,
+                "%s: readable by group or others; refusing to use it "
+                "(chmod 600 %s)",
+                path, path);
+  } else if (st.st_size > WAPF_CONFIG_MAX) {
+    wapf__sfail(s, WAPF_ECONFIG, "%s: too large", path);
+  } else if ((text = calloc(1, (size_t)st.st_size + 1)) != NULL) {
+    ssize_t n = read(fd, text, (size_t)st.st_size);
+    if (n < 0) {
+      free(text);
+      text = NULL;
+      wapf__sfail(s, WAPF_ECONFIG, "%s: %s", path, strerror(errno));
+    }
+  }
+  close(fd);
+  return text;
+}
+
+/* *dst = given, else $key, else the config's key (config loaded lazily). */
+static int pick(wapf__send *s, char **dst, const char *given,
+                const char *key, char **config) {
+  const char *env = getenv(key);
+  if (given && *given)
+    *dst = strdup(given);
+  else if (env && *env)
+    *dst = strdup(env);
+  else {
+    if (!*config && s->creds.config_path)
+      *config = read_config(s, s->creds.config_path);
+    if (!*config && s->creds.config_path)
+      return WAPF_ECONFIG;
+    *dst = *config ? wapf__config_value(*config, key) : NULL;
+    if (*dst && !**dst) {
+      free(*dst);
+      *dst = NULL;
+    }
+    return WAPF_OK;
+  }
+  return *dst ? WAPF_OK : wapf__fail(s->ctx, WAPF_ENOMEM, "out of memory");
+}
+
+static void add_secret(wapf__send *s, const char *v) {
+  for (int i = 0; v && *v && i < WAPF_SEND_MAX_SECRETS; i++)
+    if (!s->secrets[i]) {
+      s->secrets[i] = v;
+      return;
+    }
+}
+
+static int missing(wapf__send *s, const char *what) {
+  const char *cfg = s->creds.config_path ? s->creds.config_path : "config";
+  return wapf__sfail(s, WAPF_ECONFIG,
+                     "%s: %s is not set (environment or %s)", s->prov->name,
+                     what, cfg);
+}
+
+static int load_publish(wapf__send *s, char **cfg) {
+  wapf__creds *c = &s->creds;
+  int rc = pick(s, &c->aws_key_id, NULL, "AWS_ACCESS_KEY_ID", cfg);
+  if (rc == WAPF_OK)
+    rc = pick(s, &c->aws_secret, NULL, "AWS_SECRET_ACCESS_KEY", cfg);
+  if (rc == WAPF_OK)
+    rc = pick(s, &c->aws_region, NULL, "AWS_REGION", cfg);
+  if (rc == WAPF_OK)
+    rc = pick(s, &c->aws_endpoint, s->req->s3_endpoint, "AWS_ENDPOINT_URL",
+              cfg);
+  if (rc != WAPF_OK)
+    return rc;
+  add_secret(s, c->aws_secret);
+  add_secret(s, c->aws_key_id);
+  if (!c->aws_key_id)
+    return missing(s, "AWS_ACCESS_KEY_ID");
+  if (!c->aws_secret)
+    return missing(s, "AWS_SECRET_ACCESS_KEY");
+  if (!c->aws_endpoint)
+    return missing(s, "the S3 endpoint (AWS_ENDPOINT_URL or --s3-endpoint)");
+  return WAPF_OK;
+}
+
+int wapf__creds_load(wapf__send *s) {
+  wapf__creds *c = &s->creds;
+  char *cfg = NULL;
+  c->config_path = s->req->config_path ? strdup(s->req->config_path)
+                                       : default_config_path();
+  int rc = pick(s, &c->token, s->req->token, s->prov->key_env, &cfg);
+  add_secret(s, c->token);
+  if (rc == WAPF_OK && s->prov->id == WAPF_PROVIDER_META)
+    rc = pick(s, &c->phone_number_id, s->req->phone_number_id,
+              "WA_PHONE_NUMBER_ID", &cfg);
+  if (rc == WAPF_OK && s->prov->id == WAPF_PROVIDER_ONPREM)
+    rc = pick(s, &c->onprem_base, NULL, "WA_ONPREM_BASE", &cfg);
+  if (rc == WAPF_OK && s->req->publish)
+    rc = load_publish(s, &cfg);
+  free(cfg);
+  if (rc != WAPF_OK)
+    return rc;
+  if (!c->token)
+    return missing(s, s->prov->key_env);
+  if (s->prov->id == WAPF_PROVIDER_META && !c->phone_number_id)
+    return missing(s, "WA_PHONE_NUMBER_ID");
+  return WAPF_OK;
+}
+
+static void wipe_free(char **p) {
+  if (*p) {
+    volatile char *v = *p;
+    while (*v)
+      *v++ = '\0';
+    free(*p);
+    *p = NULL;
+  }
+}
+
+void wapf__creds_free(wapf__creds *c) {
+  wipe_free(&c->token);
+  wipe_free(&c->phone_number_id);
+  wipe_free(&c->onprem_base);
+  wipe_free(&c->aws_key_id);
+  wipe_free(&c->aws_secret);
+  wipe_free(&c->aws_region);
+  wipe_free(&c->aws_endpoint);
+  free(c->config_path);
+  c->config_path = NULL;
+}
+
+void wapf__redact(const wapf__send *s, char *buf, size_t size) {
+  static const char mark[] = "[redacted]";
+  for (int i = 0; i < WAPF_SEND_MAX_SECRETS; i++) {
+    const char *sec = s->secrets[i];
+    size_t n = sec ? strlen(sec) : 0;
+    if (n < 4) /* too short to be a key; never match everything */
+      continue;
+    char *p;
+    while ((p = strstr(buf, sec)) != NULL) {
+      size_t tail = strlen(p + n);
+      size_t m = sizeof mark - 1;
+      if ((size_t)(p - buf) + m + tail >= size)
+        m = 1; /* no room: a single '*' still hides it */
+      memmove(p + m, p + n, tail + 1);
+      memcpy(p, m == 1 ? "*" : mark, m);
+    }
+  }
+}
+
+int wapf__sfail(wapf__send *s, int code, const char *fmt, ...) {
+  char buf[WAPF_DETAIL_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  wapf__redact(s, buf, sizeof buf);
+  return wapf__fail(s->ctx, code, "%s", buf);
+}
+
+void wapf__slog(wapf__send *s, wapf_log_level level, const char *fmt, ...) {
+  char buf[WAPF_DETAIL_MAX];
+  if (!s->ctx->s.logger || level > s->ctx->s.log_level)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  wapf__redact(s, buf, sizeof buf);
+  wapf__log(s->ctx, level, "%s", buf);
+}

@@ -1,0 +1,60 @@
+/* The On-Premises API: the raw file as the body of POST /v1/media
+ * (Content-Type = its MIME type) -> {"media":[{"id"}]}, then
+ * POST /v1/messages. It takes no animated stickers. */
+#include "send.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int onprem_upload(wapf__send *s) {
+  char url[1024], auth[1024], ctype[128];
+  snprintf(url, sizeof url, "%s/v1/media", s->base);
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->creds.token);
+  snprintf(ctype, sizeof ctype, "Content-Type: %s", s->mime);
+  wapf__http_req rq = {.method = "POST", .url = url, .what = "upload"};
+  rq.headers[0] = auth;
+  rq.headers[1] = ctype;
+  rq.body_file = s->path;
+  wapf__http_resp rp = {0};
+  int rc = wapf__http(s, &rq, &rp);
+  if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
+    rc = wapf__answer_fail(s, &rp);
+  json_t *j = rc == WAPF_OK ? wapf__answer_json(s, &rp, &rc) : NULL;
+  json_t *m0 = json_array_get(json_object_get(j, "media"), 0);
+  const char *id = json_string_value(json_object_get(m0, "id"));
+  if (rc == WAPF_OK && (!id || !*id))
+    rc = wapf__sfail(s, WAPF_EPROVIDER,
+                     "onprem: upload answer has no media[0].id");
+  if (rc == WAPF_OK)
+    wapf__strlcpy(s->media_id, id, sizeof s->media_id);
+  json_decref(j);
+  wapf__http_resp_free(&rp);
+  return rc;
+}
+
+static int onprem_message(wapf__send *s) {
+  char url[1024], auth[1024];
+  snprintf(url, sizeof url, "%s/v1/messages", s->base);
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->creds.token);
+  const char *hdr[] = {auth, NULL};
+  json_t *ans = NULL;
+  int rc = wapf__post_json(s, url, "send", hdr, wapf__message_body(s, 0),
+                           &ans);
+  if (rc == WAPF_OK)
+    rc = wapf__take_message_id(s, ans);
+  json_decref(ans);
+  return rc;
+}
+
+const wapf__provider wapf__prov_onprem = {
+    WAPF_PROVIDER_ONPREM,
+    "onprem",
+    NULL,
+    "WA_ONPREM_TOKEN",
+    (1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |
+        (1u << WAPF_KIND_IMAGE) | (1u << WAPF_KIND_STICKER) |
+        (1u << WAPF_KIND_DOCUMENT),
+    WAPF_TARGET_NO_ANIMATED_STICKER,
+    1,
+    onprem_upload,
+    onprem_message};

@@ -1,0 +1,217 @@
+/* Before any request: the caption, probe -> check (with the provider's
+ * target flags) -> convert into a private temporary directory when the
+ * file is not compliant, the document's name, and the file's SHA-256. */
+#include "send.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WAPF_CAPTION_MAX 1024
+
+size_t wapf__utf8_chars(const char *str, int *valid) {
+  const unsigned char *p = (const unsigned char *)str;
+  size_t n = 0;
+  *valid = g_utf8_validate(str, -1, NULL);
+  for (; *p; p++)
+    if ((*p & 0xC0) != 0x80) /* every byte that starts a code point */
+      n++;
+  return n;
+}
+
+int wapf__caption_ok(wapf__send *s) {
+  int valid;
+  if (!s->caption)
+    return WAPF_OK;
+  size_t n = wapf__utf8_chars(s->caption, &valid);
+  if (!valid)
+    return wapf__fail(s->ctx, WAPF_EREFUSED, "the caption is not valid UTF-8");
+  if (n > WAPF_CAPTION_MAX)
+    return wapf__fail(s->ctx, WAPF_EREFUSED,
+                      "the caption has %zu characters; WhatsApp takes at "
+                      "most %d",
+                      n, WAPF_CAPTION_MAX);
+  return WAPF_OK;
+}
+
+int wapf__file_sha256(const char *path, char hex[65]) {
+  unsigned char buf[1 << 16];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) != 0) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      g_checksum_free(c);
+      return -err;
+    }
+    g_checksum_update(c, buf, (gssize)n);
+  }
+  close(fd);
+  wapf__strlcpy(hex, g_checksum_get_string(c), 65);
+  g_checksum_free(c);
+  return 0;
+}
+
+static const char *base_name(const char *path) {
+  const char *sl = strrchr(path, '/');
+  return sl ? sl + 1 : path;
+}
+
+/* The extension for a document MIME type when the name has none. */
+static const char *ext_for_mime(const char *mime) {
+  static const char *const map[][2] = {
+      {"application/pdf", ".pdf"},
+      {"text/plain", ".txt"},
+      {"application/msword", ".doc"},
+      {"application/vnd.ms-excel", ".xls"},
+      {"application/vnd.ms-powerpoint", ".ppt"},
+      {"application/vnd.openxmlformats-officedocument.wordprocessingml."
+       "document",
+       ".docx"},
+      {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+       ".xlsx"},
+      {"application/vnd.openxmlformats-officedocument.presentationml."
+       "presentation",
+       ".pptx"},
+      {"application/zip", ".zip"},
+      {"text/csv", ".csv"},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(mime, map[i][0]) == 0)
+      return map[i][1];
+  return "";
+}
+
+/* The name shown for a document, carrying the file's own extension. */
+static int doc_filename(wapf__send *s, const char *out_ext) {
+  const char *given = s->req->filename;
+  const char *name = given && *given ? given : base_name(s->input);
+  const char *ext = out_ext && *out_ext ? out_ext : ext_for_mime(s->mime);
+  const char *dot = strrchr(name, '.');
+  if (strchr(name, '/'))
+    return wapf__fail(s->ctx, WAPF_EINVAL, "--filename %s: a name, not a path",
+                      name);
+  if (dot && dot != name && *ext && strcasecmp(dot, ext) != 0)
+    return wapf__fail(s->ctx, WAPF_EREFUSED,
+                      "the name %s says %s but the file is %s (%s); give a "
+                      "name ending in %s",
+                      name, dot, ext, s->mime, ext);
+  if ((!dot || dot == name) && *ext)
+    snprintf(s->filename, sizeof s->filename, "%s%s", name, ext);
+  else
+    wapf__strlcpy(s->filename, name, sizeof s->filename);
+  return WAPF_OK;
+}
+
+static int can_take(wapf__send *s) {
+  if (!(s->prov->kinds & (1u << s->kind)))
+    return wapf__fail(s->ctx, WAPF_EREFUSED,
+                      "%s cannot send a %s%s", s->prov->name,
+                      wapf_kind_name(s->kind),
+                      s->kind == WAPF_KIND_VOICE
+                          ? " note (no voice flag in its API; send --as audio)"
+                          : "");
+  if (s->caption && (s->kind == WAPF_KIND_AUDIO || s->kind == WAPF_KIND_VOICE ||
+                     s->kind == WAPF_KIND_STICKER))
+    return wapf__fail(s->ctx, WAPF_EREFUSED,
+                      "a %s takes no caption (only image, video and "
+                      "document do)",
+                      wapf_kind_name(s->kind));
+  return WAPF_OK;
+}
+
+/* Convert into a private directory: <tmp>/wapf-send-XXXXXX/<stem><ext>. */
+static int convert_private(wapf__send *s, const wapf_facts *f,
+                           const wapf_report *r, const wapf_options *opt) {
+  const char *t = getenv("TMPDIR");
+  char tmpl[1024], out[2048];
+  snprintf(tmpl, sizeof tmpl, "%s/wapf-send-XXXXXX", t && *t ? t : "/tmp");
+  if (!mkdtemp(tmpl))
+    return wapf__from_errno(s->ctx, errno, "temporary directory");
+  s->tmpdir = strdup(tmpl);
+  const char *b = base_name(s->input);
+  const char *dot = strrchr(b, '.');
+  int stem = dot && dot != b ? (int)(dot - b) : (int)strlen(b);
+  snprintf(out, sizeof out, "%s/%.*s%s", tmpl, stem, b, r->out_ext);
+  free(s->path);
+  s->path = strdup(out);
+  if (!s->tmpdir || !s->path)
+    return wapf__fail(s->ctx, WAPF_ENOMEM, "out of memory");
+  wapf__slog(s, WAPF_LOG_INFO, "%s: not compliant; converting (%s)", s->input,
+             wapf_plan_name(r->plan));
+  return wapf_convert(s->ctx, f, r, opt, s->path, NULL);
+}
+
+static int after_check(wapf__send *s, const wapf_facts *f,
+                       const wapf_report *r, const wapf_options *opt) {
+  s->kind = r->kind;
+  s->res->kind = r->kind;
+  s->res->plan = r->compliant ? WAPF_PLAN_NONE : r->plan;
+  s->compliant = r->compliant;
+  s->animated = f->media == WAPF_MEDIA_AV ||
+                (f->media == WAPF_MEDIA_IMAGE && f->image.animated);
+  wapf__strlcpy(s->mime, r->out_mime, sizeof s->mime);
+  s->mime[strcspn(s->mime, "; ")] = '\0';
+  if (s->kind == WAPF_KIND_VOICE)
+    wapf__strlcpy(s->mime, "audio/ogg", sizeof s->mime); /* never opus */
+  int rc = can_take(s);
+  if (rc == WAPF_OK && r->plan == WAPF_PLAN_UNFIXABLE && !r->compliant)
+    rc = wapf__fail(s->ctx, WAPF_EUNFIXABLE, "%s",
+                    r->plan_reason[0] ? r->plan_reason
+                                      : "cannot be made compliant");
+  if (rc == WAPF_OK && !r->compliant && s->req->link)
+    rc = wapf__fail(s->ctx, WAPF_EREFUSED,
+                    "the file is not compliant (plan: %s), so the link "
+                    "cannot serve it: convert it, put the result at the "
+                    "link, or use --publish",
+                    wapf_plan_name(r->plan));
+  if (rc == WAPF_OK && s->kind == WAPF_KIND_DOCUMENT)
+    rc = doc_filename(s, r->out_ext);
+  if (rc == WAPF_OK && !r->compliant)
+    rc = convert_private(s, f, r, opt);
+  return rc;
+}
+
+int wapf__prepare(wapf__send *s, const wapf_options *opt) {
+  wapf_facts *f = NULL;
+  wapf_report *r = NULL;
+  wapf_options o = *opt;
+  o.target_flags |= s->prov->target_flags;
+  o.overwrite = 0;
+  int rc = wapf__caption_ok(s);
+  if (rc == WAPF_OK)
+    rc = wapf_probe(s->ctx, s->input, &f);
+  if (rc == WAPF_OK)
+    rc = wapf_check(s->ctx, f, &o, &r);
+  if (rc == WAPF_OK)
+    rc = after_check(s, f, r, &o);
+  wapf_report_free(&r);
+  wapf_facts_free(&f);
+  if (rc == WAPF_OK) {
+    s->size = wapf__file_size(s->path);
+    int e = wapf__file_sha256(s->path, s->sha256);
+    if (s->size < 0 || e < 0)
+      rc = wapf__from_errno(s->ctx, e < 0 ? -e : EIO, s->path);
+  }
+  return rc;
+}
+
+void wapf__prepare_cleanup(wapf__send *s) {
+  if (s->tmpdir) {
+    if (s->path && strncmp(s->path, s->tmpdir, strlen(s->tmpdir)) == 0)
+      unlink(s->path);
+    rmdir(s->tmpdir);
+    free(s->tmpdir);
+    s->tmpdir = NULL;
+  }
+  free(s->path);
+  s->path = NULL;
+}

@@ -1,0 +1,55 @@
+/* Qikchat: link only. POST /v1/messages with QIKCHAT-API-KEY,
+ * {to_contact, type, <type>: {link, caption?, filename?}} ->
+ * {"status":true, "data":[{"id", ..., "status":"queued"}]}. */
+#include "send.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static json_t *qik_body(const wapf__send *s) {
+  const char *type = wapf__kind_type(s->kind);
+  json_t *b = json_object();
+  json_object_set_new(b, "to_contact", json_string(s->req->to));
+  json_object_set_new(b, "type", json_string(type));
+  json_object_set_new(b, type, wapf__media_object(s, 0));
+  return b;
+}
+
+static int qik_message(wapf__send *s) {
+  char url[1024], key[1024];
+  snprintf(url, sizeof url, "%s/v1/messages", s->base);
+  snprintf(key, sizeof key, "QIKCHAT-API-KEY: %s", s->creds.token);
+  const char *hdr[] = {key, NULL};
+  json_t *ans = NULL;
+  int rc = wapf__post_json(s, url, "send", hdr, qik_body(s), &ans);
+  if (rc != WAPF_OK)
+    return rc;
+  json_t *d0 = json_array_get(json_object_get(ans, "data"), 0);
+  const char *id = json_string_value(json_object_get(d0, "id"));
+  if (!json_is_true(json_object_get(ans, "status")) || !id || !*id) {
+    const char *msg = json_string_value(json_object_get(ans, "message"));
+    wapf__strlcpy(s->res->provider_error, msg ? msg : "",
+                  sizeof s->res->provider_error);
+    wapf__redact(s, s->res->provider_error, sizeof s->res->provider_error);
+    rc = wapf__sfail(s, WAPF_EPROVIDER,
+                     "qikchat: the message was not queued%s%s",
+                     msg ? ": " : " (no data[0].id)", msg ? msg : "");
+  } else {
+    wapf__strlcpy(s->res->message_id, id, sizeof s->res->message_id);
+  }
+  json_decref(ans);
+  return rc;
+}
+
+const wapf__provider wapf__prov_qikchat = {
+    WAPF_PROVIDER_QIKCHAT,
+    "qikchat",
+    "https://api.qikchat.in",
+    "QIKCHAT_API_KEY",
+    (1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |
+        (1u << WAPF_KIND_IMAGE) | (1u << WAPF_KIND_STICKER) |
+        (1u << WAPF_KIND_DOCUMENT),
+    0,
+    0,
+    NULL,
+    qik_message};

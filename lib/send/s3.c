@@ -1,0 +1,131 @@
+/* --publish s3://BUCKET/PREFIX: a path-style PUT to an S3-compatible
+ * endpoint signed with AWS SigV4 by libcurl (CURLOPT_AWS_SIGV4). libcurl
+ * 7.88 hashes only POST bodies, so the payload's SHA-256 is sent as
+ * x-amz-content-sha256 here (and signed with the other headers). The
+ * object's name is content-addressed, so it may be cached for a year. */
+#include "send.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WAPF_PUBLISH_CACHE "public, max-age=31536000, immutable"
+
+int wapf__s3_parse(const char *uri, char *bucket, size_t bsize, char *prefix,
+                   size_t psize) {
+  if (!uri || strncmp(uri, "s3://", 5) != 0)
+    return WAPF_EINVAL;
+  const char *b = uri + 5;
+  size_t n = strcspn(b, "/");
+  if (n == 0 || n >= bsize)
+    return WAPF_EINVAL;
+  for (size_t i = 0; i < n; i++)
+    if (!islower((unsigned char)b[i]) && !isdigit((unsigned char)b[i]) &&
+        b[i] != '-' && b[i] != '.')
+      return WAPF_EINVAL;
+  memcpy(bucket, b, n);
+  bucket[n] = '\0';
+  const char *p = b + n;
+  while (*p == '/')
+    p++;
+  wapf__strlcpy(prefix, p, psize);
+  size_t m = strlen(prefix);
+  while (m && prefix[m - 1] == '/')
+    prefix[--m] = '\0';
+  return WAPF_OK;
+}
+
+/* "<sha256[:16]>-<name>" with only [A-Za-z0-9._-] (no escaping needed). */
+static void object_name(const wapf__send *s, char *out, size_t size) {
+  const char *b = s->kind == WAPF_KIND_DOCUMENT && s->filename[0]
+                      ? s->filename
+                      : (strrchr(s->path, '/') ? strrchr(s->path, '/') + 1
+                                               : s->path);
+  snprintf(out, size, "%.16s-%s", s->sha256, b);
+  for (char *p = out; *p; p++)
+    if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_')
+      *p = '-';
+}
+
+static void trim_slash(char *s) {
+  size_t n = strlen(s);
+  while (n && s[n - 1] == '/')
+    s[--n] = '\0';
+}
+
+/* A storage refusal: S3's XML <Code> and <Message> as one line. */
+static int s3_fail(wapf__send *s, const wapf__http_resp *rp) {
+  char code[96] = "", msg[200] = "";
+  const char *b = rp->body ? rp->body : "";
+  const char *c = strstr(b, "<Code>"), *m = strstr(b, "<Message>");
+  if (c)
+    snprintf(code, sizeof code, "%.*s", (int)strcspn(c + 6, "<"), c + 6);
+  if (m)
+    snprintf(msg, sizeof msg, "%.*s", (int)strcspn(m + 9, "<"), m + 9);
+  int rc = wapf__status_retryable(rp->status) ? WAPF_ENETWORK : WAPF_EPROVIDER;
+  return wapf__sfail(s, rc, "publish: storage answered HTTP %ld%s%s%s%s%s",
+                     rp->status, code[0] ? ": " : "", code,
+                     msg[0] ? " (" : "", msg, msg[0] ? ")" : "");
+}
+
+static int put_object(wapf__send *s, const char *url) {
+  char sigv4[128], userpwd[1024], ctype[128], sha[128];
+  const char *region = s->creds.aws_region ? s->creds.aws_region : "us-east-1";
+  snprintf(sigv4, sizeof sigv4, "aws:amz:%s:s3", region);
+  snprintf(userpwd, sizeof userpwd, "%s:%s", s->creds.aws_key_id,
+           s->creds.aws_secret);
+  snprintf(ctype, sizeof ctype, "Content-Type: %s", s->mime);
+  snprintf(sha, sizeof sha, "x-amz-content-sha256: %s", s->sha256);
+  wapf__http_req rq = {.method = "PUT", .url = url, .what = "publish"};
+  rq.headers[0] = ctype;
+  rq.headers[1] = "Cache-Control: " WAPF_PUBLISH_CACHE;
+  rq.headers[2] = sha;
+  rq.body_file = s->path;
+  rq.aws_sigv4 = sigv4;
+  rq.userpwd = userpwd;
+  wapf__http_resp rp = {0};
+  int rc = wapf__http(s, &rq, &rp);
+  if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
+    rc = s3_fail(s, &rp);
+  wapf__http_resp_free(&rp);
+  memset(userpwd, 0, sizeof userpwd);
+  return rc;
+}
+
+int wapf__publish(wapf__send *s) {
+  char bucket[64], prefix[512], name[300], url[2048], key[1024];
+  if (wapf__s3_parse(s->req->publish, bucket, sizeof bucket, prefix,
+                     sizeof prefix) != WAPF_OK)
+    return wapf__fail(s->ctx, WAPF_EINVAL,
+                      "--publish %s: want s3://BUCKET/PREFIX", s->req->publish);
+  if (!s->req->public_base_url || !*s->req->public_base_url)
+    return wapf__fail(s->ctx, WAPF_EINVAL,
+                      "--publish needs --public-base-url");
+  object_name(s, name, sizeof name);
+  if (snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "/" : "",
+               name) >= (int)sizeof key)
+    return wapf__fail(s->ctx, WAPF_EINVAL, "--publish: the prefix is too long");
+  char endpoint[1024];
+  wapf__strlcpy(endpoint, s->creds.aws_endpoint, sizeof endpoint);
+  trim_slash(endpoint);
+  if (snprintf(url, sizeof url, "%s/%s/%s", endpoint, bucket, key) >=
+      (int)sizeof url)
+    return wapf__fail(s->ctx, WAPF_EINVAL, "--publish: the URL is too long");
+  int rc = put_object(s, url);
+  if (rc != WAPF_OK)
+    return rc;
+  char pub[1024];
+  wapf__strlcpy(pub, s->req->public_base_url, sizeof pub);
+  trim_slash(pub);
+  if (snprintf(s->link, sizeof s->link, "%s/%s", pub, name) >=
+      (int)sizeof s->link)
+    return wapf__fail(s->ctx, WAPF_EINVAL,
+                      "--public-base-url: the URL is too long");
+  wapf__slog(s, WAPF_LOG_INFO, "published s3://%s/%s as %s", bucket, key,
+             s->link);
+  rc = wapf__verify_link(s, s->link);
+  if (rc == WAPF_EREFUSED)
+    rc = wapf__sfail(s, WAPF_EREFUSED, "%s (check --public-base-url)",
+                     wapf_last_error(s->ctx));
+  return rc;
+}

@@ -1,0 +1,198 @@
+/* Internal interfaces of the send module (lib/send). Not installed.
+ * libcurl, jansson and SQLite are used here only. */
+#ifndef WAPF_SEND_H
+#define WAPF_SEND_H
+
+#include "modules.h"
+
+#include <curl/curl.h>
+#include <glib.h>
+#include <jansson.h>
+
+#define WAPF_SEND_MAX_SECRETS 4
+#define WAPF_GRAPH_VERSION "v21.0"
+
+/* Credentials and settings read from the environment / config file.
+ * Owned strings; wiped and freed by wapf__creds_free(). */
+typedef struct wapf__creds {
+  char *token;           /* the provider's key */
+  char *phone_number_id; /* meta */
+  char *onprem_base;     /* WA_ONPREM_BASE */
+  char *aws_key_id, *aws_secret, *aws_region, *aws_endpoint;
+  char *config_path; /* the config file looked at */
+} wapf__creds;
+
+struct wapf__provider;
+
+/* One send in progress: everything the steps share. */
+typedef struct wapf__send {
+  wapf_context *ctx;
+  const wapf_send_request *req;
+  const struct wapf__provider *prov;
+  wapf_send_result *res;
+  wapf__creds creds;
+  const char *secrets[WAPF_SEND_MAX_SECRETS]; /* redacted everywhere */
+  char base[512];    /* API base without a trailing '/' */
+  const char *gver;  /* Graph version */
+  const char *cacert;
+  /* the file that is sent (the input, or its converted copy) */
+  const char *input;
+  char *path;         /* owned */
+  char *tmpdir;       /* private temporary directory, or NULL */
+  wapf_kind kind;     /* resolved kind (WAPF_KIND_VOICE for voice) */
+  int animated;       /* sticker: animated */
+  int compliant;      /* the input as it is */
+  char mime[64];      /* upload type */
+  int64_t size;
+  char sha256[65];    /* hex of the file sent */
+  char filename[256]; /* documents: name shown */
+  const char *caption;
+  char link[1024];    /* link sent, "" when by id */
+  char media_id[160];
+  char uuid[40]; /* lipachat messageId, fixed across retries */
+} wapf__send;
+
+/* ---- the provider vtable (one const instance per provider) ---- */
+typedef struct wapf__provider {
+  wapf_provider id;
+  const char *name;
+  const char *default_base; /* NULL: none (onprem) */
+  const char *key_env;      /* environment variable of the key */
+  unsigned kinds;           /* 1u << wapf_kind it can take */
+  unsigned target_flags;    /* WAPF_TARGET_* for wapf_check */
+  int by_id;                /* can upload and send by media id */
+  /* Upload s->path; set s->media_id. NULL for link-only providers. */
+  int (*upload)(wapf__send *s);
+  /* Send the message by s->media_id or s->link; fill res->message_id. */
+  int (*message)(wapf__send *s);
+} wapf__provider;
+
+extern const wapf__provider wapf__prov_meta;
+extern const wapf__provider wapf__prov_360dialog;
+extern const wapf__provider wapf__prov_onprem;
+extern const wapf__provider wapf__prov_qikchat;
+extern const wapf__provider wapf__prov_lipachat;
+const wapf__provider *wapf__provider_get(wapf_provider id);
+
+/* The message "type" for a kind ("audio" for voice). */
+const char *wapf__kind_type(wapf_kind kind);
+/* {id|link, caption?, filename? (documents), voice? (voice_flag)} */
+json_t *wapf__media_object(const wapf__send *s, int voice_flag);
+/* {messaging_product? (cloud), recipient_type, to, type, <type>} */
+json_t *wapf__message_body(const wapf__send *s, int cloud);
+/* messages[0].id of an answer into res->message_id. */
+int wapf__take_message_id(wapf__send *s, json_t *ans);
+
+/* ---- secrets and messages (creds.c) ---- */
+/* Read what the provider (and publish) needs from the environment and
+ * the config file. WAPF_ECONFIG when something required is missing. */
+int wapf__creds_load(wapf__send *s);
+void wapf__creds_free(wapf__creds *c);
+/* Replace every secret of s found in buf by "[redacted]" (in place). */
+void wapf__redact(const wapf__send *s, char *buf, size_t size);
+/* wapf__fail / wapf__log with secrets redacted. */
+int wapf__sfail(wapf__send *s, int code, const char *fmt, ...)
+    WAPF_PRINTF(3, 4);
+void wapf__slog(wapf__send *s, wapf_log_level level, const char *fmt, ...)
+    WAPF_PRINTF(3, 4);
+/* Parse "KEY=value" config text: the value of key, or NULL (malloc'd). */
+char *wapf__config_value(const char *text, const char *key);
+
+/* ---- HTTP (http.c, retry.c) ---- */
+typedef struct wapf__http_part {
+  const char *name;
+  const char *value;     /* a plain field, or */
+  const char *file_path; /* a file part */
+  const char *file_type;
+  const char *file_name;
+} wapf__http_part;
+
+typedef struct wapf__http_req {
+  const char *method; /* "GET", "HEAD", "POST", "PUT" */
+  const char *url;
+  const char *what;           /* for messages: "upload", "send", ... */
+  const char *headers[8];     /* "Name: value", NULL-terminated */
+  const char *body;           /* JSON body, or */
+  size_t body_len;
+  const char *body_file;      /* the file as the raw body, or */
+  const wapf__http_part *parts; /* multipart/form-data */
+  int n_parts;
+  const char *aws_sigv4;      /* CURLOPT_AWS_SIGV4 */
+  const char *userpwd;        /* with aws_sigv4 */
+  int follow;                 /* follow up to 5 HTTPS redirects */
+  int headers_only;           /* stop reading the body (link checks) */
+} wapf__http_req;
+
+typedef struct wapf__http_resp {
+  long status; /* 0 when no answer */
+  char *body;  /* NUL-terminated, at most WAPF_HTTP_MAX_BODY */
+  size_t len;
+  char content_type[128];
+  int64_t content_length; /* -1 unknown */
+  char content_range[96];
+  char cache_control[160];
+  char last_modified[64];
+  char etag[128];
+  long retry_after; /* seconds, -1 none */
+  double seconds;
+} wapf__http_resp;
+
+#define WAPF_HTTP_MAX_BODY (1 << 20)
+
+void wapf__http_resp_free(wapf__http_resp *r);
+/* 1 when url is https, or http to a loopback host. */
+int wapf__url_allowed(const char *url);
+/* One request. WAPF_OK when an HTTP answer arrived (any status), else the
+ * translated CURLcode (WAPF_ENETWORK, WAPF_ECONFIG, ...). */
+int wapf__http_once(wapf__send *s, const wapf__http_req *rq,
+                    wapf__http_resp *rp);
+/* The request with retries on 429/5xx/network failures. WAPF_OK with the
+ * last answer in rp (which may still be a 429/5xx when the retries are
+ * exhausted), or the network error of the last try. */
+int wapf__http(wapf__send *s, const wapf__http_req *rq, wapf__http_resp *rp);
+/* The wait before try n (1-based retry number), in seconds, given the
+ * server's Retry-After (-1 none) and a random number in [0,1). */
+double wapf__backoff(int n, long retry_after, double rnd);
+/* 1 when a status is worth retrying (429, 5xx). */
+int wapf__status_retryable(long status);
+
+/* ---- answers (answer.c) ---- */
+/* Parse a JSON answer body; NULL (with the failure set) when not JSON. */
+json_t *wapf__answer_json(wapf__send *s, const wapf__http_resp *rp,
+                          int *rc);
+/* A failed answer (non-2xx) as one line: the provider's message, code and
+ * details with advice. Fills res->provider_code/error; returns
+ * WAPF_ENETWORK for 429/5xx (after the retries), else WAPF_EPROVIDER. */
+int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp);
+/* The advice for a Graph error code, or NULL. */
+const char *wapf__graph_advice(long code);
+/* Serialize a JSON body (takes the reference); NULL on ENOMEM. */
+char *wapf__json_dump(json_t *j);
+/* POST a JSON object (takes the reference) and parse the 2xx answer.
+ * *out is the parsed answer (caller json_decref's it). */
+int wapf__post_json(wapf__send *s, const char *url, const char *what,
+                    const char *const *headers, json_t *body, json_t **out);
+
+/* ---- steps ---- */
+int wapf__prepare(wapf__send *s, const wapf_options *opt); /* prepare.c */
+void wapf__prepare_cleanup(wapf__send *s);
+int wapf__caption_ok(wapf__send *s);
+size_t wapf__utf8_chars(const char *str, int *valid);
+int wapf__file_sha256(const char *path, char hex[65]);
+int wapf__verify_link(wapf__send *s, const char *url); /* link.c */
+int wapf__publish(wapf__send *s);                      /* s3.c */
+int wapf__s3_parse(const char *uri, char *bucket, size_t bsize, char *prefix,
+                   size_t psize);
+
+/* ---- media-id cache (cache.c) ---- */
+typedef struct wapf__cache wapf__cache;
+int wapf__cache_open(wapf__send *s, wapf__cache **out);
+void wapf__cache_close(wapf__cache **c);
+/* The key of the file for this provider, base and sender. */
+void wapf__cache_key(const wapf__send *s, char *key, size_t size);
+/* A cached id younger than 30 days into id (1 found, 0 not). */
+int wapf__cache_get(wapf__cache *c, const char *key, char *id, size_t size);
+int wapf__cache_put(wapf__cache *c, const char *key, const char *id);
+int wapf__cache_drop(wapf__cache *c, const char *key);
+
+#endif
