@@ -4,11 +4,11 @@
  * summary. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 
 typedef struct failure {
   char *path, *error;
@@ -16,11 +16,9 @@ typedef struct failure {
 
 typedef struct ui {
   const cli_args *a;
-  int bar;             /* draw the progress bar (stderr is a terminal) */
-  int bar_shown;       /* a bar line is on screen */
+  cli_progress bar;    /* on a terminal only (tools/progress.h) */
   double t_start;      /* first STARTED event */
   int64_t bytes_start; /* bytes_done then */
-  double t_drawn;
   char current[256];
   failure *fail;
   size_t n_fail, cap_fail;
@@ -32,17 +30,8 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int term_width(void) {
-  struct winsize ws;
-  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
-    return ws.ws_col;
-  return 80;
-}
-
 static void bar_clear(ui *u) {
-  if (u->bar_shown)
-    fputs("\r\033[K", stderr);
-  u->bar_shown = 0;
+  progress_done(&u->bar);
 }
 
 static void fmt_eta(char *buf, size_t n, double s) {
@@ -63,36 +52,18 @@ static double eta(const ui *u, const wapf_batch_event *ev) {
   return (double)(ev->bytes_total - ev->bytes_done) * el / (double)moved;
 }
 
-/* "[#####.....] 12/300  ETA 0:42  sub/file.mov", one terminal line. */
-static void bar_draw(ui *u, const wapf_batch_event *ev, const char *label) {
-  double t = now();
-  if (!u->bar || (t - u->t_drawn < 0.1 && ev->done < ev->total))
+/* "12/300 ETA 0:42 sub/file.mov [#####-----]  40%" (tools/progress.h). */
+static void bar_draw(ui *u, const wapf_batch_event *ev, int checking) {
+  if (!u->bar.enabled || ev->total <= 0)
     return;
-  u->t_drawn = t;
-  int w = term_width();
-  char line[512], e[16];
-  int filled = ev->total > 0 ? (int)(20 * ev->done / ev->total) : 0;
-  char gauge[21];
-  for (int i = 0; i < 20; i++)
-    gauge[i] = i < filled ? '#' : '.';
-  gauge[20] = '\0';
-  fmt_eta(e, sizeof e, label ? -1 : eta(u, ev));
-  int n = snprintf(line, sizeof line, "%s[%s] %lld/%lld  ETA %s  ",
-                   label ? label : "", gauge, (long long)ev->done,
-                   (long long)ev->total, e);
-  int room = w - 1 - n;
-  const char *cur = label ? ev->path : u->current;
-  const char *ell = "";
-  size_t cl = strlen(cur);
-  if (room < 4) {
-    cur = "";
-  } else if (cl > (size_t)room) {
-    cur += cl - (size_t)(room - 3);
-    ell = "...";
-  }
-  fprintf(stderr, "\r%s%s%s\033[K", line, ell, cur);
-  fflush(stderr);
-  u->bar_shown = 1;
+  char e[16];
+  fmt_eta(e, sizeof e, checking ? -1 : eta(u, ev));
+  const char *cur = checking ? ev->path : u->current;
+  const char *slash = strrchr(cur, '/');
+  snprintf(u->bar.label, sizeof u->bar.label, "%s%lld/%lld ETA %s %.80s",
+           checking ? "checking " : "", (long long)ev->done,
+           (long long)ev->total, checking ? "" : e, slash ? slash + 1 : cur);
+  progress_fn(&u->bar, (double)ev->done / (double)ev->total);
 }
 
 static void keep_failure(ui *u, const wapf_batch_event *ev) {
@@ -143,23 +114,23 @@ static void print_file(ui *u, const wapf_batch_event *ev) {
 static int on_event(void *cookie, const wapf_batch_event *ev) {
   ui *u = cookie;
   switch (ev->type) {
-  case WAPF_BATCH_EV_CHECKED: bar_draw(u, ev, "checking "); break;
+  case WAPF_BATCH_EV_CHECKED: bar_draw(u, ev, 1); break;
   case WAPF_BATCH_EV_STARTED:
     if (u->t_start <= 0) {
       u->t_start = now();
       u->bytes_start = ev->bytes_done;
     }
     snprintf(u->current, sizeof u->current, "%s", ev->path);
-    bar_draw(u, ev, NULL);
+    bar_draw(u, ev, 0);
     break;
   case WAPF_BATCH_EV_FINISHED:
     if (ev->action == WAPF_BATCH_FAILED)
       keep_failure(u, ev);
     print_file(u, ev);
-    bar_draw(u, ev, NULL);
+    bar_draw(u, ev, 0);
     break;
   }
-  return 0;
+  return progress_interrupted() != 0;
 }
 
 static void human(char *buf, size_t n, int64_t b) {
@@ -226,7 +197,8 @@ int cmd_batch(const cli_args *a) {
   ui u;
   memset(&u, 0, sizeof u);
   u.a = a;
-  u.bar = !a->quiet && isatty(STDERR_FILENO);
+  progress_init(&u.bar, a->quiet);
+  progress_catch_signals(ctx);
   wapf_batch_settings bs;
   wapf_batch_default_settings(&bs);
   bs.options = a->opt;
