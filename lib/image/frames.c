@@ -1,0 +1,324 @@
+/* Frames of an animated sticker from its source, each fitted on the
+ * 512x512 canvas, with their start times.
+ *
+ * Sources: an animated GIF (libvips, read sequentially page by page), an
+ * animated WebP (libwebp's WebPAnimDecoder: Debian's FFmpeg cannot decode
+ * it), or anything with a video stream (lib/av's wapf__av_decode_frames).
+ * Frames closer together than 1000/max_fps ms are dropped as they arrive,
+ * and nothing past WAPF_ANIM_MAX_MS after the start is kept, so memory is
+ * bounded by max_fps * 10 s canvases (150 MiB at 15 fps). */
+#include "image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <webp/demux.h>
+
+#define GIF_MIN_DELAY_MS 20 /* browsers show shorter GIF delays as 100 */
+#define GIF_DEFAULT_DELAY_MS 100
+#define ANIM_READ_MAX (64u << 20)
+
+void wapf__frames_free(wapf_frames *fr) {
+  for (int i = 0; i < fr->n; i++)
+    g_free(fr->v[i].rgba);
+  free(fr->v);
+  memset(fr, 0, sizeof *fr);
+}
+
+static int push(wapf_context *ctx, wapf_frames *fr, uint8_t *rgba, int64_t t) {
+  if (fr->n == fr->cap) {
+    int cap = fr->cap ? fr->cap * 2 : 64;
+    wapf_frame *v = realloc(fr->v, (size_t)cap * sizeof *v);
+    if (!v) {
+      g_free(rgba);
+      return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+    }
+    fr->v = v;
+    fr->cap = cap;
+  }
+  fr->v[fr->n].rgba = rgba;
+  fr->v[fr->n].t_ms = t;
+  fr->n++;
+  fr->bytes += (size_t)fr->side * fr->side * 4;
+  return WAPF_OK;
+}
+
+/* Fit one source frame (an sRGB image of any band count) on the canvas. */
+static int add_image(wapf_context *ctx, wapf_frames *fr, VipsImage *src,
+                     int64_t t, wapf_fit fit) {
+  VipsImage *rgba = NULL, *c = NULL;
+  int rc = wapf__img_to_srgb8(ctx, src, 1, 0, &rgba);
+  if (rc == WAPF_OK)
+    rc = wapf__img_fit_canvas(ctx, rgba, fit, fr->side, fr->scale, &c);
+  if (rgba)
+    g_object_unref(rgba);
+  if (rc != WAPF_OK)
+    return rc;
+  size_t len = 0;
+  uint8_t *mem = vips_image_write_to_memory(c, &len);
+  g_object_unref(c);
+  if (!mem || len != (size_t)fr->side * fr->side * 4) {
+    g_free(mem);
+    return wapf__from_vips(ctx, "animation frame");
+  }
+  return push(ctx, fr, mem, t);
+}
+
+/* Whether a frame starting at t (ms from the source's start) is kept. */
+static int wanted(const wapf_frames *fr, int64_t t, int64_t min_gap) {
+  if (t < 0 || t >= fr->max_ms)
+    return 0;
+  return fr->n == 0 || t - fr->v[fr->n - 1].t_ms >= min_gap;
+}
+
+int wapf__frames_add(wapf_context *ctx, wapf_frames *fr, const uint8_t *rgba,
+                     int w, int h, int stride, int64_t t_ms, wapf_fit fit,
+                     int64_t min_gap_ms) {
+  if (!wanted(fr, t_ms, min_gap_ms))
+    return WAPF_OK;
+  if (w <= 0 || h <= 0 || stride < w * 4)
+    return wapf__fail(ctx, WAPF_EINTERNAL, "bad frame geometry");
+  uint8_t *packed = g_try_malloc((size_t)w * h * 4);
+  if (!packed)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  for (int y = 0; y < h; y++)
+    memcpy(packed + (size_t)y * w * 4, rgba + (size_t)y * stride,
+           (size_t)w * 4);
+  VipsImage *im = vips_image_new_from_memory(packed, (size_t)w * h * 4, w, h, 4,
+                                             VIPS_FORMAT_UCHAR);
+  int rc = im ? add_image(ctx, fr, im, t_ms, fit)
+              : wapf__from_vips(ctx, "animation frame");
+  if (im)
+    g_object_unref(im);
+  g_free(packed);
+  return rc;
+}
+
+/* Close the list: the last frame lasts like the one before it (or
+ * last_ms), and the total is capped at 10 s. */
+static void finish(wapf_frames *fr, int64_t end_ms) {
+  if (end_ms > fr->max_ms)
+    end_ms = fr->max_ms;
+  if (fr->n && end_ms < fr->v[fr->n - 1].t_ms + WAPF_ANIM_MIN_FRAME_MS)
+    end_ms = fr->v[fr->n - 1].t_ms + WAPF_ANIM_MIN_FRAME_MS;
+  fr->end_ms = end_ms;
+}
+
+/* ---- GIF through libvips ---- */
+
+static int gif_delay(const int *d, int nd, int i) {
+  int v = i < nd ? d[i] : GIF_DEFAULT_DELAY_MS;
+  return v < GIF_MIN_DELAY_MS ? GIF_DEFAULT_DELAY_MS : v;
+}
+
+static int load_gif(wapf_context *ctx, const char *path,
+                    const wapf_options *opt, int64_t gap, wapf_frames *fr) {
+  VipsImage *all = NULL;
+  if (vips_gifload(path, &all, "n", -1, "access", VIPS_ACCESS_SEQUENTIAL, NULL))
+    return wapf__from_vips(ctx, path);
+  int ph = vips_image_get_page_height(all);
+  int pages = all->Ysize / ph, nd = 0, *d = NULL, rc = WAPF_OK;
+  if (vips_image_get_typeof(all, "delay"))
+    vips_image_get_array_int(all, "delay", &d, &nd);
+  int64_t t = -(int64_t)(opt->start * 1000), total = 0;
+  for (int i = 0; i < pages; i++)
+    total += gif_delay(d, nd, i);
+  fr->src_ms = total;
+  for (int i = 0; rc == WAPF_OK && i < pages && t < fr->max_ms; i++) {
+    int64_t next = t + gif_delay(d, nd, i);
+    /* a frame under way at the trim start is shown from 0 */
+    int64_t ts = t < 0 && next > 0 ? 0 : t;
+    if (wanted(fr, ts, gap)) {
+      VipsImage *pg = NULL;
+      if (vips_crop(all, &pg, 0, i * ph, all->Xsize, ph, NULL))
+        rc = wapf__from_vips(ctx, path);
+      else
+        rc = add_image(ctx, fr, pg, ts, opt->fit);
+      if (pg)
+        g_object_unref(pg);
+    }
+    t = next;
+    if (rc == WAPF_OK)
+      rc = wapf__progress(ctx, opt, -1);
+  }
+  g_object_unref(all);
+  finish(fr, t);
+  return rc;
+}
+
+/* ---- animated WebP through WebPAnimDecoder ---- */
+
+static int read_file(wapf_context *ctx, const char *path, WebPData *d) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0)
+    return wapf__from_errno(ctx, errno, path);
+  if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
+      (uint64_t)st.st_size > ANIM_READ_MAX) {
+    close(fd);
+    return wapf__fail(ctx, WAPF_ELIMIT, "%s: animated WebP over %u bytes", path,
+                      ANIM_READ_MAX);
+  }
+  uint8_t *p = WebPMalloc((size_t)st.st_size);
+  size_t got = 0;
+  while (p && got < (size_t)st.st_size) {
+    ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    got += (size_t)r;
+  }
+  close(fd);
+  if (!p || got != (size_t)st.st_size) {
+    WebPFree(p);
+    return wapf__fail(ctx, p ? WAPF_EIO : WAPF_ENOMEM, "%s: cannot read", path);
+  }
+  d->bytes = p;
+  d->size = got;
+  return WAPF_OK;
+}
+
+static int webp_frames(wapf_context *ctx, WebPAnimDecoder *dec,
+                       const wapf_options *opt, int64_t gap, wapf_frames *fr) {
+  WebPAnimInfo info;
+  if (!WebPAnimDecoderGetInfo(dec, &info))
+    return wapf__fail(ctx, WAPF_ECORRUPT, "animated WebP: no header");
+  int64_t start = (int64_t)(opt->start * 1000), prev = 0;
+  int rc = WAPF_OK;
+  while (rc == WAPF_OK && WebPAnimDecoderHasMoreFrames(dec)) {
+    uint8_t *buf = NULL;
+    int end = 0;
+    if (!WebPAnimDecoderGetNext(dec, &buf, &end))
+      return wapf__fail(ctx, WAPF_ECORRUPT, "animated WebP: damaged frame");
+    int64_t t = prev - start;
+    if (t < 0 && end - start > 0)
+      t = 0;
+    rc = wapf__frames_add(ctx, fr, buf, (int)info.canvas_width,
+                          (int)info.canvas_height, (int)info.canvas_width * 4,
+                          t, opt->fit, gap);
+    if (end <= prev) /* zero or broken durations: show 100 ms */
+      end = (int)prev + GIF_DEFAULT_DELAY_MS;
+    prev = end;
+    if (rc == WAPF_OK)
+      rc = wapf__progress(ctx, opt, -1);
+  }
+  fr->src_ms = prev;
+  finish(fr, prev - start);
+  return rc;
+}
+
+static int load_webp(wapf_context *ctx, const char *path,
+                     const wapf_options *opt, int64_t gap, wapf_frames *fr) {
+  WebPData data;
+  WebPAnimDecoderOptions o;
+  int rc = read_file(ctx, path, &data);
+  if (rc != WAPF_OK)
+    return rc;
+  if (!WebPAnimDecoderOptionsInit(&o)) {
+    WebPDataClear(&data);
+    return wapf__fail(ctx, WAPF_EINTERNAL, "libwebp version mismatch");
+  }
+  o.color_mode = MODE_RGBA;
+  o.use_threads = 0;
+  WebPAnimDecoder *dec = WebPAnimDecoderNew(&data, &o);
+  if (!dec)
+    rc = wapf__from_vp8(ctx, VP8_STATUS_BITSTREAM_ERROR, path);
+  else
+    rc = webp_frames(ctx, dec, opt, gap, fr);
+  WebPAnimDecoderDelete(dec);
+  WebPDataClear(&data);
+  return rc;
+}
+
+/* ---- video through lib/av ---- */
+
+typedef struct av_sink {
+  wapf_context *ctx;
+  wapf_frames *fr;
+  const wapf_options *opt;
+  int64_t gap, last_pts, prev_pts;
+} av_sink;
+
+static int on_frame(void *cookie, const uint8_t *rgba, int w, int h, int stride,
+                    int64_t pts) {
+  av_sink *s = cookie;
+  s->prev_pts = s->last_pts;
+  s->last_pts = pts;
+  int rc = wapf__frames_add(s->ctx, s->fr, rgba, w, h, stride, pts, s->opt->fit,
+                            s->gap);
+  return rc == WAPF_OK ? wapf__progress(s->ctx, s->opt, -1) : rc;
+}
+
+/* The box lib/av fits frames into: the canvas for contain; for cover the
+ * short side must reach the canvas, so the box is the long side. */
+static int av_box(const wapf_facts *f, int side) {
+  for (int i = 0; i < f->n_streams; i++) {
+    const wapf_stream *s = &f->streams[i];
+    if (s->type != WAPF_STREAM_VIDEO || s->attached_pic || s->width <= 0 ||
+        s->height <= 0)
+      continue;
+    int lo = s->width < s->height ? s->width : s->height;
+    int hi = s->width < s->height ? s->height : s->width;
+    double b = ceil((double)side * hi / lo);
+    return b > 4096 ? 4096 : (int)b;
+  }
+  return side;
+}
+
+static int load_av(wapf_context *ctx, const wapf_facts *f,
+                   const wapf_options *opt, double max_fps, int64_t gap,
+                   wapf_frames *fr) {
+  av_sink s = {ctx, fr, opt, gap, -1, -1};
+  double secs = (double)fr->max_ms / 1000.0;
+  int box = opt->fit == WAPF_FIT_COVER ? av_box(f, fr->side) : fr->side;
+  int rc = wapf__av_decode_frames(ctx, f->path, opt->start, secs, max_fps, box,
+                                  on_frame, &s);
+  if (rc != WAPF_OK)
+    return rc;
+  int64_t step =
+      s.prev_pts >= 0 ? s.last_pts - s.prev_pts : (int64_t)(1000 / max_fps);
+  if (step < WAPF_ANIM_MIN_FRAME_MS)
+    step = (int64_t)(1000 / max_fps);
+  fr->src_ms = f->duration > 0 ? (int64_t)(f->duration * 1000) : -1;
+  finish(fr, s.last_pts + step);
+  return WAPF_OK;
+}
+
+int wapf__frames_load(wapf_context *ctx, const wapf_facts *f,
+                      const wapf_options *opt, double max_fps, double scale,
+                      wapf_frames *fr) {
+  memset(fr, 0, sizeof *fr);
+  fr->side = WAPF_STICKER_SIDE;
+  fr->scale = scale;
+  fr->src_ms = -1;
+  fr->max_ms = WAPF_ANIM_MAX_MS;
+  if (opt->duration > 0 && opt->duration * 1000 < fr->max_ms)
+    fr->max_ms = (int64_t)(opt->duration * 1000);
+  if (fr->max_ms < WAPF_ANIM_MIN_FRAME_MS)
+    fr->max_ms = WAPF_ANIM_MIN_FRAME_MS;
+  int64_t gap = (int64_t)floor(1000.0 / max_fps);
+  int rc;
+  const char *fmt = f->media == WAPF_MEDIA_IMAGE ? f->format : "";
+  if (strcmp(fmt, "gif") == 0)
+    rc = load_gif(ctx, f->path, opt, gap, fr);
+  else if (strcmp(fmt, "webp") == 0)
+    rc = load_webp(ctx, f->path, opt, gap, fr);
+  else
+    rc = load_av(ctx, f, opt, max_fps, gap, fr);
+  if (rc == WAPF_OK && fr->n == 0)
+    rc = wapf__fail(ctx, WAPF_EUNFIXABLE,
+                    "no frame to make a sticker of "
+                    "(is --start past the end?)");
+  int64_t left = fr->src_ms - (int64_t)(opt->start * 1000);
+  if (rc == WAPF_OK && fr->src_ms > 0 && left > WAPF_ANIM_MAX_MS + 1)
+    fr->trimmed = 1;
+  if (rc != WAPF_OK)
+    wapf__frames_free(fr);
+  return rc;
+}

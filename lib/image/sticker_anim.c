@@ -1,0 +1,233 @@
+/* Animated sticker: a looping 512x512 animated WebP of at most 500,000
+ * bytes and 10 s, every frame at least 8 ms, made with WebPAnimEncoder.
+ *
+ * The frames are decoded once (frames.c, at most 15 per second). The size
+ * search then walks the levers in order: quality (binary search, on a
+ * prediction from a sample of frames, then verified by a full encode),
+ * frame rate (15, 10, 8, 6 fps), frame count (the clip shortened), and as
+ * the last resort a smaller picture inside the canvas. The first frame is
+ * always a key frame covering the whole canvas. */
+#include "image.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define Q_TOP 80
+#define Q_FLOOR 30
+#define PREDICT_FRAMES 12
+
+static const double fps_ladder[] = {15, 10, 8, 6};
+static const int64_t len_ladder[] = {
+    WAPF_ANIM_MAX_MS, 7000, 5000, 3000, 2000, 1000};
+static const double scale_ladder[] = {1.0, 0.7, 0.5, 0.3};
+
+typedef struct anim_job {
+  wapf_context *ctx;
+  const wapf_options *opt;
+  const wapf_frames *fr;
+  const uint8_t *exif;
+  size_t exif_n;
+  int *idx; /* selected frame indices */
+  int n;
+  int64_t end; /* end time of the selection */
+} anim_job;
+
+/* Select frames at most fps per second, ending by max_ms. */
+static void select_frames(anim_job *j, double fps, int64_t max_ms) {
+  const wapf_frames *fr = j->fr;
+  int64_t gap = (int64_t)(1000.0 / fps), last = 0;
+  j->n = 0;
+  for (int i = 0; i < fr->n; i++) {
+    int64_t t = fr->v[i].t_ms;
+    if (t >= max_ms)
+      break;
+    if (j->n == 0 || t - last >= gap) {
+      j->idx[j->n++] = i;
+      last = t;
+    }
+  }
+  j->end = fr->end_ms < max_ms ? fr->end_ms : max_ms;
+}
+
+static int add_frame(anim_job *j, WebPAnimEncoder *enc, const WebPConfig *c,
+                     const uint8_t *rgba, int64_t ts) {
+  WebPPicture pic;
+  int side = j->fr->side;
+  if (!WebPPictureInit(&pic))
+    return wapf__fail(j->ctx, WAPF_EINTERNAL, "libwebp version mismatch");
+  pic.use_argb = 1;
+  pic.width = pic.height = side;
+  if (!WebPPictureImportRGBA(&pic, rgba, side * 4))
+    return wapf__fail(j->ctx, WAPF_ENOMEM, "out of memory");
+  int ok = WebPAnimEncoderAdd(enc, &pic, (int)ts, c);
+  int err = pic.error_code;
+  WebPPictureFree(&pic);
+  if (!ok)
+    return err != VP8_ENC_OK
+               ? wapf__from_webp_enc(j->ctx, err, "WebP animation")
+               : wapf__fail(j->ctx, WAPF_EINTERNAL, "WebP animation: %s",
+                            WebPAnimEncoderGetError(enc));
+  return wapf__progress(j->ctx, j->opt, -1);
+}
+
+static int setup(anim_job *j, int q, WebPAnimEncoder **enc, WebPConfig *c) {
+  WebPAnimEncoderOptions eo;
+  if (!WebPAnimEncoderOptionsInit(&eo) || !WebPConfigInit(c))
+    return wapf__fail(j->ctx, WAPF_EINTERNAL, "libwebp version mismatch");
+  eo.anim_params.loop_count = 0; /* forever */
+  eo.anim_params.bgcolor = 0x00000000;
+  eo.allow_mixed = 0;
+  eo.minimize_size = 0;
+  c->quality = (float)q;
+  c->method = 4;
+  c->alpha_quality = q < Q_FLOOR ? 50 : 90;
+  c->thread_level = 1;
+  if (!WebPValidateConfig(c))
+    return wapf__fail(j->ctx, WAPF_EINTERNAL, "invalid WebP configuration");
+  *enc = WebPAnimEncoderNew(j->fr->side, j->fr->side, &eo);
+  if (!*enc)
+    return wapf__fail(j->ctx, WAPF_ENOMEM, "out of memory");
+  return WAPF_OK;
+}
+
+/* Encode every step-th selected frame at quality q (step 1: the real
+ * thing; each frame then lasts until the next selected one). */
+static int encode(anim_job *j, int q, int step, WebPData *out) {
+  WebPAnimEncoder *enc = NULL;
+  WebPConfig c;
+  WebPData raw;
+  WebPDataInit(&raw);
+  WebPDataInit(out);
+  int rc = setup(j, q, &enc, &c);
+  int64_t ts = 0;
+  for (int k = 0; rc == WAPF_OK && k < j->n; k += step) {
+    const wapf_frame *f = &j->fr->v[j->idx[k]];
+    /* a sample keeps the frames' own spacing, back to back */
+    ts = step == 1 ? f->t_ms : ts;
+    rc = add_frame(j, enc, &c, f->rgba, ts);
+    ts += step == 1 ? 0 : 100;
+  }
+  int64_t end = step == 1 ? j->end : ts;
+  if (rc == WAPF_OK && (!WebPAnimEncoderAdd(enc, NULL, (int)end, NULL) ||
+                        !WebPAnimEncoderAssemble(enc, &raw)))
+    rc = wapf__fail(j->ctx, WAPF_EINTERNAL, "WebP animation: %s",
+                    WebPAnimEncoderGetError(enc));
+  WebPAnimEncoderDelete(enc);
+  if (rc == WAPF_OK)
+    rc = wapf__webp_add_exif(j->ctx, raw.bytes, raw.size, j->exif, j->exif_n,
+                             out);
+  WebPDataClear(&raw);
+  return rc;
+}
+
+/* Predicted size of the whole selection at q, from a sample. */
+static int predict(anim_job *j, int q, size_t *out) {
+  int step = j->n > PREDICT_FRAMES ? j->n / PREDICT_FRAMES : 1;
+  WebPData d;
+  int rc = encode(j, q, step, &d);
+  if (rc == WAPF_OK) {
+    int used = (j->n + step - 1) / step;
+    *out = (size_t)((double)d.size * j->n / used);
+  }
+  WebPDataClear(&d);
+  return rc;
+}
+
+/* Best quality in [qmin, Q_TOP] by prediction, then full encodes going
+ * down until one fits. *found = 0 when none at or above qmin does. */
+static int search(anim_job *j, int qmin, WebPData *best, int *found) {
+  size_t limit = WAPF_ANIM_STICKER_LIMIT, target = limit - limit / 20, n = 0;
+  int lo = qmin - 1, hi = Q_TOP + 1, rc = WAPF_OK; /* lo fits, hi not */
+  while (rc == WAPF_OK && hi - lo > 1) {
+    int mid = (lo + hi) / 2;
+    rc = predict(j, mid, &n);
+    if (n <= target)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  int q = lo < qmin ? qmin : lo;
+  for (; rc == WAPF_OK && q >= qmin && !*found; q -= 8) {
+    WebPData d;
+    rc = encode(j, q, 1, &d);
+    wapf__log(j->ctx, WAPF_LOG_DEBUG, "animation: %d frames q%d: %zu bytes",
+              j->n, q, d.size);
+    if (rc == WAPF_OK && d.size <= limit) {
+      *best = d;
+      *found = 1;
+    } else {
+      WebPDataClear(&d);
+    }
+    if (q > qmin && q - 8 < qmin)
+      q = qmin + 8; /* try qmin itself last */
+  }
+  return rc;
+}
+
+static void note(anim_job *j, wapf_result *res, double fps) {
+  char buf[240] = "";
+  size_t o = 0;
+  if (j->fr->trimmed || j->end < j->fr->end_ms)
+    o += (size_t)snprintf(buf, sizeof buf, "trimmed to %.1f s; ",
+                          (double)j->end / 1000);
+  o += (size_t)snprintf(buf + o, sizeof buf - o, "%d frames, up to %.0f fps",
+                        j->n, fps);
+  if (j->fr->scale < 1.0 && o < sizeof buf)
+    snprintf(buf + o, sizeof buf - o, "; picture at %.0f%% of the canvas",
+             j->fr->scale * 100);
+  wapf__strlcpy(res->note, buf, sizeof res->note);
+}
+
+/* All levers on one set of frames: fps, then length, quality in each. */
+static int levers(anim_job *j, int last_resort, WebPData *best, int *found,
+                  wapf_result *res) {
+  int rc = WAPF_OK;
+  size_t nf = sizeof fps_ladder / sizeof *fps_ladder;
+  size_t nl = sizeof len_ladder / sizeof *len_ladder;
+  for (size_t l = 0; rc == WAPF_OK && !*found && l < nl; l++) {
+    if (l > 0 && len_ladder[l] >= j->fr->end_ms)
+      continue;
+    for (size_t k = 0; rc == WAPF_OK && !*found && k < nf; k++) {
+      select_frames(j, fps_ladder[k], len_ladder[l]);
+      int last = last_resort && l == nl - 1 && k == nf - 1;
+      rc = search(j, last ? 0 : Q_FLOOR, best, found);
+      if (rc == WAPF_OK && *found)
+        note(j, res, fps_ladder[k]);
+    }
+  }
+  return rc;
+}
+
+int wapf__sticker_animated(wapf_context *ctx, const wapf_facts *f,
+                           const wapf_options *opt, wapf_tmpfile *out,
+                           wapf_result *res) {
+  anim_job j = {ctx, opt, NULL, NULL, 0, NULL, 0, 0};
+  WebPData best;
+  WebPDataInit(&best);
+  int found = 0;
+  int rc = wapf__sticker_exif(ctx, opt, (uint8_t **)&j.exif, &j.exif_n);
+  size_t ns = sizeof scale_ladder / sizeof *scale_ladder;
+  for (size_t s = 0; rc == WAPF_OK && !found && s < ns; s++) {
+    wapf_frames fr;
+    rc = wapf__frames_load(ctx, f, opt, fps_ladder[0], scale_ladder[s], &fr);
+    if (rc != WAPF_OK)
+      break;
+    j.fr = &fr;
+    j.idx = malloc((size_t)fr.n * sizeof *j.idx);
+    if (!j.idx)
+      rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+    else
+      rc = levers(&j, s == ns - 1, &best, &found, res);
+    free(j.idx);
+    j.idx = NULL;
+    wapf__frames_free(&fr);
+  }
+  free((void *)j.exif);
+  if (rc == WAPF_OK && !found)
+    rc = wapf__fail(ctx, WAPF_EUNFIXABLE, "no animated WebP fits %d bytes",
+                    WAPF_ANIM_STICKER_LIMIT);
+  if (rc == WAPF_OK)
+    rc = wapf__img_write_all(ctx, out, best.bytes, best.size);
+  WebPDataClear(&best);
+  return rc;
+}
