@@ -28,17 +28,19 @@ typedef struct wapf_av_in {
   int vidx;     /* chosen video stream, -1 none */
   int aidx;     /* chosen audio stream, -1 none */
   int64_t zero; /* AV_TIME_BASE units: input time that becomes 0 */
-  double span;  /* seconds of output expected (trim applied), > 0 */
+  double span;  /* seconds of output expected (trim applied) */
+  int cut_end;  /* 1 when a --duration ends the output at span */
 } wapf_av_in;
 
 int wapf__demux_open(wapf_context *ctx, const char *path, wapf_av_in *in);
 void wapf__demux_close(wapf_av_in *in);
 /* First video stream that is not cover art, or -1. */
 int wapf__demux_video(const AVFormatContext *fmt);
-/* The audio stream for track (-1: default disposition, else first).
- * Returns the stream index, -1 when the file has none, or WAPF_EINVAL
- * (detail set) when track is out of range. */
-int wapf__demux_audio(wapf_context *ctx, const AVFormatContext *fmt, int track);
+/* The audio stream for track (-1: default disposition, else first) into
+ * *out (-1 when the file has none). WAPF_EINVAL (detail set) when track
+ * is out of range. */
+int wapf__demux_audio(wapf_context *ctx, const AVFormatContext *fmt, int track,
+                      int *out);
 /* Seconds the input lasts (container, else longest stream), -1 unknown. */
 double wapf__demux_duration(const AVFormatContext *fmt);
 /* Set in->zero and in->span for a trim (start >= 0, duration < 0 = all)
@@ -193,10 +195,14 @@ int wapf__mux_finish(wapf_context *ctx, wapf_av_mux *m);
 void wapf__mux_close(wapf_av_mux *m);
 
 /* ---- remux.c ---- */
-/* Shift a copied packet so in->zero becomes 0; 0 to keep it, 1 to drop
- * it (before the start or after the end of a trim). */
-int wapf__copy_prepare(const wapf_av_in *in, const AVStream *ist,
+/* Shift a copied packet so in->zero becomes 0. Returns 0 to keep it, 1 to
+ * drop it (video before its first keyframe, audio before the start),
+ * 2 when it lies past the end of a trim. *started tracks the keyframe. */
+int wapf__copy_prepare(const wapf_av_in *in, const AVStream *ist, int *started,
                        AVPacket *pkt);
+/* 1 when a stream can be copied as it is into a compliant MP4. */
+int wapf__copy_video_ok(const AVStream *st, int max_long_side);
+int wapf__copy_audio_ok(const AVStream *st);
 
 /* ---- pipeline.c ---- */
 typedef enum wapf_av_mode {

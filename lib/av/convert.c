@@ -1,13 +1,201 @@
-/* wapf__av_convert(): the av module's entry for the conversion plans. */
+/* wapf__av_convert(): turn a plan into a pipeline job, run it, and make
+ * sure the result fits (one bounded retry at a lower bitrate). */
 #include "av.h"
+
+#include <math.h>
+
+#define ICON_BYTES 512000
+
+typedef struct attempt {
+  double scale;        /* bitrate factor for the retry */
+  int force_transcode; /* a copy that did not fit */
+  int64_t target;      /* bytes the output must stay under */
+} attempt;
+
+static int64_t kind_limit(wapf_kind kind) {
+  int64_t l = wapf_kind_limit(kind, 0);
+  return l > 0 ? l : 16000000;
+}
+
+/* ---- choosing copy or encode for each stream ---- */
+
+static void pick_modes(wapf_context *ctx, wapf_av_job *job, wapf_plan plan,
+                       const attempt *at) {
+  const AVFormatContext *fmt = job->in.fmt;
+  int vok = job->in.vidx >= 0 && wapf__copy_video_ok(fmt->streams[job->in.vidx],
+                                                     ctx->s.max_long_side);
+  int aok =
+      job->in.aidx >= 0 && wapf__copy_audio_ok(fmt->streams[job->in.aidx]);
+  int copy = !at->force_transcode;
+  job->vmode = job->amode = WAPF_AV_ENCODE;
+  if (plan == WAPF_PLAN_ENCODE_AUDIO) {
+    job->vmode = WAPF_AV_SKIP;
+    return;
+  }
+  if (copy && (plan == WAPF_PLAN_REMUX || plan == WAPF_PLAN_AUDIO_ONLY) && vok)
+    job->vmode = WAPF_AV_COPY;
+  if (copy && plan == WAPF_PLAN_REMUX && aok)
+    job->amode = WAPF_AV_COPY;
+  if (job->vmode == WAPF_AV_COPY && !vok)
+    job->vmode = WAPF_AV_ENCODE;
+}
+
+/* ---- encoder settings ---- */
+
+static void audio_format(wapf_av_job *job, const AVStream *ast, int opus,
+                         int mono) {
+  int src_rate = ast->codecpar->sample_rate;
+  int src_ch = ast->codecpar->ch_layout.nb_channels;
+  job->acodec = opus ? "libopus" : "aac";
+  job->af.rate = opus || src_rate != 44100 ? 48000 : 44100;
+  job->af.channels = mono || src_ch == 1 ? 1 : 2;
+  job->af.fmt = opus ? AV_SAMPLE_FMT_FLT : AV_SAMPLE_FMT_FLTP;
+  job->af.trim = job->in.cut_end ? job->in.span : -1;
+}
+
+static int plan_video(wapf_context *ctx, wapf_av_job *job, const attempt *at,
+                      wapf_result *res) {
+  AVStream *vs = job->in.fmt->streams[job->in.vidx];
+  AVRational sar;
+  wapf_vsource s = {0};
+  int rot = wapf__demux_rotation(vs, &job->vf.orient);
+  wapf__demux_display(job->in.fmt, vs, rot, &s.width, &s.height, &sar);
+  AVRational fr =
+      vs->avg_frame_rate.num > 0 ? vs->avg_frame_rate : vs->r_frame_rate;
+  s.fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
+  s.seconds = job->in.span;
+  s.has_audio = job->in.aidx >= 0;
+  s.audio_channels = job->af.channels;
+  s.max_long_side = ctx->s.max_long_side;
+  s.limit = at->target;
+  int rc = wapf__budget_video(ctx, &s, at->scale, &job->vp);
+  if (rc != WAPF_OK)
+    return rc;
+  job->vf.width = job->vp.width;
+  job->vf.height = job->vp.height;
+  job->vf.fps = job->vp.fps;
+  job->vf.pix_fmt = AV_PIX_FMT_YUV420P;
+  job->vf.deinterlace = vs->codecpar->field_order > AV_FIELD_PROGRESSIVE;
+  job->vf.trim = job->in.cut_end ? job->in.span : -1;
+  if (job->vp.mode == WAPF_RC_ABR)
+    snprintf(res->note, sizeof res->note,
+             "re-encoded at %dx%d, %lld kbit/s to fit %lld bytes",
+             job->vp.width, job->vp.height,
+             (long long)(job->vp.vbitrate / 1000), (long long)at->target);
+  return WAPF_OK;
+}
+
+static int plan_audio(wapf_context *ctx, wapf_av_job *job, const wapf_report *r,
+                      const wapf_options *opt, const attempt *at,
+                      wapf_result *res) {
+  const AVStream *ast = job->in.fmt->streams[job->in.aidx];
+  if (job->vmode != WAPF_AV_SKIP) { /* audio of a video: AAC-LC */
+    audio_format(job, ast, 0, 0);
+    job->abitrate = job->af.channels == 1 ? 64000 : 128000;
+    return WAPF_OK;
+  }
+  job->voice = r->kind == WAPF_KIND_VOICE;
+  int aac = opt->stereo && !job->voice;
+  audio_format(job, ast, !aac, !aac);
+  job->out_format = aac ? "ipod" : "ogg";
+  char note[sizeof res->note];
+  int rc =
+      wapf__budget_audio(ctx, job->in.span, job->voice, aac, job->af.channels,
+                         at->scale, &job->abitrate, note, sizeof note);
+  if (note[0])
+    wapf__strlcpy(res->note, note, sizeof res->note);
+  /* no point spending more bits than a low-rate source holds (AMR...) */
+  int64_t src = ast->codecpar->bit_rate, floor = aac ? 32000 : 16000;
+  if (rc == WAPF_OK && src > 0 && src < job->abitrate)
+    job->abitrate = src > floor             ? src
+                    : floor < job->abitrate ? floor
+                                            : job->abitrate;
+  return rc;
+}
+
+/* ---- one attempt ---- */
+
+static int prepare(wapf_context *ctx, const wapf_report *r,
+                   const wapf_options *opt, wapf_av_job *job, const attempt *at,
+                   wapf_result *res) {
+  wapf_av_in *in = &job->in;
+  in->vidx =
+      r->plan == WAPF_PLAN_ENCODE_AUDIO ? -1 : wapf__demux_video(in->fmt);
+  int rc = wapf__demux_audio(ctx, in->fmt, opt->audio_track, &in->aidx);
+  if (rc != WAPF_OK)
+    return rc;
+  if (r->plan == WAPF_PLAN_ENCODE_AUDIO && in->aidx < 0)
+    return wapf__fail(ctx, WAPF_EUNSUPPORTED, "the file has no audio stream");
+  pick_modes(ctx, job, r->plan, at);
+  rc = wapf__demux_trim(ctx, in, opt->start, opt->duration,
+                        job->vmode == WAPF_AV_COPY);
+  if (rc == WAPF_OK && in->aidx >= 0)
+    rc = plan_audio(ctx, job, r, opt, at, res);
+  if (rc == WAPF_OK && job->vmode == WAPF_AV_ENCODE)
+    rc = plan_video(ctx, job, at, res);
+  if (rc == WAPF_OK && job->vmode == WAPF_AV_ENCODE && in->aidx >= 0)
+    job->abitrate = job->vp.abitrate;
+  return rc;
+}
+
+static int run_once(wapf_context *ctx, const wapf_facts *f,
+                    const wapf_report *r, const wapf_options *opt,
+                    wapf_tmpfile *out, const attempt *at, wapf_result *res) {
+  wapf_av_job job;
+  memset(&job, 0, sizeof job);
+  job.out_path = out->path;
+  job.out_format = "mp4";
+  job.keep_metadata = opt->keep_metadata;
+  job.threads = ctx->s.threads;
+  job.opt = opt;
+  int rc = wapf__demux_open(ctx, f->path, &job.in);
+  if (rc != WAPF_OK)
+    return rc;
+  rc = prepare(ctx, r, opt, &job, at, res);
+  if (rc == WAPF_OK)
+    rc = wapf__pipeline_run(ctx, &job);
+  if (rc == WAPF_OK && job.vmode == WAPF_AV_COPY && !res->note[0])
+    snprintf(res->note, sizeof res->note, "%s",
+             job.in.aidx < 0 || job.amode == WAPF_AV_COPY
+                 ? "streams copied, nothing re-encoded"
+                 : "video copied, audio re-encoded");
+  wapf__demux_close(&job.in);
+  return rc;
+}
+
+static int too_big(wapf_context *ctx, int64_t size, int64_t target) {
+  return wapf__fail(ctx, WAPF_EUNFIXABLE,
+                    "the result is still %lld bytes, over %lld, after a "
+                    "second attempt; trim it with --start/--duration",
+                    (long long)size, (long long)target);
+}
 
 int wapf__av_convert(wapf_context *ctx, const wapf_facts *f,
                      const wapf_report *r, const wapf_options *opt,
                      wapf_tmpfile *out, wapf_result *res) {
-  (void)f;
-  (void)r;
-  (void)opt;
-  (void)out;
-  (void)res;
-  return wapf__fail(ctx, WAPF_EUNSUPPORTED, "video/audio conversion not built");
+  attempt at = {.scale = 1.0, .target = kind_limit(r->kind)};
+  for (int n = 0; n < 2; n++) {
+    res->note[0] = '\0';
+    int rc = run_once(ctx, f, r, opt, out, &at, res);
+    if (rc != WAPF_OK)
+      return rc;
+    int64_t size = wapf__file_size(out->path);
+    if (size < 0)
+      return wapf__fail(ctx, WAPF_EIO, "cannot read back the output");
+    int icon = r->kind == WAPF_KIND_VOICE && !res->note[0];
+    int64_t target = icon ? ICON_BYTES : at.target;
+    if (size <= target)
+      return WAPF_OK;
+    if (size <= at.target && n == 1)
+      return WAPF_OK; /* a voice note over the icon size still plays */
+    wapf__log(ctx, WAPF_LOG_INFO, "%lld bytes is over %lld: one more try",
+              (long long)size, (long long)target);
+    if (res->action == WAPF_PLAN_TRANSCODE || at.force_transcode ||
+        r->plan == WAPF_PLAN_ENCODE_AUDIO)
+      at.scale *= 0.96 * (double)target / (double)size;
+    at.force_transcode = 1; /* a copy that does not fit is re-encoded */
+    if (n == 1)
+      return too_big(ctx, size, target);
+  }
+  return WAPF_OK;
 }

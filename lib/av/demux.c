@@ -44,15 +44,15 @@ int wapf__demux_video(const AVFormatContext *fmt) {
   return -1;
 }
 
-int wapf__demux_audio(wapf_context *ctx, const AVFormatContext *fmt,
-                      int track) {
+int wapf__demux_audio(wapf_context *ctx, const AVFormatContext *fmt, int track,
+                      int *out) {
   int n = 0, first = -1, def = -1;
   for (unsigned i = 0; i < fmt->nb_streams; i++) {
     const AVStream *st = fmt->streams[i];
     if (st->codecpar->codec_type != AVMEDIA_TYPE_AUDIO)
       continue;
     if (track >= 0 && n == track)
-      return (int)i;
+      return *out = (int)i, WAPF_OK;
     if (first < 0)
       first = (int)i;
     if (def < 0 && (st->disposition & AV_DISPOSITION_DEFAULT))
@@ -64,7 +64,8 @@ int wapf__demux_audio(wapf_context *ctx, const AVFormatContext *fmt,
                       "there is no audio track %d: the file has %d (counted "
                       "from 0)",
                       track, n);
-  return def >= 0 ? def : first;
+  *out = def >= 0 ? def : first;
+  return WAPF_OK;
 }
 
 static double stream_seconds(const AVStream *st) {
@@ -120,6 +121,7 @@ int wapf__demux_trim(wapf_context *ctx, wapf_av_in *in, double start,
                       "--start %.3f s is past the end (the file lasts %.3f s)",
                       start, total);
   double left = total > 0 ? total - start : 0;
+  in->cut_end = duration > 0;
   in->span = duration > 0 && (left <= 0 || duration < left) ? duration : left;
   int64_t target = base + (int64_t)llround(start * AV_TIME_BASE);
   in->zero = target;
