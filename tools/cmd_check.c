@@ -29,9 +29,7 @@ static void print_plan(const wapf_report *r) {
     printf(" -> cannot be fixed: %s",
            r->plan_reason[0] ? r->plan_reason : "no conversion can help");
   else if (r->plan != WAPF_PLAN_NONE)
-    printf(" -> plan: %s%s%s%s", wapf_plan_name(r->plan),
-           r->plan_reason[0] ? " (" : "", r->plan_reason,
-           r->plan_reason[0] ? ")" : "");
+    printf(" -> plan: %s", wapf_plan_name(r->plan));
 }
 
 /* One line: "PATH: ok (video)", "PATH: NOT COMPLIANT (video): a; b ->
@@ -56,6 +54,9 @@ static void print_verdict(const char *path, const wapf_report *r, int verbose) {
     printf("    %-7s %s: %s\n",
            r->findings[i].severity == WAPF_SEV_FAIL ? "FAIL" : "warning",
            r->findings[i].id, r->findings[i].message);
+  if (verbose && r->plan != WAPF_PLAN_NONE && r->plan != WAPF_PLAN_UNFIXABLE &&
+      r->plan_reason[0])
+    printf("    plan    %s: %s\n", wapf_plan_name(r->plan), r->plan_reason);
 }
 
 /* Check one file; returns 1 when it is compliant, 0 otherwise. */

@@ -199,3 +199,56 @@ def expect_sticker(path):
     if os.path.getsize(path) > (500_000 if animated else 100_000):
         why.append("size")
     return not why, why
+
+
+# ---- fixtures made at test time ------------------------------------------
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def png_claiming(path, width, height):
+    """A PNG whose IHDR claims width x height (a decompression bomb header)
+    followed by a tiny IDAT and IEND."""
+    import zlib
+
+    def chunk(typ, body):
+        return (struct.pack(">I", len(body)) + typ + body +
+                struct.pack(">I", zlib.crc32(typ + body) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    return write(path, b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) +
+                 chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def random_bytes(path, n=4096, seed=7):
+    import random
+    return write(path, random.Random(seed).randbytes(n))
+
+
+def text_file(path):
+    return write(path, b"Meeting notes\n\nThis is plain text, not a video.\n" * 20)
+
+
+def truncated_copy(src, path, fraction):
+    with open(src, "rb") as f:
+        data = f.read()
+    return write(path, data[:int(len(data) * fraction)])
+
+
+def sticker_512():
+    """A static 512x512 WebP with alpha, well under 100 KB."""
+    return fixture("cli_sticker_512.webp",
+                   "vips black {out} 512 512 --bands 4")
+
+
+def long_clip():
+    """25 s of 720p MPEG-4 Part 2 + MP2 in Matroska: needs a transcode that
+    takes several seconds, for the interrupt test."""
+    return fixture(
+        "cli_long_720p_mpeg4.mkv",
+        "ffmpeg -v error -f lavfi -i testsrc2=size=1280x720:rate=30 "
+        "-f lavfi -i sine=frequency=440:sample_rate=48000 -t 25 "
+        "-c:v mpeg4 -q:v 4 -c:a mp2 -y {out}")
