@@ -1,0 +1,201 @@
+/* wapf__probe_av: container and stream facts of an audio/video file, the
+ * limits (duration, pixels), MP4 layout (moov position, fragments) and
+ * sample tables that point past the end of the file. */
+#include "probe_av.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Demuxers whose result is not audio/video media: text shown as video,
+ * single pictures, image sequences. */
+static int not_media_demuxer(const char *name) {
+  static const char *const names[] = {"tty",    "bin",       "xbin",    "idf",
+                                      "adf",    "image2",    "srt",     "ass",
+                                      "webvtt", "subviewer", "microdvd"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(name, names[i]) == 0)
+      return 1;
+  size_t n = strlen(name);
+  return n > 5 && strcmp(name + n - 5, "_pipe") == 0;
+}
+
+static int is_mov_family(const char *name) {
+  return strncmp(name, "mov,", 4) == 0;
+}
+
+/* Containers that are media even when they hold only data tracks. */
+static int known_container(const char *name) {
+  static const char *const names[] = {"matroska,webm", "mpegts", "avi", "ogg",
+                                      "asf",           "flv",    "mpeg"};
+  if (is_mov_family(name))
+    return 1;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(name, names[i]) == 0)
+      return 1;
+  return 0;
+}
+
+static int real_video(const AVStream *st) {
+  enum AVCodecID id = st->codecpar->codec_id;
+  return st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+         !(st->disposition & AV_DISPOSITION_ATTACHED_PIC) &&
+         id != AV_CODEC_ID_ANSI && id != AV_CODEC_ID_BINTEXT &&
+         id != AV_CODEC_ID_XBIN && id != AV_CODEC_ID_IDF;
+}
+
+/* A real audio stream, or a video stream that is not cover art, or a
+ * known media container. */
+static int is_media(const AVFormatContext *fc, int *has_video) {
+  int audio = 0;
+  *has_video = 0;
+  if (not_media_demuxer(fc->iformat->name))
+    return 0;
+  for (unsigned i = 0; i < fc->nb_streams; i++) {
+    const AVStream *st = fc->streams[i];
+    if (st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO)
+      audio = 1;
+    if (real_video(st))
+      *has_video = 1;
+  }
+  return audio || *has_video ||
+         (fc->nb_streams > 0 && known_container(fc->iformat->name));
+}
+
+/* The short container name of the header: "mp4", "mov", "webm", ... */
+static void format_name(const AVFormatContext *fc, const wapf_boxinfo *bi,
+                        const char *mime, char *out, size_t n) {
+  const char *name = fc->iformat->name;
+  if (is_mov_family(name)) {
+    if (!bi->brand[0] || strcmp(bi->brand, "qt  ") == 0)
+      name = "mov";
+    else if (strncmp(bi->brand, "3g", 2) == 0)
+      name = "3gp";
+    else
+      name = "mp4";
+  } else if (strcmp(name, "matroska,webm") == 0) {
+    name = strstr(mime, "webm") ? "webm" : "matroska";
+  } else if (strncmp(name, "amr", 3) == 0) {
+    name = "amr";
+  }
+  size_t len = strcspn(name, ",");
+  if (len >= n)
+    len = n - 1;
+  memcpy(out, name, len);
+  out[len] = '\0';
+}
+
+/* MP4 sample tables that point past the end of the file: the file was cut
+ * after its moov was written (a header read does not notice). */
+static void check_samples(AVFormatContext *fc, wapf_facts *f) {
+  for (unsigned i = 0; i < fc->nb_streams; i++) {
+    AVStream *st = fc->streams[i];
+    int n = avformat_index_get_entries_count(st);
+    int64_t end = 0;
+    for (int k = 0; k < n; k++) {
+      const AVIndexEntry *e = avformat_index_get_entry(st, k);
+      if (e && e->pos + e->size > end)
+        end = e->pos + e->size;
+    }
+    if (end > f->size) {
+      wapf__set_damage(f,
+                       "the file is truncated: stream %u's samples reach "
+                       "byte %lld but the file has %lld bytes",
+                       i, (long long)end, (long long)f->size);
+      return;
+    }
+  }
+}
+
+static int check_duration(wapf_context *ctx, const wapf_facts *f) {
+  double longest = f->duration;
+  for (int i = 0; i < f->n_streams; i++)
+    if (f->streams[i].duration > longest)
+      longest = f->streams[i].duration;
+  if (longest > ctx->s.max_duration)
+    return wapf__fail(ctx, WAPF_ELIMIT,
+                      "%s: duration %.1f s is over the limit of %.0f s",
+                      f->path, longest, ctx->s.max_duration);
+  return WAPF_OK;
+}
+
+static int fill_streams(wapf_context *ctx, const AVFormatContext *fc,
+                        wapf_facts *f) {
+  f->streams = calloc(fc->nb_streams ? fc->nb_streams : 1, sizeof *f->streams);
+  if (!f->streams)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  f->n_streams = (int)fc->nb_streams;
+  for (unsigned i = 0; i < fc->nb_streams; i++) {
+    wapf_stream *s = &f->streams[i];
+    wapf__av_stream_facts(fc->streams[i], s);
+    if (s->type == WAPF_STREAM_VIDEO && !s->attached_pic && s->width > 0 &&
+        s->height > 0) {
+      int rc = wapf__check_pixels(ctx, "video", s->width, s->height);
+      if (rc != WAPF_OK)
+        return rc;
+    }
+  }
+  return check_duration(ctx, f);
+}
+
+static void layout_facts(const wapf_boxinfo *bi, wapf_facts *f) {
+  f->moov_at_end = -1;
+  f->fragmented = 0;
+  if (!bi->is_isobmff)
+    return;
+  f->fragmented = bi->has_moof || bi->has_mvex;
+  if (bi->moov_pos >= 0)
+    f->moov_at_end = bi->mdat_pos >= 0 && bi->moov_pos > bi->mdat_pos;
+}
+
+static void box_scan_path(const char *path, int64_t size, wapf_boxinfo *bi) {
+  memset(bi, 0, sizeof *bi);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  wapf__box_scan(fd, size, bi);
+  close(fd);
+}
+
+static int read_facts(wapf_context *ctx, AVFormatContext *fc, wapf_facts *f,
+                      int has_video) {
+  wapf_boxinfo bi;
+  memset(&bi, 0, sizeof bi);
+  if (is_mov_family(fc->iformat->name))
+    box_scan_path(f->path, f->size, &bi);
+  format_name(fc, &bi, f->mime, f->format, sizeof f->format);
+  const char *mime = wapf__av_format_mime(f->format, has_video);
+  if (mime)
+    wapf__strlcpy(f->mime, mime, sizeof f->mime);
+  f->duration = fc->duration != AV_NOPTS_VALUE && fc->duration > 0
+                    ? (double)fc->duration / AV_TIME_BASE
+                    : -1;
+  f->bit_rate = fc->bit_rate > 0 ? fc->bit_rate : -1;
+  layout_facts(&bi, f);
+  int rc = fill_streams(ctx, fc, f);
+  if (rc == WAPF_OK && is_mov_family(fc->iformat->name))
+    check_samples(fc, f);
+  return rc;
+}
+
+int wapf__probe_av(wapf_context *ctx, wapf_facts *f) {
+  wapf_av av;
+  /* A weak content guess is accepted only when libmagic agrees that the
+   * file is audio or video. */
+  int av_mime =
+      strncmp(f->mime, "audio/", 6) == 0 || strncmp(f->mime, "video/", 6) == 0;
+  int rc = wapf__av_open(ctx, f->path, f->size,
+                         av_mime ? 1 : AVPROBE_SCORE_RETRY + 1, &av);
+  int has_video = 0;
+  if (rc == WAPF_OK && !is_media(av.fc, &has_video))
+    rc = wapf__fail(ctx, WAPF_EUNSUPPORTED, "%s: %s holds no audio or video",
+                    f->path, av.fc->iformat->name);
+  if (rc == WAPF_OK)
+    rc = read_facts(ctx, av.fc, f, has_video);
+  if (rc == WAPF_OK)
+    f->media = WAPF_MEDIA_AV;
+  wapf__av_close(&av);
+  return rc;
+}

@@ -1,0 +1,186 @@
+/* Damage a header read misses: a JPEG or PNG cut short. Both checks walk
+ * the file's structure (JPEG markers, PNG chunks) with one sequential read
+ * through a small buffer: cheap, bounded memory, no pixels decoded. */
+#include "probe_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RD_BUF 65536
+#define PNG_MAX_CHUNKS 4000000 /* past this, stop looking (no verdict) */
+
+typedef struct reader {
+  int fd;
+  int64_t size;
+  int64_t base; /* file offset of buf[0] */
+  size_t len;   /* valid bytes in buf */
+  size_t off;   /* next byte in buf */
+  uint8_t buf[RD_BUF];
+} reader;
+
+static int64_t rd_tell(const reader *r) {
+  return r->base + (int64_t)r->off;
+}
+
+static int rd_fill(reader *r) {
+  r->base += (int64_t)r->off;
+  r->off = 0;
+  r->len = 0;
+  for (;;) {
+    ssize_t n = pread(r->fd, r->buf, RD_BUF, (off_t)r->base);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    r->len = (size_t)n;
+    return 0;
+  }
+}
+
+/* The next byte, or -1 at the end of the file. */
+static int rd_byte(reader *r) {
+  if (r->off >= r->len && rd_fill(r) != 0)
+    return -1;
+  return r->buf[r->off++];
+}
+
+static void rd_skip(reader *r, int64_t n) {
+  if (n <= (int64_t)(r->len - r->off)) {
+    r->off += (size_t)n;
+    return;
+  }
+  r->base = rd_tell(r) + n;
+  r->off = r->len = 0;
+}
+
+static void rd_init(reader *r, int fd, int64_t size) {
+  r->fd = fd;
+  r->size = size;
+  r->base = 0;
+  r->len = r->off = 0;
+}
+
+/* Skip entropy-coded data up to the next marker; returns its code (the
+ * 0xFF already consumed) or -1 at the end of the file. */
+static int jpeg_scan_entropy(reader *r) {
+  for (;;) {
+    if (r->off >= r->len && rd_fill(r) != 0)
+      return -1;
+    uint8_t *ff = memchr(r->buf + r->off, 0xFF, r->len - r->off);
+    if (!ff) {
+      r->off = r->len;
+      continue;
+    }
+    r->off = (size_t)(ff - r->buf) + 1;
+    int c;
+    do
+      c = rd_byte(r);
+    while (c == 0xFF);
+    if (c < 0)
+      return -1;
+    if (c != 0x00 && (c < 0xD0 || c > 0xD7))
+      return c;
+  }
+}
+
+/* The next marker code outside entropy-coded data (skipping stray bytes
+ * the way libjpeg does), or -1 at the end of the file. */
+static int jpeg_next_marker(reader *r) {
+  int c;
+  do
+    c = rd_byte(r);
+  while (c >= 0 && c != 0xFF);
+  while (c == 0xFF)
+    c = rd_byte(r);
+  return c;
+}
+
+/* 1 when the marker walk reaches the end of the file before EOI. */
+static int jpeg_truncated(reader *rd) {
+  if (rd_byte(rd) != 0xFF || rd_byte(rd) != 0xD8)
+    return 0; /* not a JPEG stream: nothing to say */
+  int m = jpeg_next_marker(rd);
+  while (m >= 0) {
+    if (m == 0xD9)
+      return 0;
+    if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
+      m = jpeg_next_marker(rd);
+      continue;
+    }
+    int hi = rd_byte(rd), lo = rd_byte(rd);
+    if (lo < 0)
+      break;
+    int len = hi << 8 | lo;
+    if (len < 2)
+      break;
+    rd_skip(rd, len - 2);
+    m = m == 0xDA ? jpeg_scan_entropy(rd) : jpeg_next_marker(rd);
+  }
+  return 1;
+}
+
+int wapf__jpeg_damaged(int fd, int64_t size, char *why, size_t whysize) {
+  reader *rd = malloc(sizeof *rd);
+  if (!rd)
+    return 0;
+  rd_init(rd, fd, size);
+  int bad = jpeg_truncated(rd);
+  free(rd);
+  if (!bad)
+    return 0;
+  snprintf(why, whysize,
+           "the JPEG is truncated: no end-of-image marker before the end of "
+           "the file (%lld bytes)",
+           (long long)size);
+  return 1;
+}
+
+static uint32_t be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+}
+
+/* The PNG chunk walk; fills why and returns 1 on damage. */
+static int png_walk(reader *rd, int64_t size, char *why, size_t whysize) {
+  uint8_t h[8];
+  int64_t pos = 8;
+  rd_skip(rd, 8);
+  for (long i = 0; i < PNG_MAX_CHUNKS; i++) {
+    int c = 0;
+    for (int k = 0; k < 8 && (c = rd_byte(rd)) >= 0; k++)
+      h[k] = (uint8_t)c;
+    if (c < 0) {
+      snprintf(why, whysize,
+               "the PNG is truncated: it ends at byte %lld without an IEND "
+               "chunk",
+               (long long)size);
+      return 1;
+    }
+    uint32_t len = be32(h);
+    char type[5] = {(char)h[4], (char)h[5], (char)h[6], (char)h[7], 0};
+    if (len > 0x7fffffffu || pos + 12 + (int64_t)len > size) {
+      snprintf(why, whysize,
+               "the PNG is truncated: chunk %.4s at byte %lld runs past the "
+               "end of the file (%lld bytes)",
+               type, (long long)pos, (long long)size);
+      return 1;
+    }
+    if (memcmp(type, "IEND", 4) == 0)
+      return 0;
+    rd_skip(rd, (int64_t)len + 4);
+    pos += 12 + (int64_t)len;
+  }
+  return 0;
+}
+
+int wapf__png_damaged(int fd, int64_t size, char *why, size_t whysize) {
+  reader *rd = malloc(sizeof *rd);
+  if (!rd)
+    return 0;
+  rd_init(rd, fd, size);
+  int bad = png_walk(rd, size, why, whysize);
+  free(rd);
+  return bad;
+}

@@ -1,0 +1,98 @@
+/* Content types: libmagic (one handle per thread) and the usual MIME types
+ * of the containers libavformat reads. */
+#include "probe_internal.h"
+
+#include <magic.h>
+#include <pthread.h>
+#include <string.h>
+
+/* A magic_t is not thread-safe: each thread loads its own, once, and the
+ * key's destructor closes it when the thread ends. */
+static __thread magic_t tls_magic;
+static pthread_key_t magic_key;
+static pthread_once_t magic_once = PTHREAD_ONCE_INIT;
+static int magic_key_ok;
+
+static void magic_destroy(void *m) {
+  if (m)
+    magic_close((magic_t)m);
+}
+
+static void magic_key_init(void) {
+  magic_key_ok = pthread_key_create(&magic_key, magic_destroy) == 0;
+}
+
+static magic_t thread_magic(wapf_context *ctx, int *rc) {
+  if (tls_magic)
+    return tls_magic;
+  magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+  if (!m) {
+    *rc = wapf__fail(ctx, WAPF_ENOMEM, "libmagic: cannot open a handle");
+    return NULL;
+  }
+  if (magic_load(m, NULL) != 0) {
+    *rc = wapf__fail(ctx, WAPF_EINTERNAL,
+                     "libmagic: cannot load its database: %s",
+                     magic_error(m) ? magic_error(m) : "unknown error");
+    magic_close(m);
+    return NULL;
+  }
+  pthread_once(&magic_once, magic_key_init);
+  if (magic_key_ok)
+    pthread_setspecific(magic_key, m);
+  tls_magic = m;
+  return m;
+}
+
+int wapf__magic_mime(wapf_context *ctx, const char *path, char *out,
+                     size_t size) {
+  int rc = WAPF_OK;
+  magic_t m = thread_magic(ctx, &rc);
+  if (!m)
+    return rc;
+  const char *mime = magic_file(m, path);
+  if (!mime) {
+    const char *err = magic_error(m);
+    return wapf__fail(ctx, WAPF_EIO, "libmagic: %s",
+                      err ? err : "cannot read the file");
+  }
+  wapf__strlcpy(out, mime, size);
+  return WAPF_OK;
+}
+
+typedef struct format_mime {
+  const char *format;
+  const char *video; /* with a real video stream */
+  const char *audio; /* audio only */
+} format_mime;
+
+static const format_mime format_mimes[] = {
+    {"mp4", "video/mp4", "audio/mp4"},
+    {"mov", "video/quicktime", "video/quicktime"},
+    {"3gp", "video/3gpp", "audio/3gpp"},
+    {"matroska", "video/x-matroska", "audio/x-matroska"},
+    {"webm", "video/webm", "audio/webm"},
+    {"mpegts", "video/mp2t", "video/mp2t"},
+    {"mpeg", "video/mpeg", "video/mpeg"},
+    {"avi", "video/x-msvideo", "video/x-msvideo"},
+    {"flv", "video/x-flv", "video/x-flv"},
+    {"asf", "video/x-ms-asf", "audio/x-ms-wma"},
+    {"ogg", "video/ogg", "audio/ogg"},
+    {"wav", "audio/wav", "audio/wav"},
+    {"w64", "audio/wav", "audio/wav"},
+    {"flac", "audio/flac", "audio/flac"},
+    {"mp3", "audio/mpeg", "audio/mpeg"},
+    {"aac", "audio/aac", "audio/aac"},
+    {"amr", "audio/amr", "audio/amr"},
+    {"aiff", "audio/aiff", "audio/aiff"},
+    {"caf", "audio/x-caf", "audio/x-caf"},
+    {"ac3", "audio/ac3", "audio/ac3"},
+    {"opus", "audio/ogg", "audio/ogg"},
+};
+
+const char *wapf__av_format_mime(const char *format, int has_video) {
+  for (size_t i = 0; i < sizeof format_mimes / sizeof format_mimes[0]; i++)
+    if (strcmp(format_mimes[i].format, format) == 0)
+      return has_video ? format_mimes[i].video : format_mimes[i].audio;
+  return NULL;
+}

@@ -1,0 +1,220 @@
+/* Picture facts from the libvips header (no pixels are decoded): size,
+ * bands, depth, alpha, colour space, palette, ICC, EXIF orientation and
+ * GPS, animation frames and delays. Then the cheap structural damage
+ * checks of JPEG and PNG. */
+#include "probe_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <vips/vips.h>
+
+/* The libvips loaders a probe may use, and the short format name of each.
+ * magickload (ImageMagick) guesses widely, so it is only used for image
+ * types that no native loader handles (BMP, ICO, TGA, ...). */
+typedef struct loader_name {
+  const char *loader;
+  const char *format;
+} loader_name;
+
+static const loader_name loaders[] = {
+    {"jpegload", "jpeg"}, {"pngload", "png"},  {"gifload", "gif"},
+    {"heifload", "heif"}, {"svgload", "svg"},  {"tiffload", "tiff"},
+    {"webpload", "webp"}, {"jp2kload", "jp2"}, {"jxlload", "jxl"},
+    {"ppmload", "ppm"},   {"radload", "hdr"},  {"magickload", ""},
+};
+
+static const char *const native_mimes[] = {
+    "image/jpeg", "image/png",  "image/gif",     "image/heic",
+    "image/heif", "image/avif", "image/svg+xml", "image/tiff",
+    "image/webp", "image/jp2",  "image/jxl",
+};
+
+static const loader_name *allowed_loader(const char *loader, const char *mime) {
+  for (size_t i = 0; i < sizeof loaders / sizeof loaders[0]; i++) {
+    if (strcmp(loader, loaders[i].loader) != 0)
+      continue;
+    if (strcmp(loader, "magickload") != 0)
+      return &loaders[i];
+    if (strncmp(mime, "image/", 6) != 0)
+      return NULL;
+    for (size_t k = 0; k < sizeof native_mimes / sizeof native_mimes[0]; k++)
+      if (strcmp(mime, native_mimes[k]) == 0)
+        return NULL;
+    return &loaders[i];
+  }
+  return NULL;
+}
+
+static int bits_of(VipsBandFormat fmt) {
+  switch (fmt) {
+  case VIPS_FORMAT_UCHAR:
+  case VIPS_FORMAT_CHAR: return 8;
+  case VIPS_FORMAT_USHORT:
+  case VIPS_FORMAT_SHORT: return 16;
+  case VIPS_FORMAT_UINT:
+  case VIPS_FORMAT_INT:
+  case VIPS_FORMAT_FLOAT: return 32;
+  case VIPS_FORMAT_DOUBLE:
+  case VIPS_FORMAT_COMPLEX: return 64;
+  case VIPS_FORMAT_DPCOMPLEX: return 128;
+  default: return -1;
+  }
+}
+
+static int has_field(VipsImage *im, const char *name) {
+  return vips_image_get_typeof(im, name) != 0;
+}
+
+static int int_field(VipsImage *im, const char *name, int def) {
+  int v;
+  if (!has_field(im, name) || vips_image_get_int(im, name, &v) != 0) {
+    vips_error_clear();
+    return def;
+  }
+  return v;
+}
+
+/* GPS position and orientation from the EXIF block (libvips attaches it as
+ * "exif-data" and also as parsed "exif-ifd3-GPS*" fields). */
+static void exif_facts(VipsImage *im, wapf_image_facts *img) {
+  img->has_exif = has_field(im, "exif-data");
+  img->orientation = int_field(im, "orientation", 0);
+  img->has_gps = has_field(im, "exif-ifd3-GPSLatitude") ||
+                 has_field(im, "exif-ifd3-GPSLongitude");
+  const void *blob;
+  size_t len;
+  if (img->has_exif && vips_image_get_blob(im, "exif-data", &blob, &len) == 0) {
+    int orient, gps;
+    wapf__exif_scan(blob, len, &orient, &gps);
+    img->has_gps |= gps;
+    if (!img->orientation)
+      img->orientation = orient;
+  }
+  vips_error_clear();
+}
+
+/* Frames and their delays, for loaders that describe an animation. */
+static int animation_facts(wapf_context *ctx, VipsImage *im,
+                           wapf_image_facts *img) {
+  int *delays = NULL, n = 0;
+  img->frames = 1;
+  if (!has_field(im, "delay") ||
+      vips_image_get_array_int(im, "delay", &delays, &n) != 0 || n < 1) {
+    vips_error_clear();
+    return WAPF_OK;
+  }
+  img->frames = int_field(im, "n-pages", n);
+  img->animated = img->frames > 1;
+  img->loop = int_field(im, "loop", 0);
+  img->delays_ms = malloc((size_t)n * sizeof *img->delays_ms);
+  if (!img->delays_ms)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  img->n_delays = n;
+  img->duration = 0;
+  for (int i = 0; i < n; i++) {
+    img->delays_ms[i] = delays[i];
+    img->duration += delays[i] / 1000.0;
+  }
+  return WAPF_OK;
+}
+
+static void header_facts(VipsImage *im, wapf_image_facts *img) {
+  img->width = vips_image_get_width(im);
+  img->height = vips_image_get_height(im);
+  img->bands = vips_image_get_bands(im);
+  img->bit_depth = bits_of(vips_image_get_format(im));
+  img->has_alpha = vips_image_hasalpha(im);
+  img->alpha_used = -1;
+  const char *nick = vips_enum_nick(VIPS_TYPE_INTERPRETATION,
+                                    vips_image_get_interpretation(im));
+  wapf__strlcpy(img->interpretation, nick ? nick : "",
+                sizeof img->interpretation);
+  img->palette =
+      has_field(im, "palette-bit-depth") || has_field(im, "gif-palette");
+  img->has_icc = has_field(im, "icc-profile-data");
+  exif_facts(im, img);
+}
+
+static void format_of(VipsImage *im, const loader_name *ln, wapf_facts *f) {
+  const char *fmt = ln->format;
+  const char *s = NULL;
+  char low[32];
+  if (strcmp(ln->loader, "heifload") == 0 &&
+      vips_image_get_string(im, "heif-compression", &s) == 0 && s &&
+      strcmp(s, "av1") == 0)
+    fmt = "avif";
+  if (!fmt[0] && vips_image_get_string(im, "magick-format", &s) == 0 && s) {
+    size_t i = 0;
+    for (; s[i] && i + 1 < sizeof low; i++)
+      low[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    low[i] = '\0';
+    fmt = low;
+  }
+  vips_error_clear();
+  wapf__strlcpy(f->format, fmt, sizeof f->format);
+}
+
+/* The structural damage checks of the formats that have one. */
+static void damage_check(wapf_facts *f) {
+  int jpeg = strcmp(f->format, "jpeg") == 0,
+      png = strcmp(f->format, "png") == 0;
+  if (!jpeg && !png)
+    return;
+  int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  char why[sizeof f->damage];
+  if (jpeg ? wapf__jpeg_damaged(fd, f->size, why, sizeof why)
+           : wapf__png_damaged(fd, f->size, why, sizeof why))
+    wapf__set_damage(f, "%s", why);
+  close(fd);
+}
+
+static int open_header(wapf_context *ctx, const wapf_facts *f,
+                       const loader_name **ln, VipsImage **im) {
+  const char *loader = vips_foreign_find_load(f->path);
+  if (!loader) {
+    vips_error_clear();
+    return wapf__fail(ctx, WAPF_EUNSUPPORTED, "%s: no libvips loader", f->path);
+  }
+  *ln = allowed_loader(loader, f->mime);
+  if (!*ln)
+    return wapf__fail(ctx, WAPF_EUNSUPPORTED, "%s: libvips %s not used for %s",
+                      f->path, loader, f->mime);
+  *im = vips_image_new_from_file(f->path, "access", VIPS_ACCESS_SEQUENTIAL,
+                                 "revalidate", TRUE, NULL);
+  if (!*im) {
+    int rc = wapf__from_vips(ctx, loader);
+    return rc == WAPF_ENOMEM ? rc : WAPF_EUNSUPPORTED;
+  }
+  return WAPF_OK;
+}
+
+int wapf__probe_image(wapf_context *ctx, wapf_facts *f) {
+  const loader_name *ln = NULL;
+  VipsImage *im = NULL;
+  int rc = open_header(ctx, f, &ln, &im);
+  if (rc != WAPF_OK)
+    return rc;
+  wapf_image_facts *img = &f->image;
+  header_facts(im, img);
+  rc = wapf__check_pixels(ctx, "image", img->width, img->height);
+  if (rc == WAPF_OK)
+    rc = animation_facts(ctx, im, img);
+  const char *loader = NULL;
+  if (vips_image_get_string(im, "vips-loader", &loader) != 0 || !loader)
+    loader = ln->loader;
+  wapf__strlcpy(img->loader, loader, sizeof img->loader);
+  vips_error_clear();
+  format_of(im, ln, f);
+  g_object_unref(im);
+  if (rc != WAPF_OK)
+    return rc;
+  f->media = WAPF_MEDIA_IMAGE;
+  damage_check(f);
+  return WAPF_OK;
+}

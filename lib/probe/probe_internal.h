@@ -1,0 +1,68 @@
+/* Helpers shared by the files of the probe module (lib/probe). Not
+ * installed, not used outside lib/probe and tests/probe. */
+#ifndef WAPF_PROBE_INTERNAL_H
+#define WAPF_PROBE_INTERNAL_H
+
+#include "modules.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- content type (mime.c) ---- */
+
+/* The MIME type of the file's content from libmagic ("text/plain", ...),
+ * into out. Returns WAPF_OK, or WAPF_EINTERNAL / WAPF_EIO with a detail
+ * when libmagic cannot be loaded or cannot read the file. */
+int wapf__magic_mime(wapf_context *ctx, const char *path, char *out,
+                     size_t size);
+
+/* The usual MIME type of an audio/video container short name ("mp4",
+ * "matroska", ...); has_video picks video/ over audio/ where both exist.
+ * NULL when the format has no well-known type. */
+const char *wapf__av_format_mime(const char *format, int has_video);
+
+/* ---- ISO base media boxes (mp4box.c) ---- */
+
+typedef struct wapf_boxinfo {
+  int is_isobmff;   /* the file starts with a plausible ftyp/moov/... box */
+  char brand[5];    /* ftyp major brand, "" when absent */
+  int has_brand_qt; /* major or compatible brand "qt  " */
+  int64_t moov_pos; /* offset of the first top-level moov, -1 none */
+  int64_t mdat_pos; /* offset of the first top-level mdat, -1 none */
+  int has_moof;     /* a top-level moof box */
+  int has_mvex;     /* moov holds an mvex box */
+  int has_avis;     /* brand "avis"/"msf1": an image sequence */
+  uint32_t ispe_w;  /* largest HEIF image spatial extent, 0 when none */
+  uint32_t ispe_h;
+} wapf_boxinfo;
+
+/* Walk the top-level boxes of an open file of the given size (bounded,
+ * 64-bit sizes, size 0 = to the end). Never fails: what it cannot read is
+ * left at its "absent" value. */
+void wapf__box_scan(int fd, int64_t size, wapf_boxinfo *bi);
+
+/* ---- EXIF (exif.c) ---- */
+
+/* Read the orientation (1..8, 0 absent) and whether a GPS position is
+ * present from an EXIF block (TIFF header, optionally after "Exif\0\0").
+ * Bounds-checked; a malformed block leaves the outputs at 0. */
+void wapf__exif_scan(const uint8_t *buf, size_t len, int *orientation,
+                     int *has_gps);
+
+/* ---- structural damage checks (damage.c) ---- */
+
+/* Walk the file's markers/chunks; on damage fill why (one line) and
+ * return 1, else 0. Read sequentially with a small buffer. */
+int wapf__jpeg_damaged(int fd, int64_t size, char *why, size_t whysize);
+int wapf__png_damaged(int fd, int64_t size, char *why, size_t whysize);
+
+/* ---- shared by the back ends (probe.c) ---- */
+
+/* ELIMIT check of a picture/video size against the context's settings. */
+int wapf__check_pixels(wapf_context *ctx, const char *what, int64_t w,
+                       int64_t h);
+
+/* Set f->damaged with a one-line reason (the first reason wins). */
+void wapf__set_damage(wapf_facts *f, const char *fmt, ...) WAPF_PRINTF(2, 3);
+
+#endif

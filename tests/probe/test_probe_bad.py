@@ -1,0 +1,2 @@
+from probetest import *
+finish()
