@@ -245,7 +245,8 @@ typedef enum wapf_media {
 typedef struct wapf_facts {
   char *path;       /* the probed path (copy, owned) */
   int64_t size;     /* bytes */
-  char mime[64];    /* from the content: "video/mp4", ... */
+  char mime[128];   /* from the content: "video/mp4", ... (OOXML
+                       types are over 64 characters) */
   char format[32];  /* short container name: "mp4", "mov",
                        "matroska", "webm", "mpegts", "avi",
                        "ogg", "wav", "flac", "mp3", "aac", "amr",
@@ -355,7 +356,7 @@ typedef struct wapf_report {
   wapf_finding *findings; /* owned by the report */
   wapf_plan plan;
   char plan_reason[240]; /* why UNFIXABLE, or a note on the plan */
-  char out_mime[64];     /* MIME type of what convert produces (the
+  char out_mime[128];    /* MIME type of what convert produces (the
                             input's own when plan is NONE) */
   char out_ext[12];      /* extension with dot: ".mp4", ".ogg", ... */
   uint8_t reserved[32];
@@ -393,7 +394,7 @@ typedef struct wapf_result {
   int64_t bytes_in;
   int64_t bytes_out;
   double seconds; /* wall time */
-  char mime[64];  /* MIME type of the output */
+  char mime[128]; /* MIME type of the output */
   char note[240]; /* e.g. "trimmed to 10 s", "" when none */
   uint8_t reserved[32];
 } wapf_result;
