@@ -141,13 +141,39 @@ static int lock_dir(wapf__state *st, const char *dir) {
   return WAPF_OK;
 }
 
+/* A read-only URI for path: "immutable" (no -wal/-shm files created) when
+ * no write-ahead log is left over, else plain read-only. */
+static char *ro_uri(const char *path) {
+  GString *u = g_string_new("file:");
+  for (const char *p = path; *p; p++) {
+    if (*p == '%' || *p == '?' || *p == '#')
+      g_string_append_printf(u, "%%%02X", (unsigned char)*p);
+    else
+      g_string_append_c(u, *p);
+  }
+  char *wal = g_strdup_printf("%s-wal", path);
+  struct stat sb;
+  g_string_append(u, stat(wal, &sb) == 0 ? "?mode=ro" : "?immutable=1");
+  g_free(wal);
+  return g_string_free(u, FALSE);
+}
+
 static int open_db(wapf__state *st, const char *dir, int read_only) {
   char *path = wapf__path_join(dir, "state.db");
   if (!path)
     return wapf__fail(st->ctx, WAPF_ENOMEM, "out of memory");
-  int flags = read_only ? SQLITE_OPEN_READONLY
-                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  int rc;
+  if (read_only) {
+    char *uri = ro_uri(path);
+    rc = sqlite3_open_v2(
+        uri, &st->db,
+        SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    g_free(uri);
+  } else {
+    rc = sqlite3_open_v2(
+        path, &st->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  }
   free(path);
   if (rc != SQLITE_OK)
     return db_fail(st, "opening");
