@@ -1,0 +1,76 @@
+/* The kind --as auto picks, and the stream helpers every checker uses.
+ *
+ *   a real video stream (more than one frame, not cover art) -> video
+ *   an animated picture -> video (GIF, AVIF, APNG, ...), except an
+ *     animated WebP -> sticker (FFmpeg 5.1 cannot decode animated WebP,
+ *     so a video cannot be made from it; a sticker can)
+ *   audio only -> audio (voice only when asked)
+ *   a still picture -> image; a static 512x512 WebP -> sticker
+ *   anything else -> document */
+#include "rules.h"
+
+#include <string.h>
+
+int wapf__is_real_video(const wapf_stream *s) {
+  /* frames 0 or -1: unknown (a stream without a frame count) */
+  return s->type == WAPF_STREAM_VIDEO && !s->attached_pic && s->frames != 1;
+}
+
+const wapf_stream *wapf__main_video(const wapf_facts *f) {
+  for (int i = 0; i < f->n_streams; i++)
+    if (wapf__is_real_video(&f->streams[i]))
+      return &f->streams[i];
+  return NULL;
+}
+
+int wapf__count_audio(const wapf_facts *f) {
+  int n = 0;
+  for (int i = 0; i < f->n_streams; i++)
+    n += f->streams[i].type == WAPF_STREAM_AUDIO;
+  return n;
+}
+
+const wapf_stream *wapf__pick_audio(const wapf_facts *f, int track) {
+  const wapf_stream *first = NULL;
+  int k = 0;
+  for (int i = 0; i < f->n_streams; i++) {
+    const wapf_stream *s = &f->streams[i];
+    if (s->type != WAPF_STREAM_AUDIO)
+      continue;
+    if (track >= 0 && k++ == track)
+      return s;
+    if (track < 0 && s->is_default)
+      return s;
+    if (!first)
+      first = s;
+  }
+  return track < 0 ? first : NULL;
+}
+
+static int is_webp(const wapf_facts *f) {
+  return strcmp(f->format, "webp") == 0 || strcmp(f->mime, "image/webp") == 0;
+}
+
+static wapf_kind picture_kind(const wapf_facts *f) {
+  const wapf_image_facts *im = &f->image;
+  if (im->animated || im->frames > 1)
+    return is_webp(f) ? WAPF_KIND_STICKER : WAPF_KIND_VIDEO;
+  if (is_webp(f) && im->width == wapf__sticker.width &&
+      im->height == wapf__sticker.height)
+    return WAPF_KIND_STICKER;
+  return WAPF_KIND_IMAGE;
+}
+
+wapf_kind wapf__auto_kind(const wapf_facts *f) {
+  if (!f)
+    return WAPF_KIND_DOCUMENT;
+  if (f->media == WAPF_MEDIA_IMAGE)
+    return picture_kind(f);
+  if (f->media != WAPF_MEDIA_AV || (f->n_streams > 0 && !f->streams))
+    return WAPF_KIND_DOCUMENT;
+  if (wapf__main_video(f))
+    return WAPF_KIND_VIDEO;
+  if (wapf__count_audio(f) > 0)
+    return WAPF_KIND_AUDIO;
+  return WAPF_KIND_DOCUMENT;
+}
