@@ -60,7 +60,7 @@ static const char *avt_make(const char *name, const char *fmt, ...) {
 }
 
 /* A corpus file, or NULL (the case then skips). */
-static const char *avt_corpus(const char *rel) {
+__attribute__((unused)) static const char *avt_corpus(const char *rel) {
   static char ring[4][1024];
   static int i;
   const char *root = getenv("WAPF_CORPUS");

@@ -1,0 +1,145 @@
+"""Independent inspection of the av module's outputs: ffprobe and a walk
+of the MP4 boxes (never the project's own probe)."""
+import hashlib
+import json
+import os
+import struct
+
+from wapftest import sh
+
+LIMIT = 16_000_000
+
+
+def probe(path):
+    out = sh("ffprobe -v error -show_format -show_streams -of json "
+             f"'{path}'")
+    return json.loads(out)
+
+
+def streams(info, kind):
+    return [s for s in info["streams"] if s["codec_type"] == kind]
+
+
+def top_boxes(path):
+    """Top-level MP4 box types in file order."""
+    boxes = []
+    size_total = os.path.getsize(path)
+    with open(path, "rb") as f:
+        pos = 0
+        while pos + 8 <= size_total:
+            f.seek(pos)
+            size, typ = struct.unpack(">I4s", f.read(8))
+            if size == 1:
+                size = struct.unpack(">Q", f.read(8))[0]
+            elif size == 0:
+                size = size_total - pos
+            if size < 8:
+                raise AssertionError(f"bad box size {size} at {pos}")
+            boxes.append(typ.decode("latin-1"))
+            pos += size
+    return boxes
+
+
+def rotation(stream):
+    for sd in stream.get("side_data_list", []):
+        if "rotation" in sd:
+            return int(sd["rotation"])
+    return None
+
+
+def packet_hashes(path, sel):
+    """(size, md5 of data) of every packet of one stream (ffprobe -show_packets)."""
+    out = sh(f"ffprobe -v error -select_streams {sel} -show_entries "
+             f"packet=size,flags -show_data_hash md5 -show_packets -of json '{path}'")
+    return [(p["size"], p.get("data_hash")) for p in json.loads(out)["packets"]]
+
+
+def packet_times(path, sel):
+    out = sh(f"ffprobe -v error -select_streams {sel} -show_entries "
+             f"packet=pts_time -of json '{path}'")
+    return sorted(float(p["pts_time"]) for p in json.loads(out)["packets"]
+                  if p.get("pts_time") not in (None, "N/A"))
+
+
+def check_mp4(path, audio=True, duration=None, tol=0.25, max_long=1920,
+              copied=False):
+    """Assert the WhatsApp video target; returns (info, video stream)."""
+    size = os.path.getsize(path)
+    assert 0 < size <= LIMIT, f"size {size}"
+    boxes = top_boxes(path)
+    assert "moov" in boxes and "mdat" in boxes, boxes
+    assert boxes.index("moov") < boxes.index("mdat"), f"not faststart: {boxes}"
+    assert "moof" not in boxes, f"fragmented: {boxes}"
+    info = probe(path)
+    assert "mp4" in info["format"]["format_name"], info["format"]["format_name"]
+    vs = streams(info, "video")
+    assert len(vs) == 1, f"{len(vs)} video streams"
+    v = vs[0]
+    assert v["codec_name"] == "h264", v["codec_name"]
+    fmts = ("yuv420p", "yuvj420p") if copied else ("yuv420p",)
+    assert v["pix_fmt"] in fmts, v["pix_fmt"]
+    assert v["profile"] in ("Baseline", "Constrained Baseline", "Main", "High"), v["profile"]
+    w, h = v["width"], v["height"]
+    assert w % 2 == 0 and h % 2 == 0, f"odd size {w}x{h}"
+    assert max(w, h) <= max_long, f"{w}x{h}"
+    assert v.get("field_order", "progressive") in ("progressive", "unknown"), v.get("field_order")
+    if not copied:
+        assert v.get("sample_aspect_ratio", "1:1") in ("1:1", "0:1", "N/A"), v.get("sample_aspect_ratio")
+        assert rotation(v) in (None, 0), f"rotation {rotation(v)} left after a transcode"
+    aud = streams(info, "audio")
+    assert len(aud) == (1 if audio else 0), f"{len(aud)} audio streams"
+    for a in aud:
+        assert a["codec_name"] == "aac", a["codec_name"]
+        assert a.get("profile") == "LC", a.get("profile")
+        assert int(a["sample_rate"]) in (44100, 48000), a["sample_rate"]
+        assert a["channels"] in (1, 2), a["channels"]
+    others = [s for s in info["streams"] if s["codec_type"] not in ("video", "audio")]
+    assert not others, f"extra streams: {[s['codec_type'] for s in others]}"
+    if duration is not None:
+        got = float(info["format"]["duration"])
+        assert abs(got - duration) <= tol, f"duration {got}, expected {duration}"
+    return info, v
+
+
+def check_ogg_opus_mono(path, duration=None, tol=0.25, limit=LIMIT):
+    size = os.path.getsize(path)
+    assert 0 < size <= limit, f"size {size}"
+    with open(path, "rb") as f:
+        assert f.read(4) == b"OggS", "not an Ogg file"
+    info = probe(path)
+    assert info["format"]["format_name"] == "ogg", info["format"]["format_name"]
+    assert len(info["streams"]) == 1, info["streams"]
+    a = info["streams"][0]
+    assert a["codec_name"] == "opus" and a["channels"] == 1, (a["codec_name"], a["channels"])
+    assert int(a["sample_rate"]) == 48000
+    if duration is not None:
+        got = float(info["format"]["duration"])
+        assert abs(got - duration) <= tol, f"duration {got}, expected {duration}"
+    return info
+
+
+def check_m4a_aac(path, channels=2, duration=None, tol=0.25):
+    size = os.path.getsize(path)
+    assert 0 < size <= LIMIT, f"size {size}"
+    boxes = top_boxes(path)
+    assert boxes.index("moov") < boxes.index("mdat"), boxes
+    with open(path, "rb") as f:
+        head = f.read(12)
+    assert head[4:8] == b"ftyp" and head[8:12] == b"M4A ", head
+    info = probe(path)
+    assert len(info["streams"]) == 1
+    a = info["streams"][0]
+    assert a["codec_name"] == "aac" and a.get("profile") == "LC", a
+    assert a["channels"] == channels and int(a["sample_rate"]) in (44100, 48000), a
+    if duration is not None:
+        got = float(info["format"]["duration"])
+        assert abs(got - duration) <= tol, f"duration {got}, expected {duration}"
+    return info
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

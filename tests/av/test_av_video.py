@@ -1,0 +1,272 @@
+"""Video conversion through `wa-preflight convert`: remux, audio-only and
+transcode plans, each output inspected with ffprobe and an MP4 box walk."""
+import os
+
+from wapftest import *  # noqa: F401,F403
+from avinspect import (check_mp4, packet_hashes, packet_times, probe,
+                       rotation, sha256, streams)
+
+OUT = tmpdir()
+FF = "ffmpeg -nostdin -v error -y"
+
+
+def convert(src, name, *extra, rc=0):
+    out = os.path.join(OUT, name)
+    p, js = run_json("convert", "--json", "--force", "-o", out, *extra, src)
+    assert p.returncode == rc, f"exit {p.returncode}: {p.stdout} {p.stderr}"
+    return out, js["files"][0]
+
+
+def framemd5(path):
+    out = sh(f"ffmpeg -v error -i '{path}' -map 0:v:0 -f framemd5 -")
+    return [ln.split(",")[-1].strip() for ln in out.splitlines()
+            if ln and not ln.startswith("#")]
+
+
+def untouched(src, digest):
+    assert sha256(src) == digest, "the input was modified"
+
+
+# ---- remux: stream copy, proven by identical packets ----
+
+def h264_aac_mkv():
+    return fixture("av_h264_aac.mkv",
+                   FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi "
+                   "-i sine=f=440:r=48000 -t 2 -c:v libx264 -pix_fmt yuv420p "
+                   "-profile:v high -c:a aac -b:a 96k -f matroska {out}")
+
+
+@case
+def remux_mkv_is_stream_copy():
+    src = h264_aac_mkv()
+    digest = sha256(src)
+    out, js = convert(src, "remux_mkv.mp4")
+    assert js["action"] == "remux", js
+    check_mp4(out, duration=2.0, copied=True)
+    assert packet_hashes(src, "v:0") == packet_hashes(out, "v:0"), "video re-encoded"
+    assert packet_hashes(src, "a:0") == packet_hashes(out, "a:0"), "audio re-encoded"
+    untouched(src, digest)
+
+
+@case
+def remux_moov_at_end_corpus():
+    src = corpus("video/h264_aac_moov_at_end_320x240_10s.mp4")
+    out, js = convert(src, "remux_moov.mp4")
+    assert js["action"] == "remux", js
+    check_mp4(out, duration=10.0, copied=True)
+    assert packet_hashes(src, "v:0") == packet_hashes(out, "v:0")
+
+
+@case
+def remux_keeps_display_matrix():
+    src = corpus("video/h264_pixel7_vfr_rot180_noaudio.mp4")
+    out, js = convert(src, "remux_rot180.mp4")
+    assert js["action"] == "remux", js
+    _, v = check_mp4(out, audio=False, copied=True)
+    assert abs(rotation(v) or 0) == 180, f"display matrix lost: {rotation(v)}"
+    assert packet_hashes(src, "v:0") == packet_hashes(out, "v:0")
+    # VFR timestamps are kept as they are
+    a, b = packet_times(src, "v:0"), packet_times(out, "v:0")
+    assert len(a) == len(b)
+    assert max(abs((x - a[0]) - (y - b[0])) for x, y in zip(a, b)) < 0.002
+
+
+@case
+def remux_drops_100_subtitle_tracks():
+    src = corpus("video/h264_100_subtitle_tracks.mp4")
+    out, js = convert(src, "remux_subs.mp4")
+    assert js["action"] == "remux", js
+    info, _ = check_mp4(out, audio=False, copied=True, duration=10.1, tol=0.3)
+    assert len(info["streams"]) == 1
+    assert packet_hashes(src, "v:0") == packet_hashes(out, "v:0")
+
+
+# ---- audio-only: video copied, audio encoded ----
+
+@case
+def audio_only_ts_h264_mp2():
+    src = corpus("video/h264_mp2_640x426.ts")
+    out, js = convert(src, "ts.mp4")
+    assert js["action"] == "audio-only", js
+    check_mp4(out, copied=True)
+    # Annex B start codes become MP4 length prefixes, so compare the
+    # decoded frames: a copy decodes to the very same pictures.
+    assert framemd5(src) == framemd5(out), "video re-encoded"
+    assert len(packet_hashes(src, "v:0")) == len(packet_hashes(out, "v:0"))
+
+
+@case
+def audio_only_mp3_in_mp4_generated():
+    src = fixture("av_h264_mp3.mp4",
+                  FF + " -f lavfi -i testsrc2=s=320x240:r=30 -f lavfi "
+                  "-i sine=f=300:r=44100 -t 2 -c:v libx264 -pix_fmt yuv420p "
+                  "-c:a libmp3lame -movflags +faststart {out}")
+    out, js = convert(src, "mp3in.mp4")
+    assert js["action"] == "audio-only", js
+    info, _ = check_mp4(out, duration=2.0, copied=True)
+    assert packet_hashes(src, "v:0") == packet_hashes(out, "v:0")
+    assert streams(info, "audio")[0]["sample_rate"] == "44100"
+
+
+# ---- transcode ----
+
+@case
+def transcode_hevc():
+    src = corpus("video/hevc_854x480_bframes_noaudio.mp4")
+    out, js = convert(src, "hevc.mp4")
+    assert js["action"] == "transcode", js
+    _, v = check_mp4(out, audio=False, duration=1.0, tol=0.1)
+    assert (v["width"], v["height"]) == (854, 480)
+
+
+@case
+def transcode_vp9_10bit_and_odd_sizes():
+    for name in ("vp9_profile2_10bit_426x240.webm", "vp9_odd_dimensions_161x121.webm"):
+        src = corpus("video/" + name)
+        out, js = convert(src, name + ".mp4")
+        assert js["action"] == "transcode", js
+        src_v = streams(probe(src), "video")[0]
+        _, v = check_mp4(out, audio=bool(streams(probe(src), "audio")))
+        assert abs(v["width"] - src_v["width"]) <= 1 and abs(v["height"] - src_v["height"]) <= 1
+
+
+@case
+def transcode_interlaced_mpeg2_with_ac3():
+    src = corpus("video/mpeg2_interlaced_tff_480i_ac3.mkv")
+    out, js = convert(src, "mpeg2.mp4")
+    assert js["action"] == "transcode", js
+    info, v = check_mp4(out, duration=10.0, tol=0.1)
+    assert v["field_order"] == "progressive"
+    # 720x480 at SAR 32:27 shows as 853x480: square pixels out
+    assert (v["width"], v["height"]) == (854, 480), (v["width"], v["height"])
+    a = streams(info, "audio")[0]
+    assert a["channels"] == 2 and a["sample_rate"] == "48000"
+
+
+@case
+def transcode_4k60_portrait_rot90():
+    src = corpus("video/h264_aac_4k60_portrait_rot90_moov_at_end.mp4")
+    out, js = convert(src, "4k.mp4")
+    assert js["action"] == "transcode", js
+    _, v = check_mp4(out, duration=0.31, tol=0.1)
+    assert v["width"] < v["height"], "not upright"
+    assert v["height"] == 1920 and v["width"] == 1080, (v["width"], v["height"])
+    assert int(v["nb_frames"]) == 18, v["nb_frames"]  # no frame added
+    assert int(v["level"]) in (40, 41, 42), v["level"]
+
+
+@case
+def transcode_rotation_pixels_match_ffmpeg():
+    """Rotation is applied to the pixels the way ffmpeg's autorotate shows
+    the source: compare the first frame's colours at two points."""
+    flat = fixture("av_band.mp4",
+                   FF + " -f lavfi -i color=red:s=320x120:r=10,pad=320:240:0:0:blue "
+                   "-t 1 -c:v libx264 -pix_fmt yuv444p {out}")
+    src = fixture("av_band_rot.mp4",
+                  f"{FF} -i {flat} -c copy -metadata:s:v:0 rotate=90 {{out}}")
+    out, js = convert(src, "band.mp4")
+    assert js["action"] == "transcode", js
+    _, v = check_mp4(out, audio=False)
+    assert (v["width"], v["height"]) == (240, 320)
+
+    def pixels(path):
+        raw = sh(f"ffmpeg -v error -i {path} -frames:v 1 -s 24x32 -f rawvideo "
+                 "-pix_fmt rgb24 - | od -An -v -tu1")
+        vals = list(map(int, raw.split()))
+        return [vals[(16 * 24 + x) * 3:(16 * 24 + x) * 3 + 3] for x in (4, 20)]
+    want, got = pixels(src), pixels(out)
+    for w, g in zip(want, got):
+        assert max(abs(a - b) for a, b in zip(w, g)) < 40, (want, got)
+
+
+@case
+def transcode_vfr_keeps_sync():
+    """A VFR source (irregular frame times) keeps its timestamps and its
+    audio stays as long as its video."""
+    src = fixture("av_vfr.mkv",
+                  FF + " -f lavfi -i testsrc2=s=320x240:r=30 -f lavfi -i sine=r=48000 "
+                  "-t 3 -vf \"select='lt(mod(n\\,10)\\,4)+eq(mod(n\\,7)\\,0)'\" "
+                  "-fps_mode vfr -c:v libx264 -pix_fmt yuv444p -c:a libvorbis {out}")
+    out, js = convert(src, "vfr.mp4")
+    assert js["action"] == "transcode", js
+    info, _ = check_mp4(out, duration=3.0, tol=0.15)
+    a, b = packet_times(src, "v:0"), packet_times(out, "v:0")
+    assert len(a) == len(b), f"{len(a)} frames in, {len(b)} out"
+    # every frame keeps its time (no CFR resampling), audio starts at 0
+    assert max(abs(x - y) for x, y in zip(a, b)) < 0.01
+    aud = packet_times(out, "a:0")
+    assert aud[0] < 0.03, aud[0]
+    ad = float(streams(info, "audio")[0]["duration"])
+    assert abs(ad - 3.0) < 0.1, ad
+
+
+@case
+def transcode_gif():
+    src = corpus("video/animated_gif_cogs_5frames.gif")
+    out, js = convert(src, "gif.mp4")
+    assert js["action"] == "transcode", js
+    _, v = check_mp4(out, audio=False, duration=0.35, tol=0.1)
+    assert int(v["nb_frames"]) == 5
+
+
+@case
+def transcode_trim_start_duration():
+    src = fixture("av_t6.mkv",
+                  FF + " -f lavfi -i testsrc2=s=320x240:r=30 -f lavfi -i sine=r=44100 "
+                  "-t 6 -c:v libx264 -pix_fmt yuv444p -c:a flac {out}")
+    out, js = convert(src, "trim.mp4", "--start", "2", "--duration", "1.5")
+    assert js["action"] == "transcode", js
+    info, v = check_mp4(out, duration=1.5, tol=0.1)
+    assert float(v.get("start_time", 0)) < 0.05
+    assert abs(int(v["nb_frames"]) - 45) <= 1, v["nb_frames"]
+
+
+@case
+def default_audio_track_and_audio_track_option():
+    src = fixture("av_two_audio.mp4",
+                  FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi -i sine=r=44100 "
+                  "-f lavfi -i sine=f=880:r=48000 -t 2 -map 0 -map 1 -map 2 "
+                  "-c:v libx264 -pix_fmt yuv420p -c:a aac -ac:a:0 1 -ac:a:1 2 "
+                  "-disposition:a:0 0 -disposition:a:1 default {out}")
+    out, js = convert(src, "twoaud.mp4")
+    assert js["action"] == "remux", js
+    info, _ = check_mp4(out, copied=True)
+    a = streams(info, "audio")[0]
+    assert (a["channels"], a["sample_rate"]) == (2, "48000"), "not the default track"
+    out, js = convert(src, "twoaud0.mp4", "--audio-track", "0")
+    info, _ = check_mp4(out, copied=True)
+    a = streams(info, "audio")[0]
+    assert (a["channels"], a["sample_rate"]) == (1, "44100"), "not track 0"
+    p = run("convert", "--force", "-o", os.path.join(OUT, "x.mp4"),
+            "--audio-track", "5", src)
+    assert p.returncode == 1 and "audio track 5" in p.stderr, p.stderr
+
+
+@case
+def unsupported_vvc():
+    src = corpus("video/vvc_h266_320x180.mp4")
+    out = os.path.join(OUT, "vvc.mp4")
+    p = run("convert", "-o", out, src)
+    assert p.returncode == 1, p.returncode
+    assert "unsupported" in p.stderr and "vvc" in p.stderr.lower(), p.stderr
+    assert not os.path.exists(out)
+
+
+@case
+def damaged_inputs_fail_cleanly():
+    for rel in ("malformed/mkv_truncated_header_only.mkv",
+                "malformed/webm_vp9_invalid_bitstream.webm",
+                "malformed/mp4_no_moov_malformed_free_box.mp4"):
+        src = corpus(rel)
+        out = os.path.join(OUT, "bad.mp4")
+        p = run("convert", "--force", "-o", out, src, timeout=60)
+        assert p.returncode in (0, 1), (rel, p.returncode, p.stderr)
+        assert "Sanitizer" not in p.stderr and "core dumped" not in p.stderr
+        if p.returncode == 0:
+            check_mp4(out, audio=bool(streams(probe(out), "audio")), copied=True)
+        else:
+            assert not os.path.exists(out), rel
+            assert p.stderr.strip(), rel
+
+
+finish()
