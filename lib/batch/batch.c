@@ -120,7 +120,9 @@ static void record(wapf__batch *b, wapf__bentry *e) {
                                               : "error";
   else
     status = "done";
-  if (status && wapf__state_put(b->state, e, b->opt_print, status) != WAPF_OK)
+  const char *opts =
+      status && !strcmp(status, "failed") ? b->opt_fail : b->opt_print;
+  if (status && wapf__state_put(b->state, e, opts, status) != WAPF_OK)
     wapf__log(b->ctx, WAPF_LOG_WARNING, "%s", wapf_last_error(b->ctx));
 }
 
@@ -302,6 +304,7 @@ static void batch_free(wapf__batch *b) {
   free(b->indir);
   free(b->outdir);
   g_free(b->opt_print);
+  g_free(b->opt_fail);
 }
 
 int wapf_batch_run(wapf_context *ctx, const char *indir, const char *outdir,
@@ -327,7 +330,8 @@ int wapf_batch_run(wapf_context *ctx, const char *indir, const char *outdir,
   b.indir = strip_slash(indir);
   b.outdir = strip_slash(outdir);
   b.opt_print = wapf__options_print(ctx, &bs->options);
-  int rc = b.indir && b.outdir && b.opt_print
+  b.opt_fail = g_strdup_printf("%s lib=%s", b.opt_print, wapf_version());
+  int rc = b.indir && b.outdir && b.opt_print && b.opt_fail
                ? run_steps(&b)
                : wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
   b.sum.files = (int64_t)b.n;

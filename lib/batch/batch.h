@@ -75,6 +75,7 @@ typedef struct wapf__batch {
   wapf_batch_settings bs;
   char *indir, *outdir; /* as given, without trailing '/' */
   char *opt_print;      /* fingerprint of the options */
+  char *opt_fail;       /* the same + library version, for failures */
   wapf__bentry *e;      /* entries, sorted by rel */
   size_t n, cap;
   char **dirs; /* input folders (relative) that hold entries */

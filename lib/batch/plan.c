@@ -78,7 +78,12 @@ static void plan_one(wapf__batch *b, wapf__bentry *e) {
   const wapf__brow *r = wapf__state_get(b->state, e->rel);
   e->row = r;
   e->todo = 1;
-  if (!r || !r->options || strcmp(r->options, b->opt_print) != 0 ||
+  if (!r || !r->options)
+    return;
+  int failed = strcmp(r->status, "failed") == 0;
+  /* A failure is remembered only by the same library version: a newer
+   * one may handle the file. */
+  if (strcmp(r->options, failed ? b->opt_fail : b->opt_print) != 0 ||
       !same_input(e, r))
     return;
   if (strcmp(r->status, "done") == 0 && r->want && same_output(b, e, r)) {

@@ -99,6 +99,7 @@ def kill_9_at_many_moments_then_finish_gives_the_same_result():
             killed += 1
         p.wait()
         check_outputs(IN, out, f"kill {i} at {d * scale:.2f} s")
+    print(f"{killed} of {i + 1} runs killed while working", flush=True)
     assert killed >= 4, f"only {killed} runs were still working when killed"
     rep_path = os.path.join(BASE, "final.json")
     final = run_batch("-j", 2, "--report", rep_path, IN, out)
