@@ -57,9 +57,9 @@ static void print_video(const wapf_stream *s) {
   if (s->attached_pic > 0)
     printf("  cover art");
   else if (s->fps > 0)
-    printf("  %.3g fps", s->fps);
+    printf("  %.4g fps", s->fps);
   if (s->frames > 0)
-    printf("  %" PRId64 " frames", s->frames);
+    printf("  %" PRId64 " frame%s", s->frames, s->frames == 1 ? "" : "s");
 }
 
 static void print_stream(const wapf_stream *s) {

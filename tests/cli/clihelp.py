@@ -166,9 +166,10 @@ def expect_image(path):
     interp = f.get("interpretation", "").lower()
     if f.get("format", "").lower() != "uchar":
         why.append("depth")
-    if bands in (2, 4):
+    colour_bands = 4 if interp == "cmyk" else (1 if interp in ("b-w", "grey16") else 3)
+    if bands > colour_bands:
         why.append("alpha")
-    if interp not in ("srgb", "b-w") and bands not in (2, 4):
+    if interp not in ("srgb", "b-w"):
         why.append(f"interpretation {interp}")
     orient = f.get("orientation")
     if orient and orient.split()[0] not in ("0", "1"):

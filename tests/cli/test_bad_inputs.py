@@ -51,6 +51,17 @@ def a_directory():
 
 
 @case
+def a_fifo_or_device_never_hangs():
+    fifo = os.path.join(D, "pipe.mp4")
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):
+        for cmd in ("probe", "check", "convert"):
+            p, line = one_line(cmd, path)
+            assert p.returncode == 1, (cmd, path, p.returncode)
+            assert line.startswith(f"wa-preflight: {path}: "), line
+
+
+@case
 def png_header_claiming_100000x100000_hits_the_limit():
     path = png_claiming(os.path.join(D, "bomb.png"), 100000, 100000)
     line = error_line(path, "limit")
