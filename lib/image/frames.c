@@ -76,6 +76,21 @@ static int wanted(const wapf_frames *fr, int64_t t, int64_t min_gap) {
   return fr->n == 0 || t - fr->v[fr->n - 1].t_ms >= min_gap;
 }
 
+/* A frame that already fits the canvas exactly (lib/av scaled it) is
+ * only centred: no resampling, no libvips round trip. */
+static int add_centred(wapf_context *ctx, wapf_frames *fr, const uint8_t *rgba,
+                       int w, int h, int stride, int64_t t) {
+  size_t side = (size_t)fr->side;
+  uint8_t *c = g_try_malloc0(side * side * 4);
+  if (!c)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  size_t x0 = (side - (size_t)w) / 2, y0 = (side - (size_t)h) / 2;
+  for (int y = 0; y < h; y++)
+    memcpy(c + ((y0 + (size_t)y) * side + x0) * 4, rgba + (size_t)y * stride,
+           (size_t)w * 4);
+  return push(ctx, fr, c, t);
+}
+
 int wapf__frames_add(wapf_context *ctx, wapf_frames *fr, const uint8_t *rgba,
                      int w, int h, int stride, int64_t t_ms, wapf_fit fit,
                      int64_t min_gap_ms) {
@@ -83,6 +98,9 @@ int wapf__frames_add(wapf_context *ctx, wapf_frames *fr, const uint8_t *rgba,
     return WAPF_OK;
   if (w <= 0 || h <= 0 || stride < w * 4)
     return wapf__fail(ctx, WAPF_EINTERNAL, "bad frame geometry");
+  if (fit == WAPF_FIT_CONTAIN && fr->scale == 1.0 && w <= fr->side &&
+      h <= fr->side && (w == fr->side || h == fr->side))
+    return add_centred(ctx, fr, rgba, w, h, stride, t_ms);
   uint8_t *packed = g_try_malloc((size_t)w * h * 4);
   if (!packed)
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");

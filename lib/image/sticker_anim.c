@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define Q_TOP 80
-#define Q_FLOOR 30
+#define Q_FLOOR 20
 #define PREDICT_FRAMES 12
 
 static const double fps_ladder[] = {15, 10, 8, 6};
@@ -90,6 +90,84 @@ static int setup(anim_job *j, int q, WebPAnimEncoder **enc, WebPConfig *c) {
   return WAPF_OK;
 }
 
+/* Frame 1 again, as a full-canvas key frame (WebPAnimEncoder crops it
+ * to its non-transparent part): the first frame, which apps show as the
+ * still preview, then covers the whole sticker. */
+static int full_first(anim_job *j, const WebPConfig *c, WebPMuxFrameInfo *fi) {
+  WebPPicture pic;
+  WebPMemoryWriter w;
+  int side = j->fr->side;
+  if (!WebPPictureInit(&pic))
+    return wapf__fail(j->ctx, WAPF_EINTERNAL, "libwebp version mismatch");
+  pic.use_argb = 1;
+  pic.width = pic.height = side;
+  if (!WebPPictureImportRGBA(&pic, j->fr->v[j->idx[0]].rgba, side * 4))
+    return wapf__fail(j->ctx, WAPF_ENOMEM, "out of memory");
+  WebPMemoryWriterInit(&w);
+  pic.writer = WebPMemoryWrite;
+  pic.custom_ptr = &w;
+  int ok = WebPEncode(c, &pic);
+  int err = pic.error_code;
+  WebPPictureFree(&pic);
+  if (!ok) {
+    WebPMemoryWriterClear(&w);
+    return wapf__from_webp_enc(j->ctx, err, "WebP encode");
+  }
+  WebPDataClear(&fi->bitstream);
+  fi->bitstream.bytes = w.mem;
+  fi->bitstream.size = w.size;
+  fi->x_offset = fi->y_offset = 0;
+  return WAPF_OK;
+}
+
+/* Copy the frames of raw into mux, the first one made full-canvas. */
+static int copy_frames(anim_job *j, const WebPConfig *c, WebPMux *src,
+                       WebPMux *dst) {
+  int n = 0, err = WebPMuxNumChunks(src, WEBP_CHUNK_ANMF, &n), rc = WAPF_OK;
+  for (int i = 1; rc == WAPF_OK && err == WEBP_MUX_OK && i <= n; i++) {
+    WebPMuxFrameInfo fi;
+    memset(&fi, 0, sizeof fi);
+    err = WebPMuxGetFrame(src, (uint32_t)i, &fi);
+    if (err != WEBP_MUX_OK)
+      break;
+    if (i == 1)
+      rc = full_first(j, c, &fi);
+    if (rc == WAPF_OK)
+      err = WebPMuxPushFrame(dst, &fi, 1);
+    WebPDataClear(&fi.bitstream);
+  }
+  return rc != WAPF_OK ? rc : wapf__from_mux(j->ctx, err, "WebP animation");
+}
+
+/* The final file: frames, first one full, loop forever, pack EXIF. */
+static int finalize(anim_job *j, const WebPConfig *c, const WebPData *raw,
+                    WebPData *out) {
+  WebPMux *src = WebPMuxCreate(raw, 0), *dst = WebPMuxNew();
+  WebPMuxAnimParams ap;
+  int rc = WAPF_OK, err = WEBP_MUX_MEMORY_ERROR;
+  if (src && dst)
+    err = WebPMuxGetAnimationParams(src, &ap);
+  if (err == WEBP_MUX_OK)
+    err = WebPMuxSetCanvasSize(dst, j->fr->side, j->fr->side);
+  if (err == WEBP_MUX_OK)
+    err = WebPMuxSetAnimationParams(dst, &ap);
+  if (err == WEBP_MUX_OK)
+    rc = copy_frames(j, c, src, dst);
+  if (err == WEBP_MUX_OK && rc == WAPF_OK && j->exif) {
+    WebPData e = {j->exif, j->exif_n};
+    err = WebPMuxSetChunk(dst, "EXIF", &e, 1);
+  }
+  if (err == WEBP_MUX_OK && rc == WAPF_OK)
+    err = WebPMuxAssemble(dst, out);
+  WebPMuxDelete(src);
+  WebPMuxDelete(dst);
+  if (rc == WAPF_OK && err != WEBP_MUX_OK)
+    rc = wapf__from_mux(j->ctx, err, "WebP animation");
+  if (rc != WAPF_OK)
+    WebPDataClear(out);
+  return rc;
+}
+
 /* Encode every step-th selected frame at quality q (step 1: the real
  * thing; each frame then lasts until the next selected one). */
 static int encode(anim_job *j, int q, int step, WebPData *out) {
@@ -113,7 +191,9 @@ static int encode(anim_job *j, int q, int step, WebPData *out) {
     rc = wapf__fail(j->ctx, WAPF_EINTERNAL, "WebP animation: %s",
                     WebPAnimEncoderGetError(enc));
   WebPAnimEncoderDelete(enc);
-  if (rc == WAPF_OK)
+  if (rc == WAPF_OK && step == 1)
+    rc = finalize(j, &c, &raw, out);
+  else if (rc == WAPF_OK)
     rc = wapf__webp_add_exif(j->ctx, raw.bytes, raw.size, j->exif, j->exif_n,
                              out);
   WebPDataClear(&raw);
@@ -124,7 +204,10 @@ static int encode(anim_job *j, int q, int step, WebPData *out) {
 static int predict(anim_job *j, int q, size_t *out) {
   int step = j->n > PREDICT_FRAMES ? j->n / PREDICT_FRAMES : 1;
   WebPData d;
+  gint64 t0 = g_get_monotonic_time();
   int rc = encode(j, q, step, &d);
+  wapf__log(j->ctx, WAPF_LOG_DEBUG, "predict q%d step %d: %zu bytes, %.2f s", q,
+            step, d.size, (double)(g_get_monotonic_time() - t0) / 1e6);
   if (rc == WAPF_OK) {
     int used = (j->n + step - 1) / step;
     *out = (size_t)((double)d.size * j->n / used);
@@ -134,10 +217,15 @@ static int predict(anim_job *j, int q, size_t *out) {
 }
 
 /* Best quality in [qmin, Q_TOP] by prediction, then full encodes going
- * down until one fits. *found = 0 when none at or above qmin does. */
-static int search(anim_job *j, int qmin, WebPData *best, int *found) {
+ * down until one fits. *found = 0 when none at or above qmin does; then
+ * *at_min is the size predicted at qmin (0 if not predicted). */
+static int search(anim_job *j, int qmin, WebPData *best, int *found,
+                  size_t *at_min) {
   size_t limit = WAPF_ANIM_STICKER_LIMIT, target = limit - limit / 20, n = 0;
-  int lo = qmin - 1, hi = Q_TOP + 1, rc = WAPF_OK; /* lo fits, hi not */
+  int rc = predict(j, qmin, at_min);
+  if (rc != WAPF_OK || *at_min > limit + limit / 10)
+    return rc; /* hopeless at this frame count: no full encode */
+  int lo = qmin, hi = Q_TOP + 1; /* lo fits (or is the floor), hi not */
   while (rc == WAPF_OK && hi - lo > 1) {
     int mid = (lo + hi) / 2;
     rc = predict(j, mid, &n);
@@ -146,8 +234,7 @@ static int search(anim_job *j, int qmin, WebPData *best, int *found) {
     else
       hi = mid;
   }
-  int q = lo < qmin ? qmin : lo;
-  for (; rc == WAPF_OK && q >= qmin && !*found; q -= 8) {
+  for (int q = lo; rc == WAPF_OK && !*found; q = q - 8 < qmin ? qmin : q - 8) {
     WebPData d;
     rc = encode(j, q, 1, &d);
     wapf__log(j->ctx, WAPF_LOG_DEBUG, "animation: %d frames q%d: %zu bytes",
@@ -158,9 +245,10 @@ static int search(anim_job *j, int qmin, WebPData *best, int *found) {
     } else {
       WebPDataClear(&d);
     }
-    if (q > qmin && q - 8 < qmin)
-      q = qmin + 8; /* try qmin itself last */
+    if (q == qmin)
+      break;
   }
+  *at_min = *found ? 0 : *at_min;
   return rc;
 }
 
@@ -178,21 +266,29 @@ static void note(anim_job *j, wapf_result *res, double fps) {
   wapf__strlcpy(res->note, buf, sizeof res->note);
 }
 
-/* All levers on one set of frames: fps, then length, quality in each. */
+/* All levers on one set of frames: fps, then length, quality in each.
+ * A level predicted far over the limit at the quality floor tells how
+ * many frames can fit: levels with more frames than that are skipped. */
 static int levers(anim_job *j, int last_resort, WebPData *best, int *found,
                   wapf_result *res) {
   int rc = WAPF_OK;
   size_t nf = sizeof fps_ladder / sizeof *fps_ladder;
   size_t nl = sizeof len_ladder / sizeof *len_ladder;
+  double fit_frames = 1e9;
   for (size_t l = 0; rc == WAPF_OK && !*found && l < nl; l++) {
     if (l > 0 && len_ladder[l] >= j->fr->end_ms)
       continue;
     for (size_t k = 0; rc == WAPF_OK && !*found && k < nf; k++) {
-      select_frames(j, fps_ladder[k], len_ladder[l]);
       int last = last_resort && l == nl - 1 && k == nf - 1;
-      rc = search(j, last ? 0 : Q_FLOOR, best, found);
+      select_frames(j, fps_ladder[k], len_ladder[l]);
+      if (j->n > fit_frames && !last && j->n > 1)
+        continue;
+      size_t at_min = 0;
+      rc = search(j, last ? 0 : Q_FLOOR, best, found, &at_min);
       if (rc == WAPF_OK && *found)
         note(j, res, fps_ladder[k]);
+      else if (at_min > 0)
+        fit_frames = (double)j->n * WAPF_ANIM_STICKER_LIMIT * 0.95 / at_min;
     }
   }
   return rc;
@@ -209,9 +305,12 @@ int wapf__sticker_animated(wapf_context *ctx, const wapf_facts *f,
   size_t ns = sizeof scale_ladder / sizeof *scale_ladder;
   for (size_t s = 0; rc == WAPF_OK && !found && s < ns; s++) {
     wapf_frames fr;
+    gint64 t0 = g_get_monotonic_time();
     rc = wapf__frames_load(ctx, f, opt, fps_ladder[0], scale_ladder[s], &fr);
     if (rc != WAPF_OK)
       break;
+    wapf__log(ctx, WAPF_LOG_DEBUG, "%d frames decoded in %.2f s (%zu MB)", fr.n,
+              (double)(g_get_monotonic_time() - t0) / 1e6, fr.bytes >> 20);
     j.fr = &fr;
     j.idx = malloc((size_t)fr.n * sizeof *j.idx);
     if (!j.idx)
