@@ -9,6 +9,7 @@
  *   anything else -> document */
 #include "rules.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int wapf__is_real_video(const wapf_stream *s) {
@@ -73,4 +74,40 @@ wapf_kind wapf__auto_kind(const wapf_facts *f) {
   if (wapf__count_audio(f) > 0)
     return WAPF_KIND_AUDIO;
   return WAPF_KIND_DOCUMENT;
+}
+
+/* Stream kinds in the order other_streams() lists them. */
+static const char *const k_kind_names[] = {
+    "video", "cover art", "audio", "subtitle", "data", "attachment"};
+
+static int kind_of(const wapf_stream *s) {
+  switch (s->type) {
+  case WAPF_STREAM_VIDEO: return s->attached_pic ? 1 : 0;
+  case WAPF_STREAM_AUDIO: return 2;
+  case WAPF_STREAM_SUBTITLE: return 3;
+  case WAPF_STREAM_DATA: return 4;
+  default: return 5;
+  }
+}
+
+int wapf__other_streams(const wapf_facts *f, const wapf_stream *keep,
+                        int with_audio, int with_covers, char *buf,
+                        size_t size) {
+  int count[6] = {0}, n = 0;
+  for (int i = 0; i < f->n_streams; i++) {
+    int k = kind_of(&f->streams[i]);
+    if (&f->streams[i] == keep || (k == 2 && !with_audio) ||
+        (k == 1 && !with_covers))
+      continue;
+    count[k]++;
+    n++;
+  }
+  buf[0] = '\0';
+  for (int k = 0; k < 6; k++) {
+    size_t len = strlen(buf);
+    if (count[k] && len < size)
+      snprintf(buf + len, size - len, "%s%d %s", len ? ", " : "", count[k],
+               k_kind_names[k]);
+  }
+  return n;
 }

@@ -78,7 +78,18 @@ void wapf__not_kind(const wapf__check *c, const char *why) {
                     k ? k->noun : "this kind", why);
 }
 
+/* Codecs FFmpeg 5.1 does not know show as their container tag. */
+static const char *const k_codec_names[][2] = {
+    {"vvc1", "vvc (H.266)"},
+    {"vvi1", "vvc (H.266)"},
+    {"vvc", "vvc (H.266)"},
+};
+
 void wapf__not_decodable(const wapf__check *c, const char *what) {
+  for (size_t i = 0; what && i < sizeof k_codec_names / sizeof *k_codec_names;
+       i++)
+    if (strcmp(what, k_codec_names[i][0]) == 0)
+      what = k_codec_names[i][1];
   wapf__add_finding(c->r, "file.decodable", WAPF_SEV_FAIL,
                     "unsupported: this build's FFmpeg cannot decode %s",
                     what && what[0] ? what : "this stream's codec");

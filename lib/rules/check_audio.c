@@ -89,31 +89,20 @@ static void check_format(const wapf__check *c, const audio_rules *k,
                       k->channels_tail);
 }
 
-static const char *stream_name(const wapf_stream *s) {
-  switch (s->type) {
-  case WAPF_STREAM_VIDEO: return s->attached_pic ? "cover art" : "video";
-  case WAPF_STREAM_AUDIO: return "audio";
-  case WAPF_STREAM_SUBTITLE: return "subtitle";
-  case WAPF_STREAM_DATA: return "data";
-  default: return "attachment";
-  }
+static int count_covers(const wapf_facts *f) {
+  int n = 0;
+  for (int i = 0; i < f->n_streams; i++)
+    n += f->streams[i].type == WAPF_STREAM_VIDEO && f->streams[i].attached_pic;
+  return n;
 }
 
 /* Everything but the kept audio stream; cover art apart for audio. */
 static void check_streams(const wapf__check *c, const audio_rules *k,
                           const wapf_stream *a) {
-  char list[160] = "";
-  int n = 0, covers = 0;
-  for (int i = 0; i < c->f->n_streams; i++) {
-    const wapf_stream *s = &c->f->streams[i];
-    int cover = s->type == WAPF_STREAM_VIDEO && s->attached_pic;
-    if (s == a || (cover && k->cover_is_warning && ++covers))
-      continue;
-    size_t len = strlen(list);
-    snprintf(list + len, sizeof list - len, "%s#%d %s", n++ ? ", " : "",
-             s->index, stream_name(s));
-  }
-  if (covers)
+  char list[160];
+  int n =
+      wapf__other_streams(c->f, a, 1, !k->cover_is_warning, list, sizeof list);
+  if (k->cover_is_warning && count_covers(c->f))
     wapf__add_finding(c->r, "audio.cover_art", WAPF_SEV_WARNING,
                       "the file has embedded cover art; WhatsApp does not "
                       "show it");

@@ -72,10 +72,10 @@ void wapf__check_image(const wapf__check *c) {
     return;
   }
   if (c->f->media == WAPF_MEDIA_AV && v)
-    snprintf(why, sizeof why, "this is a video (%s); send it as video",
+    snprintf(why, sizeof why, "the file is a video, %s; send it as video",
              or_unknown(v->codec));
   else if (c->f->media == WAPF_MEDIA_AV)
-    snprintf(why, sizeof why, "this is audio (%s); send it as audio",
+    snprintf(why, sizeof why, "the file is audio, %s; send it as audio",
              or_unknown(c->f->format));
   else
     snprintf(why, sizeof why, "content is %s", or_unknown(c->f->mime));

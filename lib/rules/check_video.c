@@ -73,28 +73,9 @@ static void check_audio_stream(const wapf__check *c, const wapf_stream *a) {
                       n, a->index);
 }
 
-static const char *extra_name(const wapf_stream *s) {
-  switch (s->type) {
-  case WAPF_STREAM_VIDEO: return s->attached_pic ? "cover art" : "video";
-  case WAPF_STREAM_SUBTITLE: return "subtitle";
-  case WAPF_STREAM_DATA: return "data";
-  case WAPF_STREAM_ATTACHMENT: return "attachment";
-  default: return NULL;
-  }
-}
-
 static void check_extra_streams(const wapf__check *c, const wapf_stream *v) {
-  char list[160] = "";
-  int n = 0;
-  for (int i = 0; i < c->f->n_streams; i++) {
-    const wapf_stream *s = &c->f->streams[i];
-    const char *name = s == v ? NULL : extra_name(s);
-    if (!name)
-      continue;
-    size_t len = strlen(list);
-    snprintf(list + len, sizeof list - len, "%s#%d %s", n++ ? ", " : "",
-             s->index, name);
-  }
+  char list[160];
+  int n = wapf__other_streams(c->f, v, 0, 1, list, sizeof list);
   if (n)
     wapf__add_finding(c->r, "video.extra_streams", WAPF_SEV_FAIL,
                       "the file has %d extra stream%s (%s); a WhatsApp video "

@@ -144,6 +144,13 @@ int wapf__count_audio(const wapf_facts *f);
  * track >= 0, else the default one, else the first; NULL when none. */
 const wapf_stream *wapf__pick_audio(const wapf_facts *f, int track);
 
+/* Count the streams other than keep into buf by kind, in a fixed order
+ * ("1 video, 2 subtitle"); audio streams count when with_audio, cover art
+ * when with_covers. Returns the count. */
+int wapf__other_streams(const wapf_facts *f, const wapf_stream *keep,
+                        int with_audio, int with_covers, char *buf,
+                        size_t size);
+
 /* ---- one checker per kind ---- */
 void wapf__check_video(const wapf__check *c);
 void wapf__check_audio(const wapf__check *c); /* audio and voice */

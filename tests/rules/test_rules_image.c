@@ -198,7 +198,7 @@ static void not_an_image(void) {
   const wapf_report *r = check_as(&x, WAPF_KIND_IMAGE);
   EXPECT_FAIL(r, "file.kind");
   T_EQ_STR(r->plan_reason,
-           "not an image (this is a video (h264); send it as video)");
+           "not an image (the file is a video, h264; send it as video)");
   T_EQ_INT(r->plan, WAPF_PLAN_UNFIXABLE);
   fx_other(&x, "/p/fake.jpg", "application/octet-stream", 4096);
   r = check_as(&x, WAPF_KIND_IMAGE);
