@@ -79,8 +79,9 @@ static void print_text(const cli_args *a, const wapf_send_result *r) {
 static int fill_request(const cli_args *a, wapf_send_request *q) {
   wapf_default_send_request(q);
   if (!a->provider || wapf_provider_from_name(a->provider, &q->provider)) {
-    cli_error(NULL, "send: --provider %s: want "
-                    "meta|360dialog|onprem|qikchat|lipachat",
+    cli_error(NULL,
+              "send: --provider %s: want "
+              "meta|360dialog|onprem|qikchat|lipachat",
               a->provider ? a->provider : "(missing)");
     return -1;
   }

@@ -14,13 +14,11 @@ const char *wapf__graph_advice(long code) {
     return "media upload error: the file was not accepted (run "
            "'wa-preflight check' on it)";
   case 100: return "invalid parameter: check --to, the kind and the caption";
-  case 190:
-    return "the access token is invalid or expired: renew it";
+  case 190: return "the access token is invalid or expired: renew it";
   case 130429:
   case 131048:
   case 80007:
-  case 4:
-    return "rate limited: wait and try again later";
+  case 4: return "rate limited: wait and try again later";
   case 131026: return "the recipient cannot receive this message";
   case 131051: return "this message type is not supported";
   case 10:
@@ -79,8 +77,7 @@ static void parse_failure(json_t *j, failure *f) {
     wapf__strlcpy(f->message, jstr(e, "message"), sizeof f->message);
     f->code = jcode(e, "code");
     f->subcode = jcode(e, "error_subcode");
-    wapf__strlcpy(f->details,
-                  jstr(json_object_get(e, "error_data"), "details"),
+    wapf__strlcpy(f->details, jstr(json_object_get(e, "error_data"), "details"),
                   sizeof f->details);
   } else if (json_is_array(errs) && json_is_object(json_array_get(errs, 0))) {
     json_t *e0 = json_array_get(errs, 0);
@@ -129,7 +126,8 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp) {
   if (!adv)
     adv = status_advice(rp->status);
   s->res->provider_code = (int)f.code;
-  wapf__strlcpy(s->res->provider_error, f.message, sizeof s->res->provider_error);
+  wapf__strlcpy(s->res->provider_error, f.message,
+                sizeof s->res->provider_error);
   wapf__redact(s, s->res->provider_error, sizeof s->res->provider_error);
   char code[64] = "";
   if (f.code && f.subcode)
@@ -140,8 +138,8 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp) {
   return wapf__sfail(
       s, rc, "%s: HTTP %ld%s%s%s%s%s%s%s%s", s->prov->name, rp->status,
       rc == WAPF_ENETWORK ? " after the retries" : "", code,
-      f.message[0] ? ": " : "", f.message, f.details[0] ? " — " : "",
-      f.details, adv ? " — " : "", adv ? adv : "");
+      f.message[0] ? ": " : "", f.message, f.details[0] ? " — " : "", f.details,
+      adv ? " — " : "", adv ? adv : "");
 }
 
 int wapf__post_json(wapf__send *s, const char *url, const char *what,

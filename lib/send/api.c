@@ -48,9 +48,10 @@ static int request_valid(wapf_context *ctx, const wapf_send_request *q) {
     return wapf__fail(ctx, WAPF_EINVAL, "unknown provider");
   if (!q->to || !*q->to)
     return wapf__fail(ctx, WAPF_EINVAL, "no recipient (--to)");
-  if (!(q->timeout > 0) || !(q->connect_timeout > 0) ||
-      q->max_attempts < 1 || q->max_attempts > 10 || !(q->retry_budget >= 0))
-    return wapf__fail(ctx, WAPF_EINVAL, "timeouts or retry limits out of range");
+  if (!(q->timeout > 0) || !(q->connect_timeout > 0) || q->max_attempts < 1 ||
+      q->max_attempts > 10 || !(q->retry_budget >= 0))
+    return wapf__fail(ctx, WAPF_EINVAL,
+                      "timeouts or retry limits out of range");
   if (q->link && q->publish)
     return wapf__fail(ctx, WAPF_EINVAL, "give --link or --publish, not both");
   return WAPF_OK;
@@ -87,7 +88,7 @@ static int configure(wapf__send *s) {
                        "loopback)",
                        s->base);
   s->gver = q->graph_version && *q->graph_version ? q->graph_version
-                                                   : WAPF_GRAPH_VERSION;
+                                                  : WAPF_GRAPH_VERSION;
   s->cacert = q->cacert && *q->cacert ? q->cacert : getenv("CURL_CA_BUNDLE");
   if (s->cacert && !*s->cacert)
     s->cacert = NULL;
@@ -107,8 +108,9 @@ static int obtain_id(wapf__send *s, wapf__cache *cache, const char *key) {
     wapf__slog(s, WAPF_LOG_INFO, "uploaded %lld bytes as %s: media id %s",
                (long long)s->size, s->mime, s->media_id);
   if (rc == WAPF_OK && cache && wapf__cache_put(cache, key, s->media_id))
-    wapf__slog(s, WAPF_LOG_WARNING, "could not store the media id in the "
-                                    "cache");
+    wapf__slog(s, WAPF_LOG_WARNING,
+               "could not store the media id in the "
+               "cache");
   return rc;
 }
 

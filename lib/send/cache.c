@@ -59,10 +59,9 @@ int wapf__cache_open(wapf__send *s, wapf__cache **out) {
   wapf__cache *c = calloc(1, sizeof *c);
   if (!c)
     return wapf__fail(s->ctx, WAPF_ENOMEM, "out of memory");
-  int e = sqlite3_open_v2(path, &c->db,
-                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                              SQLITE_OPEN_FULLMUTEX,
-                          NULL);
+  int e = sqlite3_open_v2(
+      path, &c->db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
   if (e == SQLITE_OK)
     e = sqlite3_busy_timeout(c->db, WAPF_CACHE_BUSY_MS);
   if (e == SQLITE_OK)
@@ -95,13 +94,12 @@ void wapf__cache_key(const wapf__send *s, char *key, size_t size) {
   else if (s->req->from)
     wapf__strlcpy(sender, s->req->from, sizeof sender);
   else if (s->creds.token) {
-    gchar *h = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
-                                             s->creds.token, -1);
+    gchar *h =
+        g_compute_checksum_for_string(G_CHECKSUM_SHA256, s->creds.token, -1);
     snprintf(sender, sizeof sender, "key:%.16s", h);
     g_free(h);
   }
-  snprintf(key, size, "%s|%s|%s|%s", s->prov->name, s->base, sender,
-           s->sha256);
+  snprintf(key, size, "%s|%s|%s|%s", s->prov->name, s->base, sender, s->sha256);
 }
 
 static int step_text(sqlite3_stmt *st, char *id, size_t size) {

@@ -58,8 +58,8 @@ static void endpoint(const wapf__send *s, const char *what, char *url,
 static int cloud_upload(wapf__send *s) {
   char url[1024], auth[1024];
   endpoint(s, "media", url, sizeof url, auth, sizeof auth);
-  const char *name = strrchr(s->path, '/') ? strrchr(s->path, '/') + 1
-                                           : s->path;
+  const char *name =
+      strrchr(s->path, '/') ? strrchr(s->path, '/') + 1 : s->path;
   if (s->kind == WAPF_KIND_DOCUMENT && s->filename[0])
     name = s->filename;
   wapf__http_part parts[3] = {
@@ -104,26 +104,29 @@ static int cloud_message(wapf__send *s) {
   endpoint(s, "messages", url, sizeof url, auth, sizeof auth);
   const char *hdr[] = {auth, NULL};
   json_t *ans = NULL;
-  int rc = wapf__post_json(s, url, "send", hdr, wapf__message_body(s, 1),
-                           &ans);
+  int rc = wapf__post_json(s, url, "send", hdr, wapf__message_body(s, 1), &ans);
   if (rc == WAPF_OK)
     rc = wapf__take_message_id(s, ans);
   json_decref(ans);
   return rc;
 }
 
-const wapf__provider wapf__prov_meta = {
-    WAPF_PROVIDER_META, "meta", "https://graph.facebook.com", "WA_TOKEN",
-    KINDS_ALL,          0,      1,
-    cloud_upload,       cloud_message};
+const wapf__provider wapf__prov_meta = {WAPF_PROVIDER_META,
+                                        "meta",
+                                        "https://graph.facebook.com",
+                                        "WA_TOKEN",
+                                        KINDS_ALL,
+                                        0,
+                                        1,
+                                        cloud_upload,
+                                        cloud_message};
 
-const wapf__provider wapf__prov_360dialog = {
-    WAPF_PROVIDER_360DIALOG,
-    "360dialog",
-    "https://waba-v2.360dialog.io",
-    "D360_API_KEY",
-    KINDS_ALL,
-    0,
-    1,
-    cloud_upload,
-    cloud_message};
+const wapf__provider wapf__prov_360dialog = {WAPF_PROVIDER_360DIALOG,
+                                             "360dialog",
+                                             "https://waba-v2.360dialog.io",
+                                             "D360_API_KEY",
+                                             KINDS_ALL,
+                                             0,
+                                             1,
+                                             cloud_upload,
+                                             cloud_message};

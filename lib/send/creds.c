@@ -70,10 +70,10 @@ static char *read_config(wapf__send *s, const char *path) {
   struct stat st;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return errno == ENOENT ? strdup("")
-                           : (wapf__sfail(s, WAPF_ECONFIG, "%s: %s", path,
-                                          strerror(errno)),
-                              NULL);
+    return errno == ENOENT
+               ? strdup("")
+               : (wapf__sfail(s, WAPF_ECONFIG, "%s: %s", path, strerror(errno)),
+                  NULL);
   char *text = NULL;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     wapf__sfail(s, WAPF_ECONFIG, "%s: not a regular file", path);
@@ -97,8 +97,8 @@ static char *read_config(wapf__send *s, const char *path) {
 }
 
 /* *dst = given, else $key, else the config's key (config loaded lazily). */
-static int pick(wapf__send *s, char **dst, const char *given,
-                const char *key, char **config) {
+static int pick(wapf__send *s, char **dst, const char *given, const char *key,
+                char **config) {
   const char *env = getenv(key);
   if (given && *given)
     *dst = strdup(given);
@@ -129,9 +129,8 @@ static void add_secret(wapf__send *s, const char *v) {
 
 static int missing(wapf__send *s, const char *what) {
   const char *cfg = s->creds.config_path ? s->creds.config_path : "config";
-  return wapf__sfail(s, WAPF_ECONFIG,
-                     "%s: %s is not set (environment or %s)", s->prov->name,
-                     what, cfg);
+  return wapf__sfail(s, WAPF_ECONFIG, "%s: %s is not set (environment or %s)",
+                     s->prov->name, what, cfg);
 }
 
 static int load_publish(wapf__send *s, char **cfg) {
@@ -142,8 +141,8 @@ static int load_publish(wapf__send *s, char **cfg) {
   if (rc == WAPF_OK)
     rc = pick(s, &c->aws_region, NULL, "AWS_REGION", cfg);
   if (rc == WAPF_OK)
-    rc = pick(s, &c->aws_endpoint, s->req->s3_endpoint, "AWS_ENDPOINT_URL",
-              cfg);
+    rc =
+        pick(s, &c->aws_endpoint, s->req->s3_endpoint, "AWS_ENDPOINT_URL", cfg);
   if (rc != WAPF_OK)
     return rc;
   add_secret(s, c->aws_secret);
@@ -160,8 +159,8 @@ static int load_publish(wapf__send *s, char **cfg) {
 int wapf__creds_load(wapf__send *s) {
   wapf__creds *c = &s->creds;
   char *cfg = NULL;
-  c->config_path = s->req->config_path ? strdup(s->req->config_path)
-                                       : default_config_path();
+  c->config_path =
+      s->req->config_path ? strdup(s->req->config_path) : default_config_path();
   int rc = pick(s, &c->token, s->req->token, s->prov->key_env, &cfg);
   add_secret(s, c->token);
   if (rc == WAPF_OK && s->prov->id == WAPF_PROVIDER_META)

@@ -231,8 +231,7 @@ static int set_body(CURL *h, wapf__send *s, const wapf__http_req *rq, xfer *x,
 static void read_info(CURL *h, wapf__http_resp *rp) {
   curl_off_t cl = -1, ra = -1;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rp->status);
-  if (curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
-      CURLE_OK)
+  if (curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK)
     rp->content_length = cl;
   if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
     rp->retry_after = (long)ra;

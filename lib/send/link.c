@@ -71,8 +71,8 @@ static int fetch_head(wapf__send *s, const char *url, wapf__http_resp *rp,
   rq.headers_only = 1;
   int rc = wapf__http(s, &rq, rp);
   *ranged = 0;
-  if (rc == WAPF_OK && (rp->status == 405 || rp->status == 501 ||
-                        rp->status == 403)) {
+  if (rc == WAPF_OK &&
+      (rp->status == 405 || rp->status == 501 || rp->status == 403)) {
     rq.method = "GET";
     rq.headers[0] = "Range: bytes=0-0";
     *ranged = 1;
@@ -85,8 +85,7 @@ static int fetch_head(wapf__send *s, const char *url, wapf__http_resp *rp,
 static int64_t served_size(const wapf__http_resp *rp, int ranged) {
   if (ranged && rp->status == 206) {
     const char *sl = strrchr(rp->content_range, '/');
-    return sl && isdigit((unsigned char)sl[1]) ? strtoll(sl + 1, NULL, 10)
-                                                : -1;
+    return sl && isdigit((unsigned char)sl[1]) ? strtoll(sl + 1, NULL, 10) : -1;
   }
   return rp->content_length;
 }
@@ -100,9 +99,9 @@ static int judge(wapf__send *s, const char *url, const wapf__http_resp *rp,
                        "link %s answers HTTP %ld, not 200: the provider could "
                        "not fetch it",
                        url, rp->status);
-  for (i = 0; rp->content_type[i] && rp->content_type[i] != ';' &&
-              !isspace((unsigned char)rp->content_type[i]) &&
-              i < sizeof type - 1;
+  for (i = 0;
+       rp->content_type[i] && rp->content_type[i] != ';' &&
+       !isspace((unsigned char)rp->content_type[i]) && i < sizeof type - 1;
        i++)
     type[i] = (char)tolower((unsigned char)rp->content_type[i]);
   type[i] = '\0';

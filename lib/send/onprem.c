@@ -38,8 +38,7 @@ static int onprem_message(wapf__send *s) {
   snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->creds.token);
   const char *hdr[] = {auth, NULL};
   json_t *ans = NULL;
-  int rc = wapf__post_json(s, url, "send", hdr, wapf__message_body(s, 0),
-                           &ans);
+  int rc = wapf__post_json(s, url, "send", hdr, wapf__message_body(s, 0), &ans);
   if (rc == WAPF_OK)
     rc = wapf__take_message_id(s, ans);
   json_decref(ans);

@@ -113,9 +113,8 @@ static int doc_filename(wapf__send *s, const char *out_ext) {
 
 static int can_take(wapf__send *s) {
   if (!(s->prov->kinds & (1u << s->kind)))
-    return wapf__fail(s->ctx, WAPF_EREFUSED,
-                      "%s cannot send a %s%s", s->prov->name,
-                      wapf_kind_name(s->kind),
+    return wapf__fail(s->ctx, WAPF_EREFUSED, "%s cannot send a %s%s",
+                      s->prov->name, wapf_kind_name(s->kind),
                       s->kind == WAPF_KIND_VOICE
                           ? " note (no voice flag in its API; send --as audio)"
                           : "");
@@ -150,8 +149,8 @@ static int convert_private(wapf__send *s, const wapf_facts *f,
   return wapf_convert(s->ctx, f, r, opt, s->path, NULL);
 }
 
-static int after_check(wapf__send *s, const wapf_facts *f,
-                       const wapf_report *r, const wapf_options *opt) {
+static int after_check(wapf__send *s, const wapf_facts *f, const wapf_report *r,
+                       const wapf_options *opt) {
   s->kind = r->kind;
   s->res->kind = r->kind;
   s->res->plan = r->compliant ? WAPF_PLAN_NONE : r->plan;

@@ -73,12 +73,12 @@ int wapf__http(wapf__send *s, const wapf__http_req *rq, wapf__http_resp *rp) {
                  rq->what, d, q->retry_budget);
       return rc;
     }
-    wapf__slog(s, WAPF_LOG_WARNING, "%s: %s; retry %d of %d in %.1f s",
-               rq->what,
-               rc == WAPF_OK ? (rp->status == 429 ? "rate limited (HTTP 429)"
-                                                  : "server error")
-                             : wapf_last_error(s->ctx),
-               attempt, q->max_attempts - 1, d);
+    wapf__slog(
+        s, WAPF_LOG_WARNING, "%s: %s; retry %d of %d in %.1f s", rq->what,
+        rc == WAPF_OK
+            ? (rp->status == 429 ? "rate limited (HTTP 429)" : "server error")
+            : wapf_last_error(s->ctx),
+        attempt, q->max_attempts - 1, d);
     int w = wait_for(s, d);
     if (w != WAPF_OK)
       return w;

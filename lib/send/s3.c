@@ -37,10 +37,10 @@ int wapf__s3_parse(const char *uri, char *bucket, size_t bsize, char *prefix,
 
 /* "<sha256[:16]>-<name>" with only [A-Za-z0-9._-] (no escaping needed). */
 static void object_name(const wapf__send *s, char *out, size_t size) {
-  const char *b = s->kind == WAPF_KIND_DOCUMENT && s->filename[0]
-                      ? s->filename
-                      : (strrchr(s->path, '/') ? strrchr(s->path, '/') + 1
-                                               : s->path);
+  const char *b =
+      s->kind == WAPF_KIND_DOCUMENT && s->filename[0]
+          ? s->filename
+          : (strrchr(s->path, '/') ? strrchr(s->path, '/') + 1 : s->path);
   snprintf(out, size, "%.16s-%s", s->sha256, b);
   for (char *p = out; *p; p++)
     if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_')
@@ -64,8 +64,8 @@ static int s3_fail(wapf__send *s, const wapf__http_resp *rp) {
     snprintf(msg, sizeof msg, "%.*s", (int)strcspn(m + 9, "<"), m + 9);
   int rc = wapf__status_retryable(rp->status) ? WAPF_ENETWORK : WAPF_EPROVIDER;
   return wapf__sfail(s, rc, "publish: storage answered HTTP %ld%s%s%s%s%s",
-                     rp->status, code[0] ? ": " : "", code,
-                     msg[0] ? " (" : "", msg, msg[0] ? ")" : "");
+                     rp->status, code[0] ? ": " : "", code, msg[0] ? " (" : "",
+                     msg, msg[0] ? ")" : "");
 }
 
 static int put_object(wapf__send *s, const char *url) {
@@ -99,11 +99,10 @@ int wapf__publish(wapf__send *s) {
     return wapf__fail(s->ctx, WAPF_EINVAL,
                       "--publish %s: want s3://BUCKET/PREFIX", s->req->publish);
   if (!s->req->public_base_url || !*s->req->public_base_url)
-    return wapf__fail(s->ctx, WAPF_EINVAL,
-                      "--publish needs --public-base-url");
+    return wapf__fail(s->ctx, WAPF_EINVAL, "--publish needs --public-base-url");
   object_name(s, name, sizeof name);
-  if (snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "/" : "",
-               name) >= (int)sizeof key)
+  if (snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "/" : "", name) >=
+      (int)sizeof key)
     return wapf__fail(s->ctx, WAPF_EINVAL, "--publish: the prefix is too long");
   char endpoint[1024];
   wapf__strlcpy(endpoint, s->creds.aws_endpoint, sizeof endpoint);

@@ -32,22 +32,22 @@ typedef struct wapf__send {
   wapf_send_result *res;
   wapf__creds creds;
   const char *secrets[WAPF_SEND_MAX_SECRETS]; /* redacted everywhere */
-  char base[512];    /* API base without a trailing '/' */
-  const char *gver;  /* Graph version */
+  char base[512];   /* API base without a trailing '/' */
+  const char *gver; /* Graph version */
   const char *cacert;
   /* the file that is sent (the input, or its converted copy) */
   const char *input;
-  char *path;         /* owned */
-  char *tmpdir;       /* private temporary directory, or NULL */
-  wapf_kind kind;     /* resolved kind (WAPF_KIND_VOICE for voice) */
-  int animated;       /* sticker: animated */
-  int compliant;      /* the input as it is */
-  char mime[64];      /* upload type */
+  char *path;     /* owned */
+  char *tmpdir;   /* private temporary directory, or NULL */
+  wapf_kind kind; /* resolved kind (WAPF_KIND_VOICE for voice) */
+  int animated;   /* sticker: animated */
+  int compliant;  /* the input as it is */
+  char mime[64];  /* upload type */
   int64_t size;
   char sha256[65];    /* hex of the file sent */
   char filename[256]; /* documents: name shown */
   const char *caption;
-  char link[1024];    /* link sent, "" when by id */
+  char link[1024]; /* link sent, "" when by id */
   char media_id[160];
   char uuid[40]; /* lipachat messageId, fixed across retries */
 } wapf__send;
@@ -110,17 +110,17 @@ typedef struct wapf__http_part {
 typedef struct wapf__http_req {
   const char *method; /* "GET", "HEAD", "POST", "PUT" */
   const char *url;
-  const char *what;           /* for messages: "upload", "send", ... */
-  const char *headers[8];     /* "Name: value", NULL-terminated */
-  const char *body;           /* JSON body, or */
+  const char *what;       /* for messages: "upload", "send", ... */
+  const char *headers[8]; /* "Name: value", NULL-terminated */
+  const char *body;       /* JSON body, or */
   size_t body_len;
-  const char *body_file;      /* the file as the raw body, or */
+  const char *body_file;        /* the file as the raw body, or */
   const wapf__http_part *parts; /* multipart/form-data */
   int n_parts;
-  const char *aws_sigv4;      /* CURLOPT_AWS_SIGV4 */
-  const char *userpwd;        /* with aws_sigv4 */
-  int follow;                 /* follow up to 5 HTTPS redirects */
-  int headers_only;           /* stop reading the body (link checks) */
+  const char *aws_sigv4; /* CURLOPT_AWS_SIGV4 */
+  const char *userpwd;   /* with aws_sigv4 */
+  int follow;            /* follow up to 5 HTTPS redirects */
+  int headers_only;      /* stop reading the body (link checks) */
 } wapf__http_req;
 
 typedef struct wapf__http_resp {
@@ -158,8 +158,7 @@ int wapf__status_retryable(long status);
 
 /* ---- answers (answer.c) ---- */
 /* Parse a JSON answer body; NULL (with the failure set) when not JSON. */
-json_t *wapf__answer_json(wapf__send *s, const wapf__http_resp *rp,
-                          int *rc);
+json_t *wapf__answer_json(wapf__send *s, const wapf__http_resp *rp, int *rc);
 /* A failed answer (non-2xx) as one line: the provider's message, code and
  * details with advice. Fills res->provider_code/error; returns
  * WAPF_ENETWORK for 429/5xx (after the retries), else WAPF_EPROVIDER. */

@@ -1,0 +1,127 @@
+"""Shared set-up of the send tests: secrets, an isolated environment,
+small media generated at test time, and a runner that asserts no secret
+ever appears in the command's output."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from wapftest import fixture, run, tmpdir  # noqa: E402
+
+TOKEN = "EAAGm0PX4ZCpsBAsecretMetaToken9876"
+D360_KEY = "d360-secret-key-A1B2C3D4E5"
+ONPREM_TOKEN = "onprem-secret-bearer-QWERTY123"
+QIK_KEY = "qik-secret-key-ZXCVBN789"
+LIPA_KEY = "lipa-secret-key-POIUYT456"
+AWS_ID = "AKIAFAKEKEYID0000001"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYsecretAWS"
+PHONE_ID = "106540352242922"
+TO = "15551234567"
+SECRETS = [TOKEN, D360_KEY, ONPREM_TOKEN, QIK_KEY, LIPA_KEY, AWS_SECRET]
+
+CRED_VARS = ["WA_TOKEN", "WA_PHONE_NUMBER_ID", "D360_API_KEY", "WA_ONPREM_TOKEN",
+             "WA_ONPREM_BASE", "QIKCHAT_API_KEY", "LIPACHAT_API_KEY",
+             "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
+             "AWS_ENDPOINT_URL", "CURL_CA_BUNDLE"]
+
+
+def base_env(**extra):
+    """An environment with private config/cache/tmp folders and every
+    credential of every provider set (tests unset what they need gone)."""
+    d = tmpdir()
+    env = {k: "" for k in CRED_VARS}
+    env.update({
+        "XDG_CONFIG_HOME": os.path.join(d, "config"),
+        "XDG_CACHE_HOME": os.path.join(d, "cache"),
+        "TMPDIR": os.path.join(d, "tmp"),
+        "HOME": d,
+        "WA_TOKEN": TOKEN, "WA_PHONE_NUMBER_ID": PHONE_ID,
+        "D360_API_KEY": D360_KEY, "WA_ONPREM_TOKEN": ONPREM_TOKEN,
+        "QIKCHAT_API_KEY": QIK_KEY, "LIPACHAT_API_KEY": LIPA_KEY,
+        "AWS_ACCESS_KEY_ID": AWS_ID, "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
+    })
+    os.makedirs(env["TMPDIR"])
+    env.update(extra)
+    return env
+
+
+def no_secret(p):
+    """Assert that no secret (nor a long piece of one) is in the output."""
+    out = p.stdout + p.stderr
+    for s in SECRETS:
+        for piece in (s, s[:12], s[-12:]):
+            assert piece not in out, f"secret leaked: {piece!r} in {out!r}"
+
+
+def send(*args, env, timeout=120):
+    """wa-preflight send -v ARGS; asserts no secret is in its output."""
+    p = run("send", "-v", *args, env=env, timeout=timeout)
+    no_secret(p)
+    return p
+
+
+def expect(p, rc):
+    assert p.returncode == rc, (f"exit {p.returncode}, expected {rc}\n"
+                                f"stdout: {p.stdout}\nstderr: {p.stderr}")
+
+
+def tmp_empty(env):
+    """The private temporary folder of the run holds nothing afterwards."""
+    left = os.listdir(env["TMPDIR"])
+    assert left == [], f"left in TMPDIR: {left}"
+
+
+# ---------------------------------------------------------- media fixtures
+FF = "ffmpeg -nostdin -v error -y"
+
+
+def image_jpg():
+    return fixture("send-photo.jpg",
+                   FF + " -f lavfi -i testsrc=size=96x64 -frames:v 1 "
+                   "-pix_fmt yuvj420p {out}")
+
+
+def image_png_alpha():
+    """Not compliant (alpha): send must convert it to JPEG first."""
+    return fixture("send-alpha.png",
+                   FF + " -f lavfi -i color=c=red@0.5:size=64x64,format=rgba "
+                   "-frames:v 1 {out}")
+
+
+def video_mp4():
+    return fixture("send-clip.mp4",
+                   FF + " -f lavfi -i testsrc=size=160x120:rate=10 -f lavfi "
+                   "-i sine=frequency=440:sample_rate=44100 -t 1 -c:v libx264 "
+                   "-profile:v main -pix_fmt yuv420p -c:a aac -ac 1 "
+                   "-movflags +faststart {out}")
+
+
+def voice_ogg():
+    return fixture("send-voice.ogg",
+                   FF + " -f lavfi -i sine=frequency=300:sample_rate=48000 "
+                   "-t 1 -ac 1 -c:a libopus -b:a 24k {out}")
+
+
+def sticker_webp():
+    return fixture("send-sticker.webp",
+                   FF + " -f lavfi -i color=c=blue:size=512x512 -frames:v 1 "
+                   "-c:v libwebp -lossless 0 -q:v 50 {out}")
+
+
+def sticker_animated_webp():
+    return fixture("send-sticker-anim.webp",
+                   FF + " -f lavfi -i testsrc=size=512x512:rate=5 -t 1 "
+                   "-c:v libwebp -lossless 0 -q:v 30 -loop 0 {out}")
+
+
+def document_pdf():
+    return fixture("send-report.pdf",
+                   "python3 -c \"import sys; open(sys.argv[1],'wb').write("
+                   "b'%PDF-1.4\\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\\n"
+                   "2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\\ntrailer"
+                   "<</Root 1 0 R>>\\n%%EOF\\n')\" {out}")
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()

@@ -1,0 +1,163 @@
+/* Send module pieces: captions, URLs, backoff, config, redaction, S3
+ * URIs, advice, and the media-id cache. */
+#include "send.h"
+#include "t.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static void captions_count_code_points(void) {
+  int valid;
+  T_EQ_INT(wapf__utf8_chars("", &valid), 0);
+  T_EQ_INT(wapf__utf8_chars("caf\xc3\xa9 \xe2\x98\x95", &valid), 6);
+  T_CHECK(valid);
+  T_EQ_INT(wapf__utf8_chars("\xf0\x9f\x98\x80", &valid), 1); /* emoji */
+  wapf__utf8_chars("\xc3(", &valid);
+  T_CHECK(!valid);
+}
+
+static void plain_http_only_to_loopback(void) {
+  T_CHECK(wapf__url_allowed("https://graph.facebook.com/v21.0"));
+  T_CHECK(wapf__url_allowed("http://127.0.0.1:8080/x"));
+  T_CHECK(wapf__url_allowed("http://127.3.4.5/x"));
+  T_CHECK(wapf__url_allowed("http://localhost:9/"));
+  T_CHECK(wapf__url_allowed("http://[::1]:80/"));
+  T_CHECK(!wapf__url_allowed("http://example.com/"));
+  T_CHECK(!wapf__url_allowed("http://127.0.0.1.evil.com/"));
+  T_CHECK(!wapf__url_allowed("http://user@127.0.0.1:1@evil.com/"));
+  T_CHECK(!wapf__url_allowed("ftp://127.0.0.1/"));
+  T_CHECK(!wapf__url_allowed("https://"));
+  T_CHECK(!wapf__url_allowed(NULL));
+}
+
+static void backoff_grows_with_jitter_and_honours_retry_after(void) {
+  T_CHECK(wapf__backoff(1, -1, 0.0) >= 0.25 &&
+          wapf__backoff(1, -1, 0.99) <= 0.5);
+  T_CHECK(wapf__backoff(3, -1, 0.0) >= 1.0 &&
+          wapf__backoff(3, -1, 0.99) <= 2.0);
+  T_CHECK(wapf__backoff(30, -1, 0.99) <= 30.0);
+  T_CHECK(wapf__backoff(1, 7, 0.5) >= 7.0);
+  T_CHECK(wapf__backoff(1, 7, 0.5) < 7.5);
+  T_CHECK(wapf__status_retryable(429) && wapf__status_retryable(503));
+  T_CHECK(!wapf__status_retryable(400) && !wapf__status_retryable(401));
+}
+
+static void config_lines(void) {
+  const char *text = "# comment\nWA_TOKEN = abc \n export D360_API_KEY='k 1'\n"
+                     "EMPTY=\nWA_TOKEN_X=no\n";
+  char *v = wapf__config_value(text, "WA_TOKEN");
+  T_EQ_STR(v, "abc");
+  free(v);
+  v = wapf__config_value(text, "D360_API_KEY");
+  T_EQ_STR(v, "k 1");
+  free(v);
+  v = wapf__config_value(text, "comment");
+  T_CHECK(v == NULL);
+  v = wapf__config_value(text, "EMPTY");
+  T_EQ_STR(v, "");
+  free(v);
+}
+
+static void secrets_are_redacted(void) {
+  wapf__send s;
+  memset(&s, 0, sizeof s);
+  s.secrets[0] = "sekrit-token";
+  s.secrets[1] = "abc"; /* too short: never redacted, never loops */
+  char buf[128] = "Bearer sekrit-token and sekrit-token, abc";
+  wapf__redact(&s, buf, sizeof buf);
+  T_EQ_STR(buf, "Bearer [redacted] and [redacted], abc");
+  char tight[16] = "x sekrit-token";
+  wapf__redact(&s, tight, sizeof tight);
+  T_CHECK(strstr(tight, "sekrit") == NULL);
+}
+
+static void s3_uris(void) {
+  char b[64], p[256];
+  T_EQ_INT(wapf__s3_parse("s3://media/wa/out/", b, sizeof b, p, sizeof p),
+           WAPF_OK);
+  T_EQ_STR(b, "media");
+  T_EQ_STR(p, "wa/out");
+  T_EQ_INT(wapf__s3_parse("s3://media", b, sizeof b, p, sizeof p), WAPF_OK);
+  T_EQ_STR(p, "");
+  T_EQ_INT(wapf__s3_parse("s3:///x", b, sizeof b, p, sizeof p), WAPF_EINVAL);
+  T_EQ_INT(wapf__s3_parse("https://x/y", b, sizeof b, p, sizeof p),
+           WAPF_EINVAL);
+  T_EQ_INT(wapf__s3_parse("s3://Bad_Bucket/x", b, sizeof b, p, sizeof p),
+           WAPF_EINVAL);
+}
+
+static void advice_for_common_codes(void) {
+  T_CHECK(strstr(wapf__graph_advice(131047), "template") != NULL);
+  T_CHECK(strstr(wapf__graph_advice(190), "token") != NULL);
+  T_CHECK(strstr(wapf__graph_advice(130429), "rate") != NULL);
+  T_CHECK(strstr(wapf__graph_advice(131053), "media") != NULL);
+  T_CHECK(strstr(wapf__graph_advice(100), "parameter") != NULL);
+  T_CHECK(wapf__graph_advice(424242) == NULL);
+}
+
+static void providers_by_name(void) {
+  wapf_provider p;
+  T_EQ_INT(wapf_provider_from_name("360dialog", &p), WAPF_OK);
+  T_EQ_INT(p, WAPF_PROVIDER_360DIALOG);
+  T_EQ_STR(wapf_provider_name(WAPF_PROVIDER_LIPACHAT), "lipachat");
+  T_EQ_INT(wapf_provider_from_name("Meta", &p), WAPF_EINVAL);
+  T_CHECK(wapf__prov_onprem.target_flags & WAPF_TARGET_NO_ANIMATED_STICKER);
+  T_CHECK(!wapf__prov_qikchat.by_id && !wapf__prov_lipachat.upload);
+  wapf_send_request r;
+  wapf_default_send_request(&r);
+  T_EQ_INT(r.max_attempts, 4);
+  T_CHECK(r.timeout > 0 && r.retry_budget > 0);
+}
+
+static void cache_round_trip(void) {
+  char dir[] = "/tmp/wapf-cache-XXXXXX";
+  T_CHECK(mkdtemp(dir) != NULL);
+  wapf_context *ctx = NULL;
+  T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
+  wapf_send_request q;
+  wapf_default_send_request(&q);
+  q.cache_dir = dir;
+  wapf_send_result res;
+  wapf__send s;
+  memset(&s, 0, sizeof s);
+  s.ctx = ctx;
+  s.req = &q;
+  s.res = &res;
+  s.prov = &wapf__prov_meta;
+  strcpy(s.base, "https://graph.example");
+  strcpy(s.sha256, "ab12");
+  wapf__cache *c = NULL, *c2 = NULL;
+  T_EQ_INT(wapf__cache_open(&s, &c), WAPF_OK);
+  T_EQ_INT(wapf__cache_open(&s, &c2), WAPF_OK); /* two at once */
+  char key[256], other[256], id[64] = "";
+  wapf__cache_key(&s, key, sizeof key);
+  strcpy(s.base, "https://other.example");
+  wapf__cache_key(&s, other, sizeof other);
+  T_CHECK(strcmp(key, other) != 0);
+  T_EQ_INT(wapf__cache_get(c, key, id, sizeof id), 0);
+  T_EQ_INT(wapf__cache_put(c, key, "MEDIA-1"), WAPF_OK);
+  T_EQ_INT(wapf__cache_get(c2, key, id, sizeof id), 1);
+  T_EQ_STR(id, "MEDIA-1");
+  T_EQ_INT(wapf__cache_get(c2, other, id, sizeof id), 0);
+  T_EQ_INT(wapf__cache_drop(c2, key), WAPF_OK);
+  T_EQ_INT(wapf__cache_get(c, key, id, sizeof id), 0);
+  wapf__cache_close(&c);
+  wapf__cache_close(&c2);
+  wapf_close(&ctx);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  T_CHECK(system(cmd) == 0);
+}
+
+int main(void) {
+  T_RUN(captions_count_code_points);
+  T_RUN(plain_http_only_to_loopback);
+  T_RUN(backoff_grows_with_jitter_and_honours_retry_after);
+  T_RUN(config_lines);
+  T_RUN(secrets_are_redacted);
+  T_RUN(s3_uris);
+  T_RUN(advice_for_common_codes);
+  T_RUN(providers_by_name);
+  T_RUN(cache_round_trip);
+  return T_DONE();
+}
