@@ -53,7 +53,23 @@ static void check_metadata(const wapf__check *c) {
     wapf__add_finding(c->r, "image.gps", WAPF_SEV_FAIL,
                       "image carries a GPS position in its EXIF data: it "
                       "tells where the photo was taken");
-  if (im->has_icc)
+}
+
+/* 1 when some failure already means a re-encode (which converts the
+ * pixels to sRGB and drops the profile). */
+static int reencoded(const wapf_report *r) {
+  for (int i = 0; i < r->n_findings; i++)
+    if (r->findings[i].severity == WAPF_SEV_FAIL &&
+        wapf__rule_fix((size_t)wapf__rule_index(r->findings[i].id)) ==
+            WAPF_PLAN_ENCODE_IMAGE)
+      return 1;
+  return 0;
+}
+
+/* The facts say whether a profile is embedded, not which: warn when the
+ * file would be kept with it. */
+static void check_icc(const wapf__check *c) {
+  if (c->f->image.has_icc && !reencoded(c->r))
     wapf__add_finding(c->r, "image.icc", WAPF_SEV_WARNING,
                       "image has an embedded ICC colour profile: if it is "
                       "not sRGB (Display P3, Adobe RGB), colours may shift "
@@ -69,6 +85,7 @@ void wapf__check_image(const wapf__check *c) {
     check_metadata(c);
     wapf__check_size(c, "image.size", wapf_kind_limit(WAPF_KIND_IMAGE, 0),
                      "an image");
+    check_icc(c);
     return;
   }
   if (c->f->media == WAPF_MEDIA_AV && v)

@@ -91,7 +91,7 @@
     "The picture must carry no GPS position (unless --keep-metadata).")        \
   X("image.icc", IMAGE, WARNING, NONE,                                         \
     "An embedded ICC profile that is not sRGB may shift colours on some "      \
-    "phones (warning only).")                                                  \
+    "phones (warning only; not given when the picture is re-encoded).")        \
   X("image.size", IMAGE, FAIL, ENCODE_IMAGE,                                   \
     "The file must be at most 5,000,000 bytes.")                               \
   X("sticker.format", STICKER, FAIL, MAKE_STICKER,                             \

@@ -175,6 +175,14 @@ static void icc_profile_is_a_warning(void) {
   EXPECT_FAIL(r, "image.icc");
   T_EQ_INT(r->compliant, 1);
   T_EQ_INT(r->plan, WAPF_PLAN_NONE);
+  x.f.image.has_gps = 1; /* stripped losslessly: the profile stays */
+  r = check_as(&x, WAPF_KIND_IMAGE);
+  EXPECT_FAIL(r, "image.icc");
+  T_EQ_INT(r->plan, WAPF_PLAN_STRIP_METADATA);
+  x.f.image.orientation = 6; /* re-encoded to sRGB: nothing to warn */
+  r = check_as(&x, WAPF_KIND_IMAGE);
+  EXPECT_PASS(r, "image.icc");
+  T_EQ_INT(r->plan, WAPF_PLAN_ENCODE_IMAGE);
 }
 
 static void size_boundary(void) {
