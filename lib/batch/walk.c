@@ -265,8 +265,10 @@ int wapf__batch_walk(wapf__batch *b) {
   free(w.out_real);
   if (rc != WAPF_OK)
     return wapf__fail(b->ctx, rc, "listing %s: out of memory", b->indir);
-  qsort(b->e, b->n, sizeof *b->e, cmp_entry);
-  qsort(b->dirs, b->n_dirs, sizeof *b->dirs, cmp_str);
+  if (b->n > 1)
+    qsort(b->e, b->n, sizeof *b->e, cmp_entry);
+  if (b->n_dirs > 1)
+    qsort(b->dirs, b->n_dirs, sizeof *b->dirs, cmp_str);
   return WAPF_OK;
 }
 

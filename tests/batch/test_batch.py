@@ -227,6 +227,21 @@ def outdir_inside_indir_is_not_walked():
 
 
 @case
+def empty_folder_and_flat_folder():
+    need()
+    empty = os.path.join(tmpdir(), "empty")
+    os.makedirs(empty)
+    out = os.path.join(tmpdir(), "o")
+    p = run_batch(empty, out)
+    assert p.returncode == 0 and "0 files" in p.stdout, (p.stdout, p.stderr)
+    with open(os.path.join(empty, "only.txt"), "w") as f:
+        f.write("one file, no sub-folder\n")
+    p = run_batch(empty, out)
+    assert p.returncode == 0, p.stderr
+    assert outputs(out) == ["only.txt"]
+
+
+@case
 def usage_errors_exit_2():
     need()
     assert run_batch(IN).returncode == 2
