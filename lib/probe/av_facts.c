@@ -109,6 +109,27 @@ static void check_samples(AVFormatContext *fc, wapf_facts *f) {
   }
 }
 
+/* Streams whose header says they cannot be played: audio without
+ * channels, video of which no picture could be decoded from its start
+ * (libavformat's analysis decodes a few frames). Codecs this FFmpeg cannot
+ * decode at all are "unsupported", not damaged. */
+static void check_stream_sanity(wapf_facts *f) {
+  for (int i = 0; i < f->n_streams; i++) {
+    const wapf_stream *s = &f->streams[i];
+    if (!s->decoder_available)
+      continue;
+    if (s->type == WAPF_STREAM_AUDIO && s->channels < 1)
+      wapf__set_damage(f, "audio stream %d (%s) declares no channels", s->index,
+                       s->codec);
+    if (s->type == WAPF_STREAM_VIDEO && !s->attached_pic &&
+        (!s->pix_fmt[0] || s->width < 1 || s->height < 1))
+      wapf__set_damage(f,
+                       "video stream %d (%s): no picture could be decoded "
+                       "from its start",
+                       s->index, s->codec);
+  }
+}
+
 static int check_duration(wapf_context *ctx, const wapf_facts *f) {
   double longest = f->duration;
   for (int i = 0; i < f->n_streams; i++)
@@ -177,17 +198,37 @@ static int read_facts(wapf_context *ctx, AVFormatContext *fc, wapf_facts *f,
   int rc = fill_streams(ctx, fc, f);
   if (rc == WAPF_OK && is_mov_family(fc->iformat->name))
     check_samples(fc, f);
+  if (rc == WAPF_OK)
+    check_stream_sanity(f);
   return rc;
+}
+
+/* How sure libavformat must be of its demuxer guess. Content libmagic
+ * calls audio/video is taken at any score; other content needs a firm
+ * signature, and a weak guess marks the file as damaged media rather than
+ * reading it (200 KB of junk before MP3 frames scores 26 as AMR). */
+#define AV_SCORE_FIRM AVPROBE_SCORE_EXTENSION
+#define AV_SCORE_WEAK (AVPROBE_SCORE_RETRY + 1)
+
+static int min_score(const wapf_facts *f) {
+  int media =
+      strncmp(f->mime, "audio/", 6) == 0 || strncmp(f->mime, "video/", 6) == 0;
+  return media ? 1 : AV_SCORE_FIRM;
+}
+
+static void weak_guess(wapf_facts *f, const wapf_av *av) {
+  if (av->score >= AV_SCORE_WEAK && av->score < AV_SCORE_FIRM)
+    wapf__set_damage(f,
+                     "the content (%s to libmagic) holds only weak signs of "
+                     "%s (score %d of 100): damaged or not media",
+                     f->mime, av->guess, av->score);
 }
 
 int wapf__probe_av(wapf_context *ctx, wapf_facts *f) {
   wapf_av av;
-  /* A weak content guess is accepted only when libmagic agrees that the
-   * file is audio or video. */
-  int av_mime =
-      strncmp(f->mime, "audio/", 6) == 0 || strncmp(f->mime, "video/", 6) == 0;
-  int rc = wapf__av_open(ctx, f->path, f->size,
-                         av_mime ? 1 : AVPROBE_SCORE_RETRY + 1, &av);
+  int rc = wapf__av_open(ctx, f->path, f->size, min_score(f), &av);
+  if (rc == WAPF_EUNSUPPORTED)
+    weak_guess(f, &av);
   int has_video = 0;
   if (rc == WAPF_OK && !is_media(av.fc, &has_video))
     rc = wapf__fail(ctx, WAPF_EUNSUPPORTED, "%s: %s holds no audio or video",

@@ -143,7 +143,12 @@ static int dispatch(wapf_context *ctx, wapf_facts *f) {
   if (sequence)
     TRY(wapf__probe_av(ctx, f));
   TRY(wapf__probe_image(ctx, f));
+  /* For a picture type, the picture reader's reason is the one to keep. */
+  char why[WAPF_DETAIL_MAX];
+  wapf__strlcpy(why, ctx->detail, sizeof why);
   TRY(wapf__probe_av(ctx, f));
+  if (!strncmp(f->mime, "image/", 6) && why[0])
+    wapf__strlcpy(ctx->detail, why, sizeof ctx->detail);
   return rc;
 }
 

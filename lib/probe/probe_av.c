@@ -139,6 +139,8 @@ int wapf__av_open(wapf_context *ctx, const char *path, int64_t size,
   if (score < 0)
     return av_error(ctx, av, score, "libavformat");
   av->score = score;
+  if (fmt)
+    wapf__strlcpy(av->guess, fmt->name, sizeof av->guess);
   if (!fmt || score < min_score)
     return wapf__fail(ctx, WAPF_EUNSUPPORTED,
                       "libavformat: no demuxer is sure of this content "

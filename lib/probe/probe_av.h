@@ -9,8 +9,9 @@
 typedef struct wapf_av {
   AVFormatContext *fc;
   AVIOContext *pb;
-  void *io;  /* our reader state (file descriptor, budget) */
-  int score; /* libavformat's confidence in the demuxer, 1..100 */
+  void *io;       /* our reader state (file descriptor, budget) */
+  int score;      /* libavformat's confidence in the demuxer, 1..100 */
+  char guess[32]; /* the demuxer it guessed, "" none */
 } wapf_av;
 
 /* Open path (size bytes) from its content only and analyse its streams,
