@@ -41,10 +41,22 @@ static int from_curl(wapf__send *s, CURLcode cc, const char *errbuf,
   default: code = WAPF_ENETWORK; break; /* connect, DNS, timeout, reset */
   }
   const char *text = errbuf && *errbuf ? errbuf : curl_easy_strerror(cc);
+  char shown[1024];
+  wapf__url_for_log(url, shown, sizeof shown);
   const char *hint = "";
   if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
     hint = " (give the CA with --cacert or CURL_CA_BUNDLE)";
-  return wapf__sfail(s, code, "%s %s: %s%s", what, url, text, hint);
+  return wapf__sfail(s, code, "%s %s: %s%s", what, shown, text, hint);
+}
+
+void wapf__url_for_log(const char *url, char *buf, size_t size) {
+  size_t n = strcspn(url, "?#");
+  if (n + 4 > size)
+    n = size > 4 ? size - 4 : 0;
+  memcpy(buf, url, n);
+  buf[n] = '\0';
+  if (url[n]) /* a query may hold a signature: never shown */
+    wapf__strlcpy(buf + n, "?...", size - n);
 }
 
 void wapf__http_resp_free(wapf__http_resp *r) {

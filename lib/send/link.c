@@ -94,6 +94,10 @@ static int judge(wapf__send *s, const char *url, const wapf__http_resp *rp,
                  int ranged) {
   char type[128];
   size_t i;
+  if (wapf__status_retryable(rp->status))
+    return wapf__sfail(s, WAPF_ENETWORK,
+                       "link %s answers HTTP %ld after the retries", url,
+                       rp->status);
   if (rp->status != 200 && !(ranged && rp->status == 206))
     return wapf__sfail(s, WAPF_EREFUSED,
                        "link %s answers HTTP %ld, not 200: the provider could "
@@ -138,14 +142,16 @@ static int judge(wapf__send *s, const char *url, const wapf__http_resp *rp,
 int wapf__verify_link(wapf__send *s, const char *url) {
   wapf__http_resp rp = {0};
   int ranged = 0;
+  char shown[1024];
+  wapf__url_for_log(url, shown, sizeof shown);
   if (!wapf__url_allowed(url))
     return wapf__sfail(s, WAPF_EREFUSED,
                        "link %s: must be https:// (plain HTTP only to "
                        "loopback)",
-                       url);
+                       shown);
   int rc = fetch_head(s, url, &rp, &ranged);
   if (rc == WAPF_OK)
-    rc = judge(s, url, &rp, ranged);
+    rc = judge(s, shown, &rp, ranged);
   if (rc == WAPF_OK)
     caching_report(s, &rp);
   else if (rc == WAPF_ECONFIG) /* a certificate or URL the check refused */

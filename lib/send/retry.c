@@ -58,9 +58,11 @@ int wapf__http(wapf__send *s, const wapf__http_req *rq, wapf__http_resp *rp) {
   for (int attempt = 1;; attempt++) {
     int rc = wapf__http_once(s, rq, rp);
     if (rc == WAPF_OK) {
+      char shown[1024];
+      wapf__url_for_log(rq->url, shown, sizeof shown);
       s->res->http_status = (int)rp->status;
       wapf__slog(s, WAPF_LOG_INFO, "%s: %s %s -> HTTP %ld in %.2f s", rq->what,
-                 rq->method, rq->url, rp->status, rp->seconds);
+                 rq->method, shown, rp->status, rp->seconds);
     }
     if (!should_retry(rc, rp) || attempt >= q->max_attempts)
       return rc;
@@ -73,12 +75,14 @@ int wapf__http(wapf__send *s, const wapf__http_req *rq, wapf__http_resp *rp) {
                  rq->what, d, q->retry_budget);
       return rc;
     }
-    wapf__slog(
-        s, WAPF_LOG_WARNING, "%s: %s; retry %d of %d in %.1f s", rq->what,
-        rc == WAPF_OK
-            ? (rp->status == 429 ? "rate limited (HTTP 429)" : "server error")
-            : wapf_last_error(s->ctx),
-        attempt, q->max_attempts - 1, d);
+    char why[WAPF_DETAIL_MAX];
+    if (rc == WAPF_OK)
+      snprintf(why, sizeof why, "%s: HTTP %ld (%s)", rq->what, rp->status,
+               rp->status == 429 ? "rate limited" : "server error");
+    else
+      wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
+    wapf__slog(s, WAPF_LOG_WARNING, "%s; retry %d of %d in %.1f s", why,
+               attempt, q->max_attempts - 1, d);
     int w = wait_for(s, d);
     if (w != WAPF_OK)
       return w;

@@ -140,6 +140,8 @@ typedef struct wapf__http_resp {
 #define WAPF_HTTP_MAX_BODY (1 << 20)
 
 void wapf__http_resp_free(wapf__http_resp *r);
+/* url without its query ("?..." instead), for messages. */
+void wapf__url_for_log(const char *url, char *buf, size_t size);
 /* 1 when url is https, or http to a loopback host. */
 int wapf__url_allowed(const char *url);
 /* One request. WAPF_OK when an HTTP answer arrived (any status), else the

@@ -54,8 +54,9 @@ def no_secret(p):
 
 
 def send(*args, env, timeout=120):
-    """wa-preflight send -v ARGS; asserts no secret is in its output."""
-    p = run("send", "-v", *args, env=env, timeout=timeout)
+    """wa-preflight send -vv ARGS (debug logs: request bodies, every
+    failure detail); asserts no secret is in its output."""
+    p = run("send", "-vv", *args, env=env, timeout=timeout)
     no_secret(p)
     return p
 

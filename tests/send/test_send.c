@@ -3,6 +3,7 @@
 #include "send.h"
 #include "t.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -140,6 +141,18 @@ static void cache_round_trip(void) {
   T_EQ_STR(id, "MEDIA-1");
   T_EQ_INT(wapf__cache_get(c2, other, id, sizeof id), 0);
   T_EQ_INT(wapf__cache_drop(c2, key), WAPF_OK);
+  T_EQ_INT(wapf__cache_get(c, key, id, sizeof id), 0);
+  /* an entry older than 30 days is not used */
+  T_EQ_INT(wapf__cache_put(c, key, "MEDIA-2"), WAPF_OK);
+  char db[128];
+  snprintf(db, sizeof db, "%s/media-ids.sqlite", dir);
+  sqlite3 *raw = NULL;
+  T_EQ_INT(sqlite3_open(db, &raw), SQLITE_OK);
+  sqlite3_busy_timeout(raw, 5000);
+  T_EQ_INT(sqlite3_exec(raw, "UPDATE media SET created = created - 31*24*3600",
+                        NULL, NULL, NULL),
+           SQLITE_OK);
+  sqlite3_close(raw);
   T_EQ_INT(wapf__cache_get(c, key, id, sizeof id), 0);
   wapf__cache_close(&c);
   wapf__cache_close(&c2);

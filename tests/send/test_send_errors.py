@@ -20,7 +20,7 @@ MEDIA = f"/v21.0/{PHONE_ID}/media"
 
 
 def errors(p):
-    """The error lines of a run (not the -v log lines)."""
+    """The error lines of a run (not the -v/-vv log lines)."""
     logs = ("wa-preflight: info:", "wa-preflight: warning:",
             "wa-preflight: debug:")
     return [ln for ln in p.stderr.splitlines() if ln and not ln.startswith(logs)]

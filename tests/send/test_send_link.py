@@ -142,7 +142,36 @@ def s3_fake_rejects_unsigned_and_wrongly_signed_puts():
             raise AssertionError("an unsigned PUT was accepted")
         except urllib.error.HTTPError as e:
             assert e.code == 403 and b"AccessDenied" in e.read()
-        assert s3.objects == {}
+        # a well-formed signature made with another secret
+        date = "20260101T000000Z"
+        h = {"host": f"127.0.0.1:{s3.port}", "x-amz-date": date,
+             "x-amz-content-sha256": hashlib.sha256(b"abc").hexdigest()}
+        signed = sorted(h)
+        creq = canonical_request("PUT", "/media/x.jpg", "", h, signed,
+                                 h["x-amz-content-sha256"])
+        sts = "\n".join(["AWS4-HMAC-SHA256", date,
+                         "20260101/us-east-1/s3/aws4_request",
+                         hashlib.sha256(creq.encode()).hexdigest()])
+        good = sigv4_signature(AWS_SECRET, "20260101", "us-east-1", "s3", sts)
+        bad = sigv4_signature("not-the-secret", "20260101", "us-east-1", "s3",
+                              sts)
+        codes = []
+        for sig in (bad, good):
+            auth = (f"AWS4-HMAC-SHA256 Credential={AWS_ID}/20260101/us-east-1/"
+                    f"s3/aws4_request, SignedHeaders={';'.join(signed)}, "
+                    f"Signature={sig}")
+            req = urllib.request.Request(
+                s3.url + "/media/x.jpg", data=b"abc", method="PUT",
+                headers={"Content-Type": "image/jpeg", "Authorization": auth,
+                         "x-amz-date": date,
+                         "x-amz-content-sha256": h["x-amz-content-sha256"]})
+            try:
+                with urllib.request.urlopen(req) as r:
+                    codes.append(r.status)
+            except urllib.error.HTTPError as e:
+                codes.append((e.code, b"SignatureDoesNotMatch" in e.read()))
+        assert codes == [(403, True), 200], codes
+        assert list(s3.objects) == ["x.jpg"]
 
 
 def publish_args(s3, prefix="wa/out"):
