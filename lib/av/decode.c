@@ -20,7 +20,10 @@ int wapf__dec_open(wapf_context *ctx, const AVStream *st, int threads,
   if (rc < 0)
     return wapf__from_averror(ctx, rc, "decoder parameters");
   d->cc->pkt_timebase = st->time_base;
-  d->cc->thread_count = threads;
+  /* audio is cheap to decode, and a frame-threaded audio decoder's delay
+   * would blur the packet times the pipeline's sample clock relies on */
+  d->cc->thread_count =
+      st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO ? 1 : threads;
   d->cc->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   rc = avcodec_open2(d->cc, codec, NULL);
   if (rc < 0)

@@ -19,6 +19,7 @@ typedef struct ost {
   int past_end;     /* a trim's end was reached */
   int64_t last_pts; /* encoder input, to keep it increasing */
   int64_t next_pts; /* decoder output, stands in for a missing pts */
+  int64_t pkt_pts;  /* pts of the last packet sent to the decoder */
 } ost;
 
 struct run {
@@ -79,14 +80,33 @@ static int ensure_graph(ost *o, const AVFrame *f) {
   return open_graph(o, f);
 }
 
+/* Timestamps: a missing one is guessed. Audio runs on a sample clock
+ * (decoders that cut a packet into several frames give unreliable frame
+ * times); a real gap in the source (a packet over 0.1 s ahead of the
+ * clock) moves the clock on, and aresample fills it with silence. */
+static void stamp(ost *o, AVFrame *f) {
+  AVRational tb = o->ist->time_base;
+  int audio = f->nb_samples > 0 && f->sample_rate > 0;
+  if (audio && o->next_pts != AV_NOPTS_VALUE) {
+    int64_t gap = av_rescale_q(1, (AVRational){1, 10}, tb);
+    int jump = o->pkt_pts != AV_NOPTS_VALUE && o->pkt_pts > o->next_pts + gap;
+    f->pts = jump ? o->pkt_pts : o->next_pts;
+  } else if (f->pts == AV_NOPTS_VALUE) {
+    f->pts = o->next_pts != AV_NOPTS_VALUE ? o->next_pts : 0;
+  }
+  if (audio)
+    o->next_pts = f->pts + av_rescale_q(f->nb_samples,
+                                        (AVRational){1, f->sample_rate}, tb);
+  else
+    o->next_pts = f->pts + (f->pkt_duration > 0 ? f->pkt_duration : 1);
+}
+
 static int on_decoded(void *cookie, AVFrame *f) {
   ost *o = cookie;
   int rc = ensure_graph(o, f);
   if (rc != WAPF_OK)
     return rc;
-  if (f->pts == AV_NOPTS_VALUE)
-    f->pts = o->next_pts;
-  o->next_pts = f->pts + (f->pkt_duration > 0 ? f->pkt_duration : 1);
+  stamp(o, f);
   f->pts -= av_rescale_q(o->r->job->in.zero, AV_TIME_BASE_Q, o->ist->time_base);
   return wapf__graph_run(o->r->ctx, &o->graph, f, on_filtered, o);
 }
@@ -124,7 +144,7 @@ static int setup_ost(run *r, ost *o, wapf_av_mode mode, int idx) {
   o->r = r;
   o->mode = idx >= 0 ? mode : WAPF_AV_SKIP;
   o->last_pts = AV_NOPTS_VALUE;
-  o->next_pts = 0;
+  o->next_pts = o->pkt_pts = AV_NOPTS_VALUE;
   if (o->mode == WAPF_AV_SKIP)
     return WAPF_OK;
   o->ist = r->job->in.fmt->streams[idx];
@@ -172,6 +192,7 @@ static int route(run *r, ost *o, AVPacket *pkt) {
                          (double)r->job->in.zero / AV_TIME_BASE;
     o->past_end |= t > r->job->in.span + 1.0; /* decoder delay margin */
   }
+  o->pkt_pts = pkt->pts;
   return wapf__dec_send(r->ctx, &o->dec, pkt, on_decoded, o);
 }
 
