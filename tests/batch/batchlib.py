@@ -6,7 +6,8 @@ import os
 import random
 import shutil
 
-from wapftest import BIN, Skip, corpus, ffprobe, fixture, sh, tmpdir, vipsheader
+from wapftest import (BIN, CORPUS, Skip, ffprobe, fixture, sh, tmpdir,
+                      vipsheader)
 
 # Media made once per build dir (small and quick), then copied into fresh
 # trees. name -> shell command writing {out}.
@@ -78,6 +79,13 @@ CONVERTS = [k for k, v in EXPECT.items() if v[1] == "converted"]
 FAILS = [k for k, v in EXPECT.items() if v[1] == "failed"]
 
 
+# Damaged real-world files (tests/../shared/corpus/malformed) -> input name.
+CORPUS_BAD = {
+    "malformed/png_truncated_image_640x480.png": "bad/corpus/truncated.png",
+    "malformed/webp_26B_vp8l_bitstream_error.webp": "bad/corpus/broken.webp",
+}
+
+
 def make_tree(root=None):
     """The nested test folder; returns (indir, outside_dir)."""
     base = root or tmpdir()
@@ -99,6 +107,13 @@ def make_tree(root=None):
     rnd = random.Random(6)
     put(d, "bad/random.jpg", data=bytes(rnd.getrandbits(8) for _ in range(3000)))
     put(d, "bad/empty.png", data=b"")
+    # real damaged files from the corpus, when it is there
+    for rel, name in CORPUS_BAD.items():
+        src = os.path.join(CORPUS, rel)
+        if os.path.exists(src):
+            put(d, name, src)
+            EXPECT[name] = (None, "failed")
+            FAILS.append(name)
     # skipped: hidden files and folders, links out of the folder
     put(d, ".hidden.jpg", media("photo.jpg"))
     put(d, "photos/.cache/x.jpg", media("photo.jpg"))
