@@ -138,6 +138,25 @@ static int prepare(wapf_context *ctx, const wapf_report *r,
   return rc;
 }
 
+static const char *mode_name(wapf_av_mode m) {
+  return m == WAPF_AV_COPY ? "copy" : m == WAPF_AV_ENCODE ? "encode" : "none";
+}
+
+/* One line with every choice, so a run can be reproduced (bench/av). */
+static void log_job(wapf_context *ctx, const wapf_av_job *job) {
+  const wapf_vplan *p = &job->vp;
+  wapf__log(ctx, WAPF_LOG_INFO,
+            "av job: video %s %dx%d fps %d/%d %s crf %d bitrate %lld "
+            "maxrate %lld bufsize %lld level %d; audio %s %s %d Hz %d ch "
+            "%lld bit/s; span %.3f s",
+            mode_name(job->vmode), p->width, p->height, p->fps.num,
+            p->fps.den, p->mode == WAPF_RC_CRF ? "crf" : "abr", p->crf,
+            (long long)p->vbitrate, (long long)p->maxrate,
+            (long long)p->bufsize, p->level, job->in.aidx < 0 ? "none" : mode_name(job->amode),
+            job->acodec ? job->acodec : "-", job->af.rate, job->af.channels,
+            (long long)job->abitrate, job->in.span);
+}
+
 static int run_once(wapf_context *ctx, const wapf_facts *f,
                     const wapf_report *r, const wapf_options *opt,
                     wapf_tmpfile *out, const attempt *at, wapf_result *res) {
@@ -152,8 +171,10 @@ static int run_once(wapf_context *ctx, const wapf_facts *f,
   if (rc != WAPF_OK)
     return rc;
   rc = prepare(ctx, r, opt, &job, at, res);
-  if (rc == WAPF_OK)
+  if (rc == WAPF_OK) {
+    log_job(ctx, &job);
     rc = wapf__pipeline_run(ctx, &job);
+  }
   if (rc == WAPF_OK && job.vmode == WAPF_AV_COPY && !res->note[0])
     snprintf(res->note, sizeof res->note, "%s",
              job.in.aidx < 0 || job.amode == WAPF_AV_COPY

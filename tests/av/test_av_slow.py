@@ -24,7 +24,7 @@ def video_60s_1080p_high_motion_squeezed():
     src = fixture("slow_1080p60s.mp4",
                   FF + " -f lavfi -i testsrc2=s=1920x1080:r=30,noise=alls=25:allf=t "
                   "-f lavfi -i anoisesrc=r=48000:a=0.2 -t 60 -c:v libx264 "
-                  "-preset ultrafast -crf 16 -pix_fmt yuv420p -c:a aac -ac 2 {out}")
+                  "-preset ultrafast -b:v 5M -pix_fmt yuv420p -c:a aac -ac 2 {out}")
     assert os.path.getsize(src) > LIMIT, "the source must be over the limit"
     p, js, out = convert(src, "squeezed.mp4")
     assert p.returncode == 0, p.stderr
