@@ -8,7 +8,8 @@ import shutil
 
 from sendlib import (D360_KEY, LIPA_KEY, ONPREM_TOKEN, PHONE_ID, QIK_KEY, TO,
                      TOKEN, base_env, document_pdf, expect, image_jpg,
-                     image_png_alpha, read, send, sticker_webp, tmp_empty,
+                     image_png_alpha, read, send, sticker_animated_webp,
+                     sticker_webp, tmp_empty,
                      video_mp4, voice_ogg)
 from fakes import (FakeCloud, FakeLipachat, FakeOnPrem, FakeQikchat,
                    LinkServer, TestCA)
@@ -72,6 +73,14 @@ def meta_delivers_every_kind():
         for kind in KINDS:
             by_id_provider(f, "meta", kind, env)
         assert all(r.path.startswith(f"/v21.0/{PHONE_ID}/") for r in f.requests)
+        # an animated sticker too (the On-Premises API is the one that
+        # refuses them: see test_send_errors)
+        p = send("--provider", "meta", "--to", TO, "--api-base", f.url,
+                 "--no-cache", sticker_animated_webp(), env=env)
+        expect(p, 0)
+        assert f.sent[-1]["type"] == "sticker" and f.problems() == []
+        up = f.matching("POST", f"/v21.0/{PHONE_ID}/media")[-1]
+        assert up.parts["file"][0] == read(sticker_animated_webp())
 
 
 @case
