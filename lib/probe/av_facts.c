@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -151,6 +152,9 @@ static int fill_streams(wapf_context *ctx, const AVFormatContext *fc,
   for (unsigned i = 0; i < fc->nb_streams; i++) {
     wapf_stream *s = &f->streams[i];
     wapf__av_stream_facts(fc->streams[i], s);
+    if (s->type == WAPF_STREAM_VIDEO && s->frames < 0 && s->fps > 0 &&
+        f->duration > 0) /* Matroska: no per-stream duration */
+      s->frames = llround(f->duration * s->fps);
     if (s->type == WAPF_STREAM_VIDEO && !s->attached_pic && s->width > 0 &&
         s->height > 0) {
       int rc = wapf__check_pixels(ctx, "video", s->width, s->height);
