@@ -265,17 +265,21 @@ def secret_echoed_by_a_provider_is_redacted():
 
 @case
 def lipachat_401_with_status_success_is_a_failure():
-    with FakeLipachat(LIPA_KEY) as f:
+    srv, url, ca = _link(document_pdf(), "application/pdf")
+    args = ["--provider", "lipachat", "--to", TO, "--from", "254110090747",
+            "--link", url, "--cacert", ca, "--json", document_pdf()]
+    with srv, FakeLipachat(LIPA_KEY) as f:
         f.push(Reply(401, LIPA_401))
-        srv, url, ca = _link(document_pdf(), "application/pdf")
-        with srv:
-            p = send("--provider", "lipachat", "--to", TO, "--from",
-                     "254110090747", "--api-base", f.url, "--link", url,
-                     "--cacert", ca, "--json", document_pdf(), env=base_env())
+        p = send("--api-base", f.url, *args, env=base_env())
         expect(p, 1)
         assert "Invalid credentials" in p.stderr
         assert json.loads(p.stdout)["message_id"] is None
         assert f.count() == 1, "a 401 is never retried"
+        # the same body with HTTP 200: no data.messageId, still a failure
+        f.push(Reply(200, LIPA_401))
+        p = send("--api-base", f.url, *args, env=base_env())
+        expect(p, 1)
+        assert "data.messageId" in p.stderr and "Invalid credentials" in p.stderr
 
 
 @case
