@@ -60,9 +60,14 @@ static void bar_draw(ui *u, const wapf_batch_event *ev, int checking) {
   fmt_eta(e, sizeof e, checking ? -1 : eta(u, ev));
   const char *cur = checking ? ev->path : u->current;
   const char *slash = strrchr(cur, '/');
-  snprintf(u->bar.label, sizeof u->bar.label, "%s%lld/%lld ETA %s %.80s",
-           checking ? "checking " : "", (long long)ev->done,
-           (long long)ev->total, checking ? "" : e, slash ? slash + 1 : cur);
+  if (checking)
+    snprintf(u->bar.label, sizeof u->bar.label, "checking %lld/%lld %.80s",
+             (long long)ev->done, (long long)ev->total,
+             slash ? slash + 1 : cur);
+  else
+    snprintf(u->bar.label, sizeof u->bar.label, "%lld/%lld ETA %s %.80s",
+             (long long)ev->done, (long long)ev->total, e,
+             slash ? slash + 1 : cur);
   progress_fn(&u->bar, (double)ev->done / (double)ev->total);
 }
 
