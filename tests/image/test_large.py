@@ -1,0 +1,60 @@
+"""Large photos (suite 'slow'): a noisy 27-megapixel JPEG must come out
+under 5,000,000 bytes with its dimensions reduced only as much as needed;
+a 50-megapixel JPEG converts with a bounded peak memory (shrink-on-load,
+no full-resolution buffer)."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wapftest import *  # noqa: E402
+from imgcheck import *  # noqa: E402
+
+
+def noisy_jpeg(name, w, h, sigma):
+    # a smooth gradient under grain: photo-like, hard to compress
+    return fixture(name, (
+        f"d=$(mktemp -d) && vips xyz $d/xy.v {w} {h} && "
+        f"vips extract_band $d/xy.v $d/x.v 0 && vips linear $d/x.v $d/g.v {255.0 / w} 0 && "
+        f"vips gaussnoise $d/n.v {w} {h} --sigma {sigma} --mean 0 && "
+        f"vips add $d/g.v $d/n.v $d/s.v && "
+        f"vips bandjoin \"$d/s.v $d/g.v $d/s.v\" $d/rgb.v && "
+        f"vips cast $d/rgb.v $d/u.v uchar && "
+        f"vips copy $d/u.v $d/c.v --interpretation srgb && "
+        f"vips jpegsave $d/c.v '{{out}}' --Q 95 && rm -rf $d"))
+
+
+@case
+def noisy_27_megapixel_jpeg_is_reduced_under_5_mb():
+    src = noisy_jpeg("noisy_27mp.jpg", 6000, 4500, 24)
+    assert os.path.getsize(src) > 5_000_000, os.path.getsize(src)
+    d = tmpdir()
+    p = run("convert", "--json", "--as", "image", "-d", d, src)
+    assert p.returncode == 0, p.stderr
+    e = json.loads(p.stdout)["files"][0]
+    f = assert_compliant_image(e["output"])
+    w, h = int(f["width"]), int(f["height"])
+    assert w < 6000 and abs(w / h - 6000 / 4500) < 0.01, f
+    assert "reduced" in e["note"], e
+    # the budget is used, not crushed: more than half of it
+    assert os.path.getsize(e["output"]) > 2_500_000, os.path.getsize(e["output"])
+
+
+@case
+def fifty_megapixel_jpeg_stays_under_200_mb_of_memory():
+    if not os.path.exists("/usr/bin/time"):
+        raise Skip("GNU time not installed")
+    src = noisy_jpeg("photo_50mp.jpg", 8660, 5774, 6)
+    d = tmpdir()
+    out = os.path.join(d, "o.jpg")
+    p = subprocess.run(["/usr/bin/time", "-v", BIN, "convert", "--as", "image",
+                        "-o", out, src], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
+    assert rss_kb < 200 * 1024, rss_kb
+    assert_compliant_image(out)
+
+
+finish()
