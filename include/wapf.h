@@ -558,16 +558,23 @@ WAPF_API void wapf_default_send_request(wapf_send_request *r);
  * req->to. opt may be NULL (defaults; opt->kind picks the kind, e.g.
  * WAPF_KIND_VOICE for a voice note); the provider's target flags are
  * added to it. res may be NULL.
- * Errors: WAPF_EINVAL (bad request field), WAPF_ECONFIG (missing
- * credentials, from or base; insecure config file; plain HTTP to a host
- * that is not loopback; a certificate that does not verify),
- * WAPF_EREFUSED (refused before any request: caption, kind the provider
- * cannot take, link that fails verification, file not compliant with a
+ * Errors: WAPF_EINVAL (bad request field; link and publish together),
+ * WAPF_ECONFIG (missing credentials, from or base; a link-only provider
+ * without link or publish; insecure config file; plain HTTP to a host
+ * that is not loopback; a provider certificate that does not verify),
+ * WAPF_EREFUSED (refused before any request to the provider: caption,
+ * kind the provider cannot take, a document name with another extension,
+ * a link that fails verification, a file that is not compliant with a
  * link), WAPF_EUNFIXABLE (cannot be made compliant), WAPF_EPROVIDER (the
- * provider refused, including a rejected key; res->provider_code and
- * provider_error say how), WAPF_ENETWORK (unreachable, timed out, or 429/
- * 5xx still after the retries: worth trying later), WAPF_ECANCELLED, and
- * the errors of wapf_probe() and wapf_convert(). */
+ * provider or the storage refused, including a rejected key, or answered
+ * something that is not the documented success; res->provider_code and
+ * provider_error say how), WAPF_ENETWORK (unreachable, timed out, or
+ * 429/5xx still after the retries: worth trying later), WAPF_ECANCELLED,
+ * and the errors of wapf_probe() and wapf_convert().
+ * The media-id cache: an id uploaded for the same provider, base URL,
+ * sender and file content (SHA-256) within 30 days is sent without
+ * uploading again; if the provider no longer knows it, the file is
+ * uploaded once more. */
 WAPF_API int wapf_send(wapf_context *ctx, const char *path,
                        const wapf_options *opt, const wapf_send_request *req,
                        wapf_send_result *res);
