@@ -37,10 +37,11 @@ static int settings_valid(const wapf_settings *s) {
 static gpointer init_once(gpointer unused) {
   (void)unused;
   av_log_set_level(AV_LOG_QUIET);
+  /* Keep libvips from printing warnings on its own; we report errors.
+   * vips_init() reads this variable, so it must be set before. */
+  g_setenv("VIPS_WARNING", "0", FALSE);
   if (VIPS_INIT("wapf"))
     return GINT_TO_POINTER(1);
-  /* Keep libvips from printing warnings on its own; we report errors. */
-  g_setenv("VIPS_WARNING", "0", FALSE);
   return GINT_TO_POINTER(2);
 }
 
