@@ -320,4 +320,29 @@ def onprem_errors_are_one_line():
         assert len(errors(p)) == 1 and "Access denied" in errors(p)[0]
 
 
+@case
+def interrupt_during_a_request_stops_and_cleans_up():
+    import signal
+    import subprocess
+    import time
+    from wapftest import BIN
+    env = dict(os.environ, **base_env())
+    with FakeCloud(TOKEN, PHONE_ID) as f:
+        f.push(Reply(200, {"id": "x"}, slow=8))
+        proc = subprocess.Popen(
+            [BIN, "send", "--provider", "meta", "--to", TO, "--api-base",
+             f.url, "--no-cache", image_jpg()], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while f.count() == 0 and proc.poll() is None:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 1, (proc.returncode, err)
+        assert "cancelled" in err
+        assert f.count("POST", MSGS) == 0
+        assert os.listdir(env["TMPDIR"]) == []
+        for s in (TOKEN,):
+            assert s not in out + err
+
+
 finish()
