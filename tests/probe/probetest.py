@@ -24,6 +24,8 @@ def probe(path, *opts, timeout=60):
     if p.returncode != 0:
         raise AssertionError(f"probe_dump {path}: exit {p.returncode}\n"
                              f"{p.stdout}\n{p.stderr}")
+    # The library never prints (libvips, libheif and FFmpeg included).
+    assert not p.stderr.strip(), f"probe_dump {path} printed: {p.stderr}"
     try:
         out = json.loads(p.stdout)
     except json.JSONDecodeError as err:
