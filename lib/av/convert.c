@@ -149,10 +149,11 @@ static void log_job(wapf_context *ctx, const wapf_av_job *job) {
             "av job: video %s %dx%d fps %d/%d %s crf %d bitrate %lld "
             "maxrate %lld bufsize %lld level %d; audio %s %s %d Hz %d ch "
             "%lld bit/s; span %.3f s",
-            mode_name(job->vmode), p->width, p->height, p->fps.num,
-            p->fps.den, p->mode == WAPF_RC_CRF ? "crf" : "abr", p->crf,
+            mode_name(job->vmode), p->width, p->height, p->fps.num, p->fps.den,
+            p->mode == WAPF_RC_CRF ? "crf" : "abr", p->crf,
             (long long)p->vbitrate, (long long)p->maxrate,
-            (long long)p->bufsize, p->level, job->in.aidx < 0 ? "none" : mode_name(job->amode),
+            (long long)p->bufsize, p->level,
+            job->in.aidx < 0 ? "none" : mode_name(job->amode),
             job->acodec ? job->acodec : "-", job->af.rate, job->af.channels,
             (long long)job->abitrate, job->in.span);
 }
