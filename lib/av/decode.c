@@ -8,10 +8,14 @@ int wapf__dec_open(wapf_context *ctx, const AVStream *st, int threads,
                    wapf_av_dec *d) {
   memset(d, 0, sizeof *d);
   const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
-  if (!codec)
+  if (!codec) {
+    char tag[AV_FOURCC_MAX_STRING_SIZE] = "";
+    if (st->codecpar->codec_id == AV_CODEC_ID_NONE && st->codecpar->codec_tag)
+      av_fourcc_make_string(tag, st->codecpar->codec_tag);
     return wapf__fail(ctx, WAPF_EUNSUPPORTED,
                       "unsupported: this FFmpeg build has no decoder for %s",
-                      avcodec_get_name(st->codecpar->codec_id));
+                      tag[0] ? tag : avcodec_get_name(st->codecpar->codec_id));
+  }
   d->cc = avcodec_alloc_context3(codec);
   d->frame = av_frame_alloc();
   if (!d->cc || !d->frame)

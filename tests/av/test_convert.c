@@ -220,6 +220,28 @@ static void convert_audio_track_out_of_range(void) {
   wapf_close(&ctx);
 }
 
+/* The rules call VVC unfixable; the back end must say why on its own. */
+static void convert_vvc_unsupported(void) {
+  const char *in = avt_corpus("video/vvc_h266_320x180.mp4");
+  if (!in)
+    T_SKIP("corpus absent");
+  wapf_context *ctx = avt_open();
+  wapf_facts *f = NULL;
+  wapf_report *r = NULL;
+  T_EQ_INT(wapf_probe(ctx, in, &f), WAPF_OK);
+  T_EQ_INT(wapf_check(ctx, f, NULL, &r), WAPF_OK);
+  r->plan = WAPF_PLAN_TRANSCODE;
+  const char *out = avt_path("vvc.mp4");
+  int rc = wapf_convert(ctx, f, r, NULL, out, NULL);
+  T_EQ_INT(rc, WAPF_EUNSUPPORTED);
+  T_CHECK(strstr(wapf_last_error(ctx), "unsupported"));
+  T_CHECK(strstr(wapf_last_error(ctx), "vvc"));
+  T_CHECK(access(out, F_OK) != 0);
+  wapf_report_free(&r);
+  wapf_facts_free(&f);
+  wapf_close(&ctx);
+}
+
 int main(void) {
   atexit(avt_cleanup);
   T_RUN(budget_two_minutes_1080p_goes_720p);
@@ -231,5 +253,6 @@ int main(void) {
   T_RUN(convert_reports_progress);
   T_RUN(convert_cancel_leaves_nothing);
   T_RUN(convert_audio_track_out_of_range);
+  T_RUN(convert_vvc_unsupported);
   return T_DONE();
 }
