@@ -29,16 +29,17 @@
 #define WAPF_ANIM_MIN_FRAME_MS 8
 
 /* Largest picture (pixels) decoded into memory for the quality search;
- * larger inputs are shrunk on load to fit (25 MP = 75 MB as 8-bit RGB). */
-#define WAPF_WORK_MAX_PIXELS 25000000
+ * larger inputs are shrunk on load to fit (16 MP = 48 MB as 8-bit RGB). */
+#define WAPF_WORK_MAX_PIXELS 16000000
 
 /* ---- pixels.c ---- */
 
-/* Open path for reading pixels, upright (EXIF orientation applied and the
- * tag removed), shrunk on load so that it has at most max_pixels pixels
- * (0 = no limit). Sequential access. *out is a new reference. */
+/* Open path for reading pixels (not yet upright), shrunk on load so that
+ * it has at most max_pixels pixels (0 = no limit): a JPEG by the DCT
+ * shrink (2, 4, 8) unless exact, else vips_thumbnail() to max_pixels.
+ * Sequential access. *out is a new reference. */
 int wapf__img_open(wapf_context *ctx, const char *path, uint64_t max_pixels,
-                   VipsImage **out);
+                   int exact, VipsImage **out);
 
 /* Convert to 8-bit sRGB: ICC profiles are converted (CMYK, P3, Rec.2020,
  * 16-bit, grey, Lab all end as sRGB uchar). With keep_alpha the result has
@@ -50,7 +51,7 @@ int wapf__img_to_srgb8(wapf_context *ctx, VipsImage *in, int keep_alpha,
 /* open + to_srgb8, then one decode into memory and the orientation
  * applied (vips_autorot: the tag is removed). *out reads from memory. */
 int wapf__img_load_upright(wapf_context *ctx, const char *path,
-                           uint64_t max_pixels, int keep_alpha,
+                           uint64_t max_pixels, int exact, int keep_alpha,
                            uint32_t background, VipsImage **out);
 
 /* Fit an sRGB RGBA image on a side x side transparent canvas: contain

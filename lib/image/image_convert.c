@@ -9,6 +9,9 @@
 
 #include <string.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 /* Start the output over (after a lossless attempt gave up). */
 static int rewind_out(wapf_context *ctx, wapf_tmpfile *out) {
@@ -17,31 +20,73 @@ static int rewind_out(wapf_context *ctx, wapf_tmpfile *out) {
   return WAPF_OK;
 }
 
-static int encode_image(wapf_context *ctx, const wapf_facts *f,
-                        const wapf_options *opt, int png, wapf_tmpfile *out,
-                        wapf_result *res) {
+/* Load (at most max_pixels, exact: resampled to it) and encode within
+ * the budget. *loaded receives the pixel count decoded. */
+static int load_encode(wapf_context *ctx, const wapf_facts *f,
+                       const wapf_options *opt, int png, uint64_t max_pixels,
+                       int exact, wapf_budget_result *br, uint64_t *loaded) {
   VipsImage *im = NULL;
-  wapf_budget_result br;
-  int rc = wapf__progress(ctx, opt, 0.0);
-  if (rc == WAPF_OK)
-    rc = wapf__img_load_upright(ctx, f->path, WAPF_WORK_MAX_PIXELS, 0,
-                                opt->background, &im);
+  int rc = wapf__img_load_upright(ctx, f->path, max_pixels, exact, 0,
+                                  opt->background, &im);
   if (rc != WAPF_OK)
     return rc;
-  int w0 = im->Xsize, h0 = im->Ysize;
+  *loaded = (uint64_t)im->Xsize * (uint64_t)im->Ysize;
   rc = wapf__progress(ctx, opt, 0.3);
   if (rc == WAPF_OK)
     rc = wapf__img_encode_budget(ctx, opt, im, png, !opt->keep_metadata,
-                                 WAPF_IMAGE_LIMIT, &br);
+                                 WAPF_IMAGE_LIMIT, br);
   g_object_unref(im);
+  return rc;
+}
+
+/* A picture shrunk on load by a power of two may have left much of the
+ * budget unused: the size that should fit, from bytes per pixel (a
+ * larger picture of the same scene costs fewer bytes per pixel, so this
+ * errs on the safe side). 0 when a second decode is not worth it. */
+static uint64_t better_pixels(const wapf_budget_result *br, uint64_t loaded,
+                              uint64_t full) {
+  if (loaded >= full || (uint64_t)br->width * br->height < loaded ||
+      br->len * 2 > WAPF_IMAGE_LIMIT)
+    return 0;
+  double fit = (double)loaded * (0.9 * WAPF_IMAGE_LIMIT) / (double)br->len;
+  uint64_t cap = full < WAPF_WORK_MAX_PIXELS ? full : WAPF_WORK_MAX_PIXELS;
+  uint64_t want = fit < (double)cap ? (uint64_t)fit : cap;
+  return want > loaded + loaded / 3 ? want : 0;
+}
+
+static int encode_image(wapf_context *ctx, const wapf_facts *f,
+                        const wapf_options *opt, int png, wapf_tmpfile *out,
+                        wapf_result *res) {
+  wapf_budget_result br, br2;
+  uint64_t loaded = 0, loaded2 = 0;
+  int rc = wapf__progress(ctx, opt, 0.0);
+  if (rc == WAPF_OK)
+    rc = load_encode(ctx, f, opt, png, WAPF_WORK_MAX_PIXELS, 0, &br, &loaded);
   if (rc != WAPF_OK)
     return rc;
-  rc = wapf__img_write_all(ctx, out, br.buf, br.len);
+  int src_w = f->image.width > 0 ? f->image.width : br.width;
+  int src_h = f->image.height > 0 ? f->image.height : br.height;
+  uint64_t more = better_pixels(&br, loaded, (uint64_t)src_w * src_h);
+  if (more) {
+#if defined(__GLIBC__)
+    /* hand the first decode's memory back before the second one */
+    malloc_trim(0);
+#endif
+    wapf__log(ctx, WAPF_LOG_DEBUG,
+              "%zu bytes at %dx%d: decoding again at "
+              "%llu pixels",
+              br.len, br.width, br.height, (unsigned long long)more);
+    rc = load_encode(ctx, f, opt, png, more, 1, &br2, &loaded2);
+    if (rc == WAPF_OK) {
+      g_free(br.buf);
+      br = br2;
+    }
+  }
+  if (rc == WAPF_OK)
+    rc = wapf__img_write_all(ctx, out, br.buf, br.len);
   g_free(br.buf);
   if (rc != WAPF_OK)
     return rc;
-  int src_w = f->media == WAPF_MEDIA_IMAGE ? f->image.width : w0;
-  int src_h = f->media == WAPF_MEDIA_IMAGE ? f->image.height : h0;
   if ((int64_t)br.width * br.height < (int64_t)src_w * src_h)
     snprintf(res->note, sizeof res->note,
              "reduced from %dx%d to %dx%d to fit 5,000,000 bytes", src_w, src_h,

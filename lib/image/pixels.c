@@ -30,9 +30,9 @@ static int is_loader(VipsImage *im, const char *name) {
  * bounded working size. Other formats go through vips_thumbnail(), which
  * uses whatever shrink-on-load the loader has and streams the rest. */
 static int open_shrunk(wapf_context *ctx, const char *path, VipsImage *hdr,
-                       uint64_t max_pixels, VipsImage **out) {
+                       uint64_t max_pixels, int exact, VipsImage **out) {
   uint64_t p = (uint64_t)hdr->Xsize * (uint64_t)hdr->Ysize;
-  if (is_loader(hdr, "jpegload")) {
+  if (!exact && is_loader(hdr, "jpegload")) {
     for (int s = 2; s <= 8; s *= 2)
       if (p / ((uint64_t)s * s) <= max_pixels || s == 8) {
         wapf__log(ctx, WAPF_LOG_DEBUG, "jpeg shrink-on-load by %d", s);
@@ -58,7 +58,7 @@ static int open_shrunk(wapf_context *ctx, const char *path, VipsImage *hdr,
 }
 
 int wapf__img_open(wapf_context *ctx, const char *path, uint64_t max_pixels,
-                   VipsImage **out) {
+                   int exact, VipsImage **out) {
   VipsImage *hdr =
       vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
   if (!hdr)
@@ -68,7 +68,7 @@ int wapf__img_open(wapf_context *ctx, const char *path, uint64_t max_pixels,
     *out = hdr;
     return WAPF_OK;
   }
-  int rc = open_shrunk(ctx, path, hdr, max_pixels, out);
+  int rc = open_shrunk(ctx, path, hdr, max_pixels, exact, out);
   /* The orientation of the original (thumbnail may not carry it). */
   if (rc == WAPF_OK && vips_image_get_typeof(hdr, VIPS_META_ORIENTATION) &&
       !vips_image_get_typeof(*out, VIPS_META_ORIENTATION)) {
@@ -201,10 +201,10 @@ int wapf__img_to_srgb8(wapf_context *ctx, VipsImage *in, int keep_alpha,
 }
 
 int wapf__img_load_upright(wapf_context *ctx, const char *path,
-                           uint64_t max_pixels, int keep_alpha,
+                           uint64_t max_pixels, int exact, int keep_alpha,
                            uint32_t background, VipsImage **out) {
   VipsImage *im = NULL, *x = NULL;
-  int rc = wapf__img_open(ctx, path, max_pixels, &im);
+  int rc = wapf__img_open(ctx, path, max_pixels, exact, &im);
   if (rc == WAPF_OK)
     rc = wapf__img_to_srgb8(ctx, im, keep_alpha, background, &x);
   if (im)
