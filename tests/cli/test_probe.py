@@ -126,6 +126,33 @@ def image_facts_match_vipsheader():
 
 
 @case
+def other_picture_formats_match_vipsheader_quietly():
+    for rel in ("image/tiff_16bit_rgba_lzw.tiff", "image/svg_libvips_logo.svg",
+                "image/bmp_v5_32bit_alpha_bitfields.bmp",
+                "image/avif_irot_90_427x640.avif",
+                "image/heic_iphone7plus_grid_exif_orient6.heic"):
+        path = corpus(rel)
+        p, doc = tool_json("probe", "--json", path)
+        assert p.returncode == 0, (rel, p.stderr)
+        # Nothing but the JSON: the library never prints on its own.
+        assert p.stderr == "", (rel, p.stderr)
+        im = doc[0]["image"]
+        v = vips_fields(path)
+        assert doc[0]["media"] == "image", rel
+        assert (im["width"], im["height"], im["bands"]) == (
+            int(v["width"]), int(v["height"]), int(v["bands"])), (rel, im)
+
+
+@case
+def animated_gif_frames_match_vipsheader():
+    path = corpus("video/animated_gif_cogs_5frames.gif")
+    f = probe1(path)
+    pages = int(vips_fields(path).get("n-pages", "1"))
+    assert f["image"]["frames"] == pages == 5, (f["image"]["frames"], pages)
+    assert f["image"]["animated"] is True
+
+
+@case
 def animated_webp_frames_are_counted():
     path = corpus("sticker_sources/webp_animated_245x245_42frames.webp")
     f = probe1(path)
