@@ -6,8 +6,8 @@ import os
 import shutil
 
 from wapftest import *
-from clihelp import (listing, lines, mp4_top_boxes, sha256, text_file, tool,
-                     tool_json, vips_fields, write)
+from clihelp import (listing, lines, long_clip, mp4_top_boxes, sha256,
+                     text_file, tool, tool_json, vips_fields, write)
 
 RESULT_KEYS = {"path", "output", "kind", "action", "bytes_in", "bytes_out",
                "seconds", "note", "error"}
@@ -233,6 +233,47 @@ def audio_becomes_mono_ogg_opus():
     a = got["streams"][0]
     assert got["format"]["format_name"] == "ogg" and a["codec_name"] == "opus", got
     assert a["channels"] == 1
+
+
+@case
+def start_and_duration_trim_a_transcode():
+    d = tmpdir()
+    src = long_clip()  # 25 s MPEG-4 Part 2: transcoded
+    p, files = convert_json("--start", "00:02", "--duration", "3.5", "-d", d, src)
+    assert p.returncode == 0, (p.stderr, files)
+    assert files[0]["action"] == "transcode", files
+    dur = float(ffprobe(files[0]["output"])["format"]["duration"])
+    assert 3.0 <= dur <= 4.0, dur
+
+
+@case
+def trim_of_a_stream_copy_is_exact_or_says_where_it_cut():
+    d = tmpdir()
+    # Keyframes at 0 and 8.3 s only: a copy cannot start at 2 s.
+    src = copy_in(d, "video/h264_aac_moov_at_end_320x240_10s.mp4", "ten.mp4")
+    p, files = convert_json("--start", "00:02", "--duration", "3.5", src)
+    assert p.returncode == 0, (p.stderr, files)
+    dur = float(ffprobe(files[0]["output"])["format"]["duration"])
+    assert 3.0 <= dur <= 4.0 or "keyframe" in files[0]["note"], (dur, files[0])
+
+
+@case
+def audio_track_picks_the_stream_probe_lists():
+    d = tmpdir()
+    src = copy_in(d, "audio/mp4_two_audio_tracks_ac3_51_and_aac.mp4", "two.mp4")
+    _, doc = tool_json("probe", "--json", src)
+    audio = [s for s in doc[0]["streams"] if s["type"] == "audio"]
+    assert [a["codec"] for a in audio] == ["ac3", "aac"], audio
+    p, files = convert_json("--audio-track", "1", "--stereo", src)
+    assert p.returncode == 0, (p.stderr, files)
+    out = files[0]["output"]
+    assert out.endswith("two.wa.m4a"), out
+    a = ffprobe(out)["streams"]
+    assert len(a) == 1 and a[0]["codec_name"] == "aac" and a[0]["channels"] == 2, a
+    p, files = convert_json("--audio-track", "5", "-o", os.path.join(d, "x.ogg"), src)
+    assert p.returncode == 1 and files[0]["error"] is not None, files
+    assert not os.path.exists(os.path.join(d, "x.ogg"))
+    no_temp_files(d)
 
 
 @case
