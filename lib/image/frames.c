@@ -140,9 +140,12 @@ static int load_gif(wapf_context *ctx, const char *path,
   if (vips_gifload(path, &all, "n", -1, "access", VIPS_ACCESS_SEQUENTIAL, NULL))
     return wapf__from_vips(ctx, path);
   int ph = vips_image_get_page_height(all);
-  int pages = all->Ysize / ph, nd = 0, *d = NULL, rc = WAPF_OK;
+  int pages = all->Ysize / ph, nd = 0, *src = NULL, rc = WAPF_OK;
   if (vips_image_get_typeof(all, "delay"))
-    vips_image_get_array_int(all, "delay", &d, &nd);
+    vips_image_get_array_int(all, "delay", &src, &nd);
+  /* our own copy: the loader may replace its metadata while reading */
+  int *d = nd > 0 ? g_memdup2(src, (gsize)nd * sizeof *d) : NULL;
+  nd = d ? nd : 0;
   int64_t t = -(int64_t)(opt->start * 1000), total = 0;
   for (int i = 0; i < pages; i++)
     total += gif_delay(d, nd, i);
@@ -165,6 +168,7 @@ static int load_gif(wapf_context *ctx, const char *path,
       rc = wapf__progress(ctx, opt, -1);
   }
   g_object_unref(all);
+  g_free(d);
   finish(fr, t);
   return rc;
 }
