@@ -192,6 +192,12 @@ static int unfixable(run *r, const char *in, const wapf_facts *f,
   return WAPF_EUNFIXABLE;
 }
 
+static void add_note(wapf_result *res, const char *text) {
+  size_t len = strlen(res->note);
+  snprintf(res->note + len, sizeof res->note - len, "%s%s", len ? "; " : "",
+           text);
+}
+
 static int convert_checked(run *r, const char *in, const wapf_facts *f,
                            const wapf_report *rep, wapf_options *opt) {
   int renamed = 0;
@@ -203,12 +209,12 @@ static int convert_checked(run *r, const char *in, const wapf_facts *f,
   progress_start(&r->bar, in, opt);
   int rc = wapf_convert(r->ctx, f, rep, opt, out, &res);
   progress_done(&r->bar);
-  if (rc == WAPF_OK && renamed) {
-    size_t len = strlen(res.note);
-    snprintf(res.note + len, sizeof res.note - len,
-             "%srenamed: an earlier input of this run has the same name",
-             len ? "; " : "");
-  }
+  if (rc == WAPF_OK && res.action == WAPF_PLAN_NONE &&
+      (opt->start > 0 || opt->duration > 0))
+    add_note(&res, "not trimmed: --start/--duration apply only to a file "
+                   "that needs converting");
+  if (rc == WAPF_OK && renamed)
+    add_note(&res, "renamed: an earlier input of this run has the same name");
   rc = report(r, in, out, rep->kind, &res, rc);
   free(out);
   return rc;

@@ -258,6 +258,17 @@ def trim_of_a_stream_copy_is_exact_or_says_where_it_cut():
 
 
 @case
+def trim_of_a_compliant_file_copies_it_whole_and_says_so():
+    d = tmpdir()
+    src = copy_in(d, "video/h264_aac_faststart_compliant_1080x720.mp4", "ok.mp4")
+    p, files = convert_json("--duration", "0.5", src)
+    assert p.returncode == 0, p.stderr
+    assert files[0]["action"] == "none", files
+    assert sha256(files[0]["output"]) == sha256(src)
+    assert "not trimmed" in files[0]["note"], files[0]
+
+
+@case
 def audio_track_picks_the_stream_probe_lists():
     d = tmpdir()
     src = copy_in(d, "audio/mp4_two_audio_tracks_ac3_51_and_aac.mp4", "two.mp4")
