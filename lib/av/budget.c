@@ -95,17 +95,18 @@ static int refuse(wapf_context *ctx, const wapf_vsource *s, int64_t ab) {
                     s->seconds, (long long)s->limit, fit > 0 ? fit : 0);
 }
 
-/* Pick the resolution for an average bitrate that binds. */
+/* Pick the resolution for an average bitrate that binds: the largest of
+ * the allowed size and the usual steps below it with enough bits. */
 static void pick_size(const wapf_vsource *s, int64_t vb, double fps,
                       wapf_vplan *p) {
-  static const int ladder[] = {4096, 3840, 2560, 1920, 1280,
-                               960,  854,  640,  426};
+  static const int ladder[] = {3840, 2560, 1920, 1280, 960, 854, 640, 426};
+  fit_long_side(s, s->max_long_side, &p->width, &p->height);
+  int top = p->width > p->height ? p->width : p->height;
   for (size_t i = 0; i < sizeof ladder / sizeof ladder[0]; i++) {
-    if (ladder[i] > s->max_long_side)
-      continue;
-    fit_long_side(s, ladder[i], &p->width, &p->height);
     if (bpp(vb, p->width, p->height, fps) >= BPP_ABR)
       return;
+    if (ladder[i] < top)
+      fit_long_side(s, ladder[i], &p->width, &p->height);
   }
 }
 

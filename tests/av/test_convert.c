@@ -73,6 +73,18 @@ static void budget_short_clip_constant_quality(void) {
   T_CHECK(planned_bytes(&p, 10) + p.bufsize / 8 <= 16000000);
 }
 
+static void budget_respects_max_long_side(void) {
+  wapf_context *ctx = avt_open();
+  wapf_vsource s = src1080(60, 30);
+  s.width = 1280, s.height = 720, s.max_long_side = 1278;
+  wapf_vplan p;
+  T_EQ_INT(wapf__budget_video(ctx, &s, 1.0, &p), WAPF_OK);
+  wapf_close(&ctx);
+  T_EQ_INT(p.mode, WAPF_RC_ABR);
+  T_EQ_INT(p.width, 1278); /* enough bits: no step down the ladder */
+  T_EQ_INT(p.height, 718);
+}
+
 static void budget_refuses_two_hours(void) {
   wapf_context *ctx = avt_open();
   wapf_vsource s = src1080(7200, 30);
@@ -247,6 +259,7 @@ int main(void) {
   T_RUN(budget_two_minutes_1080p_goes_720p);
   T_RUN(budget_one_minute_1080p60_caps_fps);
   T_RUN(budget_short_clip_constant_quality);
+  T_RUN(budget_respects_max_long_side);
   T_RUN(budget_refuses_two_hours);
   T_RUN(budget_levels);
   T_RUN(budget_voice_and_audio);
