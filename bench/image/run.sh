@@ -46,10 +46,11 @@ PY
 
 # measure NAME CMD... -> "seconds peak_MB" (and exit status in $?)
 measure() {
+  local rc secs kb
   /usr/bin/time -f "%e %M" -o "$W/time.txt" "$@" >"$W/out.log" 2>&1
-  local rc=$?
-  read -r secs kb <"$W/time.txt" 2>/dev/null || { secs=?; kb=0; }
-  tail -1 "$W/time.txt" >/dev/null
+  rc=$?
+  read -r secs kb < <(tail -1 "$W/time.txt") || true
+  [[ ${kb:-} =~ ^[0-9]+$ ]] || { secs=-; kb=0; }
   echo "$secs $((kb / 1024))"
   return $rc
 }
@@ -121,13 +122,14 @@ bench_photo() {
   echo
 }
 
-wsf() { # wsf IN OUT TYPE QUALITY
-  (cd "$WSF_DIR" && node -e "
-const {Sticker}=require('wa-sticker-formatter');
-new Sticker(process.argv[1],{pack:'bench',author:'bench',type:process.argv[3],quality:+process.argv[4]})
- .toFile(process.argv[2]).then(()=>process.exit(0)).catch(e=>{console.error(e.message);process.exit(1)})" \
-    "$1" "$2" "$3" "$4")
-}
+# wa-sticker-formatter through a small script run from its install folder.
+cat >"$W/wsf.js" <<'JS'
+const {Sticker} = require('wa-sticker-formatter');
+const [inp, out, type, quality] = process.argv.slice(2);
+new Sticker(inp, {pack: 'bench', author: 'bench', type, quality: +quality})
+  .toFile(out).then(() => process.exit(0))
+  .catch(e => { console.error(e.message); process.exit(1); });
+JS
 
 sticker_rows() { # sticker_rows INPUT KIND(sticker|anim)
   local in=$1 kind=$2 m out
@@ -145,7 +147,7 @@ sticker_rows() { # sticker_rows INPUT KIND(sticker|anim)
   fi
   if [ -d "$WSF_DIR/node_modules/wa-sticker-formatter" ]; then
     out="$W/wsf-$kind.webp"
-    m=$(measure wsf "$in" "$out" full 50)
+    m=$(measure env NODE_PATH="$WSF_DIR/node_modules" node "$W/wsf.js" "$in" "$out" full 50)
     row "wa-sticker-formatter (type full, quality 50)" $m "$(dims "$out")" "$(size "$out")" "$(verdict "$out" "$kind")"
   else
     row "wa-sticker-formatter" - - - - "not installed"
