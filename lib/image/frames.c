@@ -71,7 +71,8 @@ static int add_image(wapf_context *ctx, wapf_frames *fr, VipsImage *src,
 
 /* Whether a frame starting at t (ms from the source's start) is kept. */
 static int wanted(const wapf_frames *fr, int64_t t, int64_t min_gap) {
-  if (t < 0 || t >= fr->max_ms)
+  /* a frame must be able to last 8 ms and still end by max_ms */
+  if (t < 0 || t > fr->max_ms - WAPF_ANIM_MIN_FRAME_MS)
     return 0;
   return fr->n == 0 || t - fr->v[fr->n - 1].t_ms >= min_gap;
 }

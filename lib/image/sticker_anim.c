@@ -39,8 +39,8 @@ static void select_frames(anim_job *j, double fps, int64_t max_ms) {
   j->n = 0;
   for (int i = 0; i < fr->n; i++) {
     int64_t t = fr->v[i].t_ms;
-    if (t >= max_ms)
-      break;
+    if (t > max_ms - WAPF_ANIM_MIN_FRAME_MS)
+      break; /* the last frame lasts at least 8 ms, ending by max_ms */
     if (j->n == 0 || t - last >= gap) {
       j->idx[j->n++] = i;
       last = t;
