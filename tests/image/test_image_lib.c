@@ -380,6 +380,33 @@ static void limits_and_cancel_leave_no_output(void) {
   wapf_close(&small);
 }
 
+static void frames_keep_the_rate_and_the_10_s_limit(void) {
+  wapf_context *ctx = open_ctx(0);
+  wapf_frames fr;
+  memset(&fr, 0, sizeof fr);
+  fr.side = 512;
+  fr.scale = 1.0;
+  fr.max_ms = WAPF_ANIM_MAX_MS;
+  uint8_t *px = calloc(1, 512 * 288 * 4);
+  T_CHECK(ctx && px);
+  /* 15 fps at most: frames 30 ms apart are thinned out */
+  int64_t ts[] = {0, 30, 70, 140, 9995, 10000};
+  for (size_t i = 0; i < sizeof ts / sizeof *ts; i++)
+    T_EQ_INT(wapf__frames_add(ctx, &fr, px, 512, 288, 512 * 4, ts[i],
+                              WAPF_FIT_CONTAIN, 66),
+             WAPF_OK);
+  free(px);
+  /* kept: 0, 70, 140; 9995 and 10000 could not last 8 ms by 10 s */
+  T_EQ_INT(fr.n, 3);
+  T_EQ_INT(fr.v[1].t_ms, 70);
+  /* the picture is centred with transparent bands above and below */
+  T_EQ_INT(fr.v[0].rgba[3], 0);
+  T_EQ_INT(fr.v[0].rgba[(256 * 512 + 256) * 4 + 3], 0);
+  wapf__frames_free(&fr);
+  T_EQ_INT(fr.n, 0);
+  wapf_close(&ctx);
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/wapf-image-XXXXXX");
   if (!mkdtemp(dir) || VIPS_INIT("test"))
@@ -391,6 +418,7 @@ int main(void) {
   T_RUN(noise_becomes_a_sticker_under_100000_bytes);
   T_RUN(budget_shrinks_only_when_it_must);
   T_RUN(limits_and_cancel_leave_no_output);
+  T_RUN(frames_keep_the_rate_and_the_10_s_limit);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0)
