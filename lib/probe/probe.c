@@ -190,8 +190,9 @@ static void as_other(wapf_context *ctx, wapf_facts *f) {
   wapf__strlcpy(f->format, other_format(f->mime), sizeof f->format);
   if (!strncmp(f->mime, "image/", 6) || !strncmp(f->mime, "audio/", 6) ||
       !strncmp(f->mime, "video/", 6))
-    wapf__set_damage(f, "no library here can read this %s file (%s)", f->mime,
-                     ctx->detail[0] ? ctx->detail : "unknown reason");
+    wapf__set_damage(
+        f, "unsupported or damaged: no library here can read this %s file (%s)",
+        f->mime, ctx->detail[0] ? ctx->detail : "unknown reason");
   wapf__log(ctx, WAPF_LOG_INFO, "%s: not a picture or audio/video (%s)",
             f->path, f->mime);
 }

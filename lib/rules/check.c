@@ -131,10 +131,13 @@ static wapf_report *new_report(void) {
 }
 
 static void run_checker(const wapf__check *c) {
+  /* The probe says "unsupported: ..." when the content claims a media
+   * type that no library here reads (it may be intact): no "damaged". */
+  const char *d = c->f->damage[0] ? c->f->damage : "unreadable parts";
   if (c->f->damaged)
-    wapf__add_finding(c->r, "file.damaged", WAPF_SEV_FAIL,
-                      "the file is damaged: %s",
-                      c->f->damage[0] ? c->f->damage : "unreadable parts");
+    wapf__add_finding(
+        c->r, "file.damaged", WAPF_SEV_FAIL, "%s%s",
+        strncmp(d, "unsupported", 11) ? "the file is damaged: " : "", d);
   switch (c->r->kind) {
   case WAPF_KIND_VIDEO: wapf__check_video(c); break;
   case WAPF_KIND_AUDIO:
