@@ -114,6 +114,22 @@ static void describe(const wapf__check *c, char *buf, size_t size) {
   }
 }
 
+/* A trim (--start/--duration) asks for an exact cut of audio or video,
+ * which only an encode gives (a stream copy cuts at keyframes): it raises
+ * the plan even when the file itself is compliant. */
+static void plan_for_trim(const wapf__check *c) {
+  wapf_report *r = c->r;
+  wapf_plan need = WAPF_PLAN_NONE;
+  if (c->opt->start <= 0 && c->opt->duration <= 0)
+    return;
+  if (r->kind == WAPF_KIND_VIDEO)
+    need = WAPF_PLAN_TRANSCODE;
+  else if (r->kind == WAPF_KIND_AUDIO || r->kind == WAPF_KIND_VOICE)
+    need = WAPF_PLAN_ENCODE_AUDIO;
+  if (r->plan != WAPF_PLAN_UNFIXABLE && need > r->plan)
+    r->plan = need;
+}
+
 void wapf__choose_plan(const wapf__check *c) {
   wapf_report *r = c->r;
   const wapf_finding *why = NULL;
@@ -128,6 +144,7 @@ void wapf__choose_plan(const wapf__check *c) {
     if (fix == WAPF_PLAN_UNFIXABLE && !why)
       why = fd;
   }
+  plan_for_trim(c);
   if (why)
     wapf__strlcpy(r->plan_reason, why->message, sizeof r->plan_reason);
   else

@@ -144,7 +144,7 @@ static int convert_private(wapf__send *s, const wapf_facts *f,
   s->path = strdup(out);
   if (!s->tmpdir || !s->path)
     return wapf__fail(s->ctx, WAPF_ENOMEM, "out of memory");
-  wapf__slog(s, WAPF_LOG_INFO, "%s: not compliant; converting (%s)", s->input,
+  wapf__slog(s, WAPF_LOG_INFO, "%s: converting (%s)", s->input,
              wapf_plan_name(r->plan));
   return wapf_convert(s->ctx, f, r, opt, s->path, NULL);
 }
@@ -153,8 +153,7 @@ static int after_check(wapf__send *s, const wapf_facts *f, const wapf_report *r,
                        const wapf_options *opt) {
   s->kind = r->kind;
   s->res->kind = r->kind;
-  s->res->plan = r->compliant ? WAPF_PLAN_NONE : r->plan;
-  s->compliant = r->compliant;
+  s->res->plan = r->plan;
   s->animated = f->media == WAPF_MEDIA_AV ||
                 (f->media == WAPF_MEDIA_IMAGE && f->image.animated);
   wapf__strlcpy(s->mime, r->out_mime, sizeof s->mime);
@@ -166,15 +165,15 @@ static int after_check(wapf__send *s, const wapf_facts *f, const wapf_report *r,
     rc = wapf__fail(s->ctx, WAPF_EUNFIXABLE, "%s",
                     r->plan_reason[0] ? r->plan_reason
                                       : "cannot be made compliant");
-  if (rc == WAPF_OK && !r->compliant && s->req->link)
+  if (rc == WAPF_OK && r->plan != WAPF_PLAN_NONE && s->req->link)
     rc = wapf__fail(s->ctx, WAPF_EREFUSED,
-                    "the file is not compliant (plan: %s), so the link "
+                    "the file needs converting (plan: %s), so the link "
                     "cannot serve it: convert it, put the result at the "
                     "link, or use --publish",
                     wapf_plan_name(r->plan));
   if (rc == WAPF_OK && s->kind == WAPF_KIND_DOCUMENT)
     rc = doc_filename(s, r->out_ext);
-  if (rc == WAPF_OK && !r->compliant)
+  if (rc == WAPF_OK && r->plan != WAPF_PLAN_NONE)
     rc = convert_private(s, f, r, opt);
   return rc;
 }

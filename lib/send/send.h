@@ -41,7 +41,6 @@ typedef struct wapf__send {
   char *tmpdir;   /* private temporary directory, or NULL */
   wapf_kind kind; /* resolved kind (WAPF_KIND_VOICE for voice) */
   int animated;   /* sticker: animated */
-  int compliant;  /* the input as it is */
   char mime[64];  /* upload type */
   int64_t size;
   char sha256[65];    /* hex of the file sent */

@@ -82,23 +82,18 @@ def remux_drops_100_subtitle_tracks():
 
 
 @case
-def remux_trim_cuts_at_a_keyframe():
+def trim_of_a_remux_input_is_transcoded_exactly():
     src = fixture("av_h264_aac_gop25.mkv",
                   FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi "
                   "-i sine=r=48000 -t 4 -c:v libx264 -g 25 -keyint_min 25 "
                   "-sc_threshold 0 -pix_fmt yuv420p -c:a aac -f matroska {out}")
+    # without a trim the plan is a stream copy; a copy would start on the
+    # keyframe at 1.0 s, so a trim is encoded to cut exactly at 1.2 s
     out, js = convert(src, "remux_trim.mp4", "--start", "1.2", "--duration", "1")
-    assert js["action"] == "remux", js
-    info, _ = check_mp4(out, copied=True)
-    # stream copy starts on the keyframe at 1.0 s: 0.2 s more than asked
+    assert js["action"] == "transcode", js
+    info, _ = check_mp4(out)
     got = float(info["format"]["duration"])
-    assert 1.1 <= got <= 1.45, got
-    first = sh(f"ffprobe -v error -select_streams v:0 -show_entries packet=flags "
-               f"-of csv=p=0 -read_intervals %+#1 '{out}'").split()[0]
-    assert first.startswith("K"), first
-    src_hashes = packet_hashes(src, "v:0")
-    out_hashes = packet_hashes(out, "v:0")
-    assert out_hashes == src_hashes[25:25 + len(out_hashes)], "not a copy"
+    assert 0.9 <= got <= 1.1, got
 
 
 # ---- audio-only: video copied, audio encoded ----

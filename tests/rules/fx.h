@@ -143,8 +143,9 @@ static wapf_context *ctx_;
 static wapf_report *rep_;
 
 /* The report's own consistency: ids from the table, severities as the
- * table says, each id once, compliant iff no FAIL, a known plan. */
-static inline int report_consistent(const wapf_report *r) {
+ * table says, each id once, compliant iff no FAIL, a known plan (plan none
+ * iff no FAIL, except that a trim may raise the plan of a compliant file). */
+static inline int report_consistent(const wapf_report *r, int trim) {
   size_t n;
   const wapf_rule_info *rules = wapf_rules(&n);
   int fails = 0;
@@ -162,7 +163,9 @@ static inline int report_consistent(const wapf_report *r) {
         return 0;
     fails += fd->severity == WAPF_SEV_FAIL;
   }
-  return r->compliant == !fails && (r->plan == WAPF_PLAN_NONE) == !fails &&
+  int plan_ok = trim ? (!fails || r->plan != WAPF_PLAN_NONE)
+                     : (r->plan == WAPF_PLAN_NONE) == !fails;
+  return r->compliant == !fails && plan_ok &&
          strcmp(wapf_plan_name(r->plan), "?") != 0 &&
          (r->plan != WAPF_PLAN_UNFIXABLE || r->plan_reason[0]);
 }
@@ -187,7 +190,7 @@ static inline const wapf_report *check_opt(const fx *x,
     fprintf(stderr, "  wapf_check: %s\n", wapf_strerror(rc));
     return NULL;
   }
-  if (!report_consistent(rep_)) {
+  if (!report_consistent(rep_, opt && (opt->start > 0 || opt->duration > 0))) {
     fprintf(stderr, "  inconsistent report\n");
     dump(rep_);
     return NULL;

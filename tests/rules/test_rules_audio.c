@@ -238,6 +238,33 @@ static void every_audio_rule_was_exercised(void) {
   T_CHECK(coverage_of(kinds, 2));
 }
 
+/* A trim on compliant audio: still compliant, but encoded to cut exactly;
+ * a still picture ignores it. */
+static void trim_of_compliant_audio_encodes(void) {
+  fx x;
+  fx_sound(&x, "/a/song.mp3", "mp3", "audio/mpeg", "mp3", 2, 400000);
+  wapf_options o;
+  wapf_default_options(&o);
+  o.duration = 30;
+  const wapf_report *r = check_opt(&x, &o);
+  T_CHECK(r);
+  T_EQ_INT(r->kind, WAPF_KIND_AUDIO);
+  T_EQ_INT(r->compliant, 1);
+  T_EQ_INT(r->plan, WAPF_PLAN_ENCODE_AUDIO);
+  T_EQ_STR(r->out_ext, ".ogg");
+  o.kind = WAPF_KIND_VOICE;
+  fx_sound(&x, "/a/note.ogg", "ogg", "audio/ogg", "opus", 1, 100000);
+  r = check_opt(&x, &o);
+  T_CHECK(r);
+  T_EQ_INT(r->compliant, 1);
+  T_EQ_INT(r->plan, WAPF_PLAN_ENCODE_AUDIO);
+  fx_picture(&x, "/p/photo.jpg", "jpeg", "image/jpeg", 640, 480, 90000);
+  o.kind = WAPF_KIND_AUTO;
+  r = check_opt(&x, &o);
+  T_CHECK(r);
+  T_EQ_INT(r->plan, WAPF_PLAN_NONE);
+}
+
 int main(void) {
   if (!fx_setup())
     return 1;
@@ -254,6 +281,7 @@ int main(void) {
   T_RUN(mp3_voice_needs_encoding);
   T_RUN(voice_play_icon_and_size);
   T_RUN(voice_with_cover_art);
+  T_RUN(trim_of_compliant_audio_encodes);
   T_RUN(every_audio_rule_was_exercised);
   fx_teardown();
   return T_DONE();

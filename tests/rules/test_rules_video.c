@@ -43,6 +43,30 @@ static void phone_variants_are_compliant(void) {
   T_EQ_STR(r->out_mime, "video/3gpp");
 }
 
+/* A trim asks for an exact cut: a compliant file is still compliant, but
+ * the plan becomes a transcode (a stream copy cuts at keyframes). */
+static void trim_of_a_compliant_video_transcodes(void) {
+  fx x;
+  fx_mp4(&x);
+  wapf_options o;
+  wapf_default_options(&o);
+  o.kind = WAPF_KIND_VIDEO;
+  T_CHECK(check_opt(&x, &o)->plan == WAPF_PLAN_NONE);
+  o.start = 2;
+  const wapf_report *r = check_opt(&x, &o);
+  T_CHECK(r);
+  T_EQ_INT(r->compliant, 1);
+  T_EQ_STR(wapf_plan_name(r->plan), "transcode");
+  T_EQ_STR(r->out_ext, ".mp4");
+  x.f.moov_at_end = 1; /* a remux alone would not cut exactly either */
+  o.start = 0;
+  o.duration = 3;
+  r = check_opt(&x, &o);
+  T_CHECK(r);
+  T_EQ_INT(r->compliant, 0);
+  T_EQ_STR(wapf_plan_name(r->plan), "transcode");
+}
+
 static void moov_at_end_needs_remux(void) {
   fx x;
   fx_mp4(&x);
@@ -349,6 +373,7 @@ int main(void) {
     return 1;
   T_RUN(compliant_mp4_needs_nothing);
   T_RUN(phone_variants_are_compliant);
+  T_RUN(trim_of_a_compliant_video_transcodes);
   T_RUN(moov_at_end_needs_remux);
   T_RUN(fragmented_needs_remux);
   T_RUN(mkv_and_mov_need_remux);
