@@ -1,6 +1,6 @@
 #!/bin/bash
 # The project's one entry point for set-up, the demo and the tests.
-#   scripts/dev.sh demo   install what is missing, build, run on samples/
+#   scripts/dev.sh demo   install what is missing, build, batch samples/ into out/
 #   scripts/dev.sh test   install what is missing, build, run every test
 #                         (plain build, then AddressSanitizer+UBSan build)
 #   scripts/dev.sh setup  install and build only
@@ -44,9 +44,11 @@ setup() {
 
 demo() {
   setup
-  log "wa-preflight check samples/*"
-  find samples -type f ! -name '*.md' ! -name '.*' -print0 | sort -z |
-    xargs -0 build/tools/wa-preflight check || true
+  log "wa-preflight batch samples out"
+  build/tools/wa-preflight batch samples out || true
+  log "wa-preflight check out/* (every output, independently of the batch)"
+  find out -path out/.wa-preflight -prune -o -type f ! -name '*.md' -print0 |
+    sort -z | xargs -0 build/tools/wa-preflight check || true
 }
 
 # meson test, then print the closing counts from its JSON log.
