@@ -224,6 +224,7 @@ typedef struct wapf_image_facts {
                               "rgb16", "lab", "multiband", ... */
   int palette;             /* stored as a palette (PNG/GIF) */
   int has_icc;             /* embedded ICC profile */
+  int icc_srgb;            /* the embedded profile is sRGB */
   int orientation;         /* EXIF orientation 1..8, 0 absent */
   int has_exif;            /* any EXIF block */
   int has_gps;             /* EXIF GPS position present */
@@ -535,18 +536,18 @@ typedef struct wapf_send_request {
 
 /** What happened. Filled as far as the send went, also on failure. */
 typedef struct wapf_send_result {
-  char message_id[160]; /* the provider's message id ("wamid..."), "" */
-  char media_id[160];   /* the uploaded (or cached) media id, "" */
-  int cache_hit;        /* 1 when media_id came from the cache */
-  wapf_kind kind;       /* the kind sent (auto resolved) */
-  wapf_plan plan;       /* conversion applied (WAPF_PLAN_NONE: as is) */
-  char url[1024];       /* the link sent (link/publish), "" by id */
-  char link_caching[240]; /* caching headers of the link Meta honours
-                             ("Cache-Control: max-age=600; ETag"), or a
-                             sentence saying there are none */
-  int http_status;        /* last HTTP status from the provider, 0 none */
-  int attempts;           /* HTTP requests made in total */
-  int provider_code;      /* provider error code (Graph 131047...), 0 */
+  char message_id[160];     /* the provider's message id ("wamid..."), "" */
+  char media_id[160];       /* the uploaded (or cached) media id, "" */
+  int cache_hit;            /* 1 when media_id came from the cache */
+  wapf_kind kind;           /* the kind sent (auto resolved) */
+  wapf_plan plan;           /* conversion applied (WAPF_PLAN_NONE: as is) */
+  char url[1024];           /* the link sent (link/publish), "" by id */
+  char link_caching[240];   /* caching headers of the link Meta honours
+                               ("Cache-Control: max-age=600; ETag"), or a
+                               sentence saying there are none */
+  int http_status;          /* last HTTP status from the provider, 0 none */
+  int attempts;             /* HTTP requests made in total */
+  int provider_code;        /* provider error code (Graph 131047...), 0 */
   char provider_error[240]; /* the provider's own message, "" */
   uint8_t reserved[64];
 } wapf_send_result;
@@ -645,19 +646,19 @@ typedef struct wapf_batch_event {
   int renamed;        /* 1 when output got a "-N" suffix (collision) */
   wapf_kind kind;     /* the kind checked; WAPF_KIND_AUTO if unknown */
   wapf_plan plan;     /* the plan of wapf_check (WAPF_PLAN_NONE if none) */
-  wapf_batch_action action; /* FINISHED: the outcome (a dry run: what a
-                               real run would do) */
-  int status;               /* FINISHED: WAPF_OK or the file's error code */
-  const char *error;        /* FINISHED: one-line reason; "" when none */
-  const char *note;         /* "" or e.g. "a.mkv also becomes a.mp4" */
+  wapf_batch_action action;  /* FINISHED: the outcome (a dry run: what a
+                                real run would do) */
+  int status;                /* FINISHED: WAPF_OK or the file's error code */
+  const char *error;         /* FINISHED: one-line reason; "" when none */
+  const char *note;          /* "" or e.g. "a.mkv also becomes a.mp4" */
   const wapf_report *report; /* findings, when the file was checked in
                                 this run; NULL otherwise */
-  int from_state;  /* FINISHED: 1 when known from an earlier run's state */
-  int64_t bytes_in, bytes_out; /* bytes_out 0 when nothing was written */
-  double seconds;              /* time spent on this file */
-  int64_t done, total;         /* CHECKED: files checked / to check;
-                                  STARTED and FINISHED: files finished /
-                                  all inputs */
+  int from_state; /* FINISHED: 1 when known from an earlier run's state */
+  int64_t bytes_in, bytes_out;     /* bytes_out 0 when nothing was written */
+  double seconds;                  /* time spent on this file */
+  int64_t done, total;             /* CHECKED: files checked / to check;
+                                      STARTED and FINISHED: files finished /
+                                      all inputs */
   int64_t bytes_done, bytes_total; /* input bytes of the finished files /
                                       of all inputs (for an ETA) */
   uint8_t reserved[32];

@@ -148,6 +148,7 @@ static json_t *jo_image(const wapf_image_facts *im) {
                                          : jo_bool(im->alpha_used));
   json_object_set_new(j, "palette", jo_bool(im->palette > 0));
   json_object_set_new(j, "has_icc", jo_bool(im->has_icc > 0));
+  json_object_set_new(j, "icc_srgb", jo_bool(im->icc_srgb > 0));
   json_object_set_new(j, "orientation", json_integer(im->orientation));
   json_object_set_new(j, "has_exif", jo_bool(im->has_exif > 0));
   json_object_set_new(j, "has_gps", jo_bool(im->has_gps > 0));

@@ -136,6 +136,11 @@ static void header_facts(VipsImage *im, wapf_image_facts *img) {
   img->palette =
       has_field(im, "palette-bit-depth") || has_field(im, "gif-palette");
   img->has_icc = has_field(im, "icc-profile-data");
+  const void *icc = NULL;
+  size_t icc_len = 0;
+  if (img->has_icc &&
+      vips_image_get_blob(im, "icc-profile-data", &icc, &icc_len) == 0)
+    img->icc_srgb = wapf__icc_is_srgb(icc, icc_len);
   exif_facts(im, img);
 }
 

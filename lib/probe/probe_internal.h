@@ -53,6 +53,9 @@ void wapf__exif_scan(const uint8_t *buf, size_t len, int *orientation,
 
 /* Walk the file's markers/chunks; on damage fill why (one line) and
  * return 1, else 0. Read sequentially with a small buffer. */
+/* 1 when an ICC profile's description names sRGB (icc.c). */
+int wapf__icc_is_srgb(const uint8_t *icc, size_t n);
+
 int wapf__jpeg_damaged(int fd, int64_t size, char *why, size_t whysize);
 int wapf__png_damaged(int fd, int64_t size, char *why, size_t whysize);
 

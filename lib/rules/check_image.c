@@ -66,14 +66,13 @@ static int reencoded(const wapf_report *r) {
   return 0;
 }
 
-/* The facts say whether a profile is embedded, not which: warn when the
- * file would be kept with it. */
+/* A profile other than sRGB (Display P3, Adobe RGB, ...) kept as it is. */
 static void check_icc(const wapf__check *c) {
-  if (c->f->image.has_icc && !reencoded(c->r))
+  if (c->f->image.has_icc && !c->f->image.icc_srgb && !reencoded(c->r))
     wapf__add_finding(c->r, "image.icc", WAPF_SEV_WARNING,
-                      "image has an embedded ICC colour profile: if it is "
-                      "not sRGB (Display P3, Adobe RGB), colours may shift "
-                      "on some phones");
+                      "image has an embedded ICC colour profile that is "
+                      "not sRGB (Display P3, Adobe RGB, ...): colours may "
+                      "shift on some phones");
 }
 
 void wapf__check_image(const wapf__check *c) {

@@ -14,7 +14,7 @@ VIDEO_KEYS = {"pix_fmt", "bit_depth", "chroma", "width", "height", "rotation",
               "interlaced", "fps", "frames", "attached_pic"}
 AUDIO_KEYS = {"sample_rate", "channels"}
 IMAGE_KEYS = {"width", "height", "bands", "bit_depth", "interpretation",
-              "has_alpha", "alpha_used", "palette", "has_icc", "orientation",
+              "has_alpha", "alpha_used", "palette", "has_icc", "icc_srgb", "orientation",
               "has_exif", "has_gps", "frames", "animated", "loop", "delays_ms",
               "duration", "loader"}
 

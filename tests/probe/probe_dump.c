@@ -37,14 +37,14 @@ static json_t *image_json(const wapf_image_facts *im) {
     json_array_append_new(delays, json_integer(im->delays_ms[i]));
   return json_pack(
       "{s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:i, s:i, s:i, s:i, s:i, s:i, "
-      "s:i, s:i, s:i, s:o, s:f, s:s}",
+      "s:i, s:i, s:i, s:i, s:o, s:f, s:s}",
       "width", im->width, "height", im->height, "bands", im->bands, "bit_depth",
       im->bit_depth, "has_alpha", im->has_alpha, "alpha_used", im->alpha_used,
       "interpretation", im->interpretation, "palette", im->palette, "has_icc",
-      im->has_icc, "orientation", im->orientation, "has_exif", im->has_exif,
-      "has_gps", im->has_gps, "frames", im->frames, "animated", im->animated,
-      "loop", im->loop, "n_delays", im->n_delays, "delays_ms", delays,
-      "duration", im->duration, "loader", im->loader);
+      im->has_icc, "icc_srgb", im->icc_srgb, "orientation", im->orientation,
+      "has_exif", im->has_exif, "has_gps", im->has_gps, "frames", im->frames,
+      "animated", im->animated, "loop", im->loop, "n_delays", im->n_delays,
+      "delays_ms", delays, "duration", im->duration, "loader", im->loader);
 }
 
 static json_t *facts_json(const wapf_facts *f) {

@@ -77,6 +77,22 @@ def png_corpus():
 
 
 @case
+def icc_profile_srgb_or_not():
+    """An sRGB profile is told from Display P3 / Rec.2020 (the profile's
+    own description); libvips attaches its built-in profiles by name."""
+    srgb = gen("i_icc_srgb.jpg", "vips black {out}.v 16 16 --bands 3 && "
+               "vips icc_transform {out}.v {out} srgb --input-profile srgb && rm {out}.v")
+    p3 = gen("i_icc_p3.jpg", "vips black {out}.v 16 16 --bands 3 && "
+             "vips icc_transform {out}.v {out} p3 --input-profile srgb && rm {out}.v")
+    for path, want in ((srgb, 1), (p3, 0),
+                       (corpus("image/png_display_p3_icc_1000x800.png"), 0),
+                       (corpus("image/png_16bit_rgb_linear_rec2020_icc.png"), 0)):
+        im = facts(path)["image"]
+        eq(path + " has icc", im["has_icc"], 1)
+        eq(path + " icc srgb", im["icc_srgb"], want)
+
+
+@case
 def cmyk_jpeg():
     f = image_facts(corpus("image/jpeg_cmyk_adobe_ycck.jpg"))
     eq("interpretation", f["image"]["interpretation"], "cmyk")

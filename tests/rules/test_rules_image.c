@@ -171,7 +171,11 @@ static void icc_profile_is_a_warning(void) {
   fx x;
   fx_jpeg(&x);
   x.f.image.has_icc = 1;
+  x.f.image.icc_srgb = 1; /* an sRGB profile is what phones assume */
   const wapf_report *r = check_as(&x, WAPF_KIND_IMAGE);
+  EXPECT_PASS(r, "image.icc");
+  x.f.image.icc_srgb = 0;
+  r = check_as(&x, WAPF_KIND_IMAGE);
   EXPECT_FAIL(r, "image.icc");
   T_EQ_INT(r->compliant, 1);
   T_EQ_INT(r->plan, WAPF_PLAN_NONE);
