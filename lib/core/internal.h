@@ -74,6 +74,12 @@ void wapf__tmp_discard(wapf_tmpfile *t);
 /* Copy src to the open temp file t (byte for byte). */
 int wapf__copy_into(wapf_context *ctx, const char *src, wapf_tmpfile *t);
 
+/* Read a whole regular file into a malloc'd buffer (*out, freed with
+ * free()). A file over max bytes fails with WAPF_ELIMIT, an empty one
+ * with WAPF_EEMPTY; *out and *n are written only on success. */
+int wapf__read_file(wapf_context *ctx, const char *path, size_t max,
+                    uint8_t **out, size_t *n);
+
 /* Size of a file, or a negative WAPF_E* code. */
 int64_t wapf__file_size(const char *path);
 

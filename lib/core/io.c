@@ -149,3 +149,48 @@ out:
   close(in);
   return rc;
 }
+
+static size_t read_all(int fd, uint8_t *p, size_t want) {
+  size_t got = 0;
+  while (got < want) {
+    ssize_t r = read(fd, p + got, want - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    got += (size_t)r;
+  }
+  return got;
+}
+
+int wapf__read_file(wapf_context *ctx, const char *path, size_t max,
+                    uint8_t **out, size_t *n) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return wapf__from_errno(ctx, errno, path);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int dir = S_ISDIR(st.st_mode);
+    close(fd);
+    return wapf__fail(ctx, dir ? WAPF_EISDIR : WAPF_EIO,
+                      "%s: not a regular file", path);
+  }
+  if (st.st_size == 0 || (uint64_t)st.st_size > max) {
+    close(fd);
+    return st.st_size
+               ? wapf__fail(ctx, WAPF_ELIMIT,
+                            "%s: over %zu bytes to read in memory", path, max)
+               : wapf__fail(ctx, WAPF_EEMPTY, "%s: empty", path);
+  }
+  uint8_t *p = malloc((size_t)st.st_size);
+  size_t got = p ? read_all(fd, p, (size_t)st.st_size) : 0;
+  close(fd);
+  if (!p || got != (size_t)st.st_size) {
+    free(p);
+    return p ? wapf__fail(ctx, WAPF_EIO, "%s: short read", path)
+             : wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  }
+  *out = p;
+  *n = got;
+  return WAPF_OK;
+}

@@ -9,13 +9,9 @@
  * bounded by max_fps * 10 s canvases (150 MiB at 15 fps). */
 #include "image.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <webp/demux.h>
 
@@ -177,33 +173,13 @@ static int load_gif(wapf_context *ctx, const char *path,
 /* ---- animated WebP through WebPAnimDecoder ---- */
 
 static int read_file(wapf_context *ctx, const char *path, WebPData *d) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0)
-    return wapf__from_errno(ctx, errno, path);
-  if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
-      (uint64_t)st.st_size > ANIM_READ_MAX) {
-    close(fd);
-    return wapf__fail(ctx, WAPF_ELIMIT, "%s: animated WebP over %u bytes", path,
-                      ANIM_READ_MAX);
-  }
-  uint8_t *p = WebPMalloc((size_t)st.st_size);
-  size_t got = 0;
-  while (p && got < (size_t)st.st_size) {
-    ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    got += (size_t)r;
-  }
-  close(fd);
-  if (!p || got != (size_t)st.st_size) {
-    WebPFree(p);
-    return wapf__fail(ctx, p ? WAPF_EIO : WAPF_ENOMEM, "%s: cannot read", path);
-  }
+  uint8_t *p = NULL;
+  size_t n = 0;
+  int rc = wapf__read_file(ctx, path, ANIM_READ_MAX, &p, &n);
+  if (rc != WAPF_OK)
+    return rc;
   d->bytes = p;
-  d->size = got;
+  d->size = n;
   return WAPF_OK;
 }
 
@@ -244,7 +220,7 @@ static int load_webp(wapf_context *ctx, const char *path,
   if (rc != WAPF_OK)
     return rc;
   if (!WebPAnimDecoderOptionsInit(&o)) {
-    WebPDataClear(&data);
+    free((void *)data.bytes);
     return wapf__fail(ctx, WAPF_EINTERNAL, "libwebp version mismatch");
   }
   o.color_mode = MODE_RGBA;
@@ -255,7 +231,7 @@ static int load_webp(wapf_context *ctx, const char *path,
   else
     rc = webp_frames(ctx, dec, opt, gap, fr);
   WebPAnimDecoderDelete(dec);
-  WebPDataClear(&data);
+  free((void *)data.bytes);
   return rc;
 }
 

@@ -11,12 +11,8 @@
  * against the end of the buffer before it is used. */
 #include "image.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define STRIP_MAX_BYTES (256u << 20) /* files read whole into memory */
 
@@ -294,43 +290,13 @@ int wapf__strip_png(const uint8_t *in, size_t n, uint8_t **out, size_t *out_n) {
 
 /* ---- file level ---- */
 
-static int read_whole(wapf_context *ctx, const char *path, uint8_t **out,
-                      size_t *n) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0)
-    return wapf__from_errno(ctx, errno, path);
-  if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
-      (uint64_t)st.st_size > STRIP_MAX_BYTES) {
-    close(fd);
-    return wapf__fail(ctx, WAPF_EUNSUPPORTED, "%s: not stripped in memory",
-                      path);
-  }
-  uint8_t *p = malloc((size_t)st.st_size);
-  size_t got = 0;
-  while (p && got < (size_t)st.st_size) {
-    ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    got += (size_t)r;
-  }
-  close(fd);
-  if (!p || got != (size_t)st.st_size) {
-    free(p);
-    return p ? wapf__fail(ctx, WAPF_EIO, "%s: short read", path)
-             : wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
-  }
-  *out = p;
-  *n = got;
-  return WAPF_OK;
-}
-
 int wapf__img_strip(wapf_context *ctx, const char *path, wapf_tmpfile *out) {
   uint8_t *in = NULL, *res = NULL;
   size_t n = 0, rn = 0;
-  int rc = read_whole(ctx, path, &in, &n);
+  int rc = wapf__read_file(ctx, path, STRIP_MAX_BYTES, &in, &n);
+  if (rc == WAPF_ELIMIT) /* too large to rewrite in memory: re-encode */
+    return wapf__fail(ctx, WAPF_EUNSUPPORTED, "%s: not stripped in memory",
+                      path);
   if (rc != WAPF_OK)
     return rc;
   int is_png = n >= 8 && in[0] == 0x89 && in[1] == 'P';

@@ -85,6 +85,29 @@ static void tmpfile_commit_and_discard(void) {
   wapf_close(&ctx);
 }
 
+static void read_file_limits(void) {
+  wapf_context *ctx = NULL;
+  char path[] = "/tmp/wapf-read-XXXXXX";
+  int fd = mkstemp(path);
+  T_CHECK(fd >= 0);
+  T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
+  uint8_t *p = NULL;
+  size_t n = 0;
+  T_EQ_INT(wapf__read_file(ctx, path, 10, &p, &n), WAPF_EEMPTY);
+  T_CHECK(write(fd, "0123456789A", 11) == 11);
+  close(fd);
+  T_EQ_INT(wapf__read_file(ctx, path, 10, &p, &n), WAPF_ELIMIT);
+  T_CHECK(p == NULL);
+  T_EQ_INT(wapf__read_file(ctx, path, 11, &p, &n), WAPF_OK);
+  T_EQ_INT(n, 11);
+  T_CHECK(memcmp(p, "0123456789A", 11) == 0);
+  free(p);
+  T_EQ_INT(wapf__read_file(ctx, "/tmp", 11, &p, &n), WAPF_EISDIR);
+  unlink(path);
+  T_EQ_INT(wapf__read_file(ctx, path, 11, &p, &n), WAPF_ENOENT);
+  wapf_close(&ctx);
+}
+
 static void cancel_is_reported(void) {
   wapf_context *ctx = NULL;
   T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
@@ -100,6 +123,7 @@ int main(void) {
   T_RUN(kinds_round_trip);
   T_RUN(settings_are_validated);
   T_RUN(tmpfile_commit_and_discard);
+  T_RUN(read_file_limits);
   T_RUN(cancel_is_reported);
   return T_DONE();
 }
