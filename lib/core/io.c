@@ -169,8 +169,9 @@ int wapf__read_file(wapf_context *ctx, const char *path, size_t max,
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return wapf__from_errno(ctx, errno, path);
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    int dir = S_ISDIR(st.st_mode);
+  int ok = fstat(fd, &st) == 0;
+  if (!ok || !S_ISREG(st.st_mode)) {
+    int dir = ok && S_ISDIR(st.st_mode);
     close(fd);
     return wapf__fail(ctx, dir ? WAPF_EISDIR : WAPF_EIO,
                       "%s: not a regular file", path);
