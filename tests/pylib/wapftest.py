@@ -4,6 +4,7 @@ Each test script is one meson test: it calls case() for named checks and
 finish() at the end, which exits 0 (all passed), 1 (a failure) or 77 (all
 skipped; meson counts that as skipped).
 """
+import atexit
 import fcntl
 import json
 import os
@@ -103,8 +104,24 @@ def corpus(rel):
     return p
 
 
+_tmpdirs = []
+
+
+def _remove_tmpdirs():
+    if os.environ.get("WAPF_KEEP_TMP"):
+        return
+    for d in _tmpdirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_remove_tmpdirs)
+
+
 def tmpdir():
+    """A fresh temporary folder, removed when the test script exits
+    (kept when WAPF_KEEP_TMP is set, to look at what a test made)."""
     d = tempfile.mkdtemp(prefix="wapf-test-")
+    _tmpdirs.append(d)
     return d
 
 
