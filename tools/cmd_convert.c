@@ -211,8 +211,8 @@ static int convert_checked(run *r, const char *in, const wapf_facts *f,
   progress_done(&r->bar);
   if (rc == WAPF_OK && res.action == WAPF_PLAN_NONE &&
       (opt->start > 0 || opt->duration > 0))
-    add_note(&res, "not trimmed: --start/--duration apply only to a file "
-                   "that needs converting");
+    add_note(&res, "not trimmed: --start/--duration apply to video and "
+                   "audio, and to stickers made from them");
   if (rc == WAPF_OK && renamed)
     add_note(&res, "renamed: an earlier input of this run has the same name");
   rc = report(r, in, out, rep->kind, &res, rc);
