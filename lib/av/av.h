@@ -231,6 +231,10 @@ typedef struct wapf_av_job {
   const wapf_options *opt; /* progress callback */
 } wapf_av_job;
 
+/* Make a packed RGBA-type frame opaque on rgb (0xRRGGBB), in place
+ * (flatten.c); other formats are left as they are. */
+int wapf__flatten_alpha(wapf_context *ctx, AVFrame *f, uint32_t rgb);
+
 /* Run the job from the input's current position to the end (or trim). */
 int wapf__pipeline_run(wapf_context *ctx, wapf_av_job *job);
 

@@ -103,7 +103,12 @@ static void stamp(ost *o, AVFrame *f) {
 
 static int on_decoded(void *cookie, AVFrame *f) {
   ost *o = cookie;
-  int rc = ensure_graph(o, f);
+  const wapf_av_job *job = o->r->job;
+  int rc = WAPF_OK;
+  if (o->ist->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && job->opt)
+    rc = wapf__flatten_alpha(o->r->ctx, f, job->opt->background);
+  if (rc == WAPF_OK)
+    rc = ensure_graph(o, f);
   if (rc != WAPF_OK)
     return rc;
   stamp(o, f);

@@ -216,6 +216,27 @@ def transcode_vfr_keeps_sync():
 
 
 @case
+def transparent_gif_is_flattened_onto_the_background():
+    """Transparent pixels must not show whatever colour they hold: they
+    become --background (white by default), like a flattened image."""
+    src = corpus("sticker_sources/gif_animated_transparency_2frames.gif")
+    # independently: the pixel at (80, 80) is transparent in the GIF
+    rgba = sh(f"ffmpeg -v error -i '{src}' -frames:v 1 -vf "
+              f"crop=1:1:80:80,format=rgba -f rawvideo - | od -An -tu1").split()
+    assert len(rgba) == 4 and int(rgba[3]) == 0, rgba
+    for bg, want in (("#00ff00", (0, 255, 0)), ("black", (0, 0, 0)),
+                     (None, (255, 255, 255))):
+        extra = ("--background", bg) if bg else ()
+        out, js = convert(src, "transparent.mp4", *extra)
+        assert js["action"] == "transcode", js
+        check_mp4(out, audio=False)
+        px = sh(f"ffmpeg -v error -i '{out}' -frames:v 1 -vf "
+                f"crop=1:1:80:80,format=rgb24 -f rawvideo - | od -An -tu1")
+        got = [int(v) for v in px.split()]
+        assert all(abs(g - w) <= 24 for g, w in zip(got, want)), (bg, got)
+
+
+@case
 def transcode_gif():
     src = corpus("video/animated_gif_cogs_5frames.gif")
     out, js = convert(src, "gif.mp4")
