@@ -49,15 +49,30 @@ static int make_ends(wapf_context *ctx, wapf_av_graph *gr, const char *src,
   return rc < 0 ? graph_fail(ctx, rc, "filter graph ends") : WAPF_OK;
 }
 
-static void video_chain(char *buf, size_t n, const wapf_vfilter_opts *o) {
+/* HDR (PQ or HLG transfer) to SDR BT.709 before the 8-bit encode: linear
+ * light, BT.709 primaries, Hable tone mapping, back to BT.709 video range.
+ * Needs zscale (libzimg), which Debian's FFmpeg has; without it the frames
+ * pass unmapped (flat colours, still a compliant file). */
+static const char *tonemap_chain(const AVFrame *in, enum AVPixelFormat out) {
+  int hdr = in->color_trc == AVCOL_TRC_SMPTE2084 ||
+            in->color_trc == AVCOL_TRC_ARIB_STD_B67;
+  if (!hdr || out != AV_PIX_FMT_YUV420P || !avfilter_get_by_name("zscale") ||
+      !avfilter_get_by_name("tonemap"))
+    return "";
+  return "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+         "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,";
+}
+
+static void video_chain(char *buf, size_t n, const wapf_vfilter_opts *o,
+                        const char *tonemap) {
   char trim[64] = "trim=start=0,", fps[48] = "";
   if (o->trim > 0)
     snprintf(trim, sizeof trim, "trim=start=0:end=%.6f,", o->trim);
   if (o->fps.num > 0)
     snprintf(fps, sizeof fps, "fps=%d/%d,", o->fps.num, o->fps.den);
   int yuv = o->pix_fmt == AV_PIX_FMT_YUV420P;
-  snprintf(buf, n, "%s%s%s%sscale=%d:%d:flags=bicubic%s,setsar=1,%sformat=%s",
-           trim,
+  snprintf(buf, n, "%s%s%s%s%sscale=%d:%d:flags=bicubic%s,setsar=1,%sformat=%s",
+           trim, tonemap,
            o->deinterlace ? "bwdif=mode=send_frame:deint=interlaced," : "",
            o->orient && *o->orient ? o->orient : "",
            o->orient && *o->orient ? "," : "", o->width, o->height,
@@ -67,7 +82,7 @@ static void video_chain(char *buf, size_t n, const wapf_vfilter_opts *o) {
 int wapf__vgraph_open(wapf_context *ctx, wapf_av_graph *gr, const AVFrame *in,
                       AVRational tb, AVRational sar,
                       const wapf_vfilter_opts *o) {
-  char args[256], chain[512];
+  char args[256], chain[1024];
   memset(gr, 0, sizeof *gr);
   if (in->sample_aspect_ratio.num > 0)
     sar = in->sample_aspect_ratio;
@@ -79,7 +94,7 @@ int wapf__vgraph_open(wapf_context *ctx, wapf_av_graph *gr, const AVFrame *in,
   int rc = make_ends(ctx, gr, "buffer", args, "buffersink");
   if (rc != WAPF_OK)
     return rc;
-  video_chain(chain, sizeof chain, o);
+  video_chain(chain, sizeof chain, o, tonemap_chain(in, o->pix_fmt));
   gr->w = in->width;
   gr->h = in->height;
   gr->fmt = in->format;

@@ -236,6 +236,32 @@ def transparent_gif_is_flattened_onto_the_background():
         assert all(abs(g - w) <= 24 for g, w in zip(got, want)), (bg, got)
 
 
+def psnr(a, b):
+    out = sh(f"ffmpeg -nostdin -i '{a}' -i '{b}' -lavfi '[0:v]format=rgb24[x];"
+             f"[1:v]format=rgb24[y];[x][y]psnr' -f null - 2>&1")
+    return float(out.split("average:")[1].split()[0])
+
+
+@case
+def hdr_hlg_is_tone_mapped_to_sdr():
+    """An HLG (iPhone) clip: the 8-bit output must look like ffmpeg's own
+    zscale+tonemap rendering, not like the HLG signal read as SDR."""
+    src = corpus("video/hevc_main10_dolbyvision_iphone_rot90.mov")
+    out, js = convert(src, "hdr.mp4")
+    assert js["action"] == "transcode", js
+    check_mp4(out)
+    d = os.path.dirname(out)
+    sh(f"ffmpeg -nostdin -v error -y -i '{out}' -frames:v 1 '{d}/hdr_ours.png'")
+    tm = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+          "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,")
+    for name, chain in (("tm", tm), ("naive", "")):
+        sh(f"ffmpeg -nostdin -v error -y -i '{src}' -frames:v 1 "
+           f"-vf '{chain}format=yuv420p' '{d}/hdr_{name}.png'")
+    mapped = psnr(f"{d}/hdr_ours.png", f"{d}/hdr_tm.png")
+    naive = psnr(f"{d}/hdr_ours.png", f"{d}/hdr_naive.png")
+    assert mapped > naive + 3, (mapped, naive)
+
+
 @case
 def transcode_gif():
     src = corpus("video/animated_gif_cogs_5frames.gif")
