@@ -234,9 +234,9 @@ def main():
     n, cpu, ff = machine()
     print("# av benchmarks\n")
     print(f"- machine: {n} CPUs (`nproc`), {cpu}; {ff}")
-    print(f"- load average at start: {load()} (other engineers' builds and tests "
-          "were running on the same machine during this run, so wall times are "
-          "noisy; the ratios compare runs made back to back)")
+    print(f"- load average at start: {load()} (1-minute average; it includes "
+          "the benchmark run just before, if any; wall times move with other "
+          "work on the machine, the ratios compare runs made back to back)")
     print(f"- wa-preflight: {BIN}; x264 preset medium, profile high, in both tools")
     mkv = section_speed()
     section_remux(mkv)
