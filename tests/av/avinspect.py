@@ -3,9 +3,8 @@ of the MP4 boxes (never the project's own probe)."""
 import hashlib
 import json
 import os
-import struct
 
-from wapftest import sh
+from wapftest import mp4_boxes, sh
 
 LIMIT = 16_000_000
 
@@ -22,22 +21,7 @@ def streams(info, kind):
 
 def top_boxes(path):
     """Top-level MP4 box types in file order."""
-    boxes = []
-    size_total = os.path.getsize(path)
-    with open(path, "rb") as f:
-        pos = 0
-        while pos + 8 <= size_total:
-            f.seek(pos)
-            size, typ = struct.unpack(">I4s", f.read(8))
-            if size == 1:
-                size = struct.unpack(">Q", f.read(8))[0]
-            elif size == 0:
-                size = size_total - pos
-            if size < 8:
-                raise AssertionError(f"bad box size {size} at {pos}")
-            boxes.append(typ.decode("latin-1"))
-            pos += size
-    return boxes
+    return [t for t, _, _ in mp4_boxes(path, strict=True)]
 
 
 def rotation(stream):

@@ -52,22 +52,7 @@ def listing(d):
 
 def mp4_top_boxes(path):
     """[(type, offset, size)] of the top-level ISO-BMFF boxes."""
-    boxes = []
-    size_total = os.path.getsize(path)
-    with open(path, "rb") as f:
-        off = 0
-        while off + 8 <= size_total:
-            f.seek(off)
-            size, typ = struct.unpack(">I4s", f.read(8))
-            if size == 1:
-                size = struct.unpack(">Q", f.read(8))[0]
-            elif size == 0:
-                size = size_total - off
-            if size < 8:
-                break
-            boxes.append((typ.decode("latin-1"), off, size))
-            off += size
-    return boxes
+    return mp4_boxes(path)
 
 
 # ---- independent verdicts -------------------------------------------------
@@ -144,16 +129,6 @@ def expect_audio(path):
     if os.path.getsize(path) > 16_000_000:
         why.append("size")
     return not why, why
-
-
-def vips_fields(path):
-    out = sh(f"vipsheader -a '{path}'")
-    fields = {}
-    for line in out.splitlines():
-        if ":" in line:
-            k, v = line.split(":", 1)
-            fields[k.strip()] = v.strip()
-    return fields
 
 
 def expect_image(path):

@@ -102,13 +102,7 @@ def pixfmt_depth_chroma(pix_fmt):
 
 def vh(path):
     """vipsheader -a as a dict of field -> text."""
-    out = sh(f"vipsheader -a '{path}' 2>/dev/null")
-    fields = {}
-    for line in out.splitlines():
-        if ": " in line:
-            k, v = line.split(": ", 1)
-            fields[k.strip()] = v.strip()
-    return fields
+    return vips_fields(path)
 
 
 def webpinfo(path):
@@ -132,22 +126,7 @@ def webpinfo(path):
 
 def top_boxes(path):
     """[(type, offset)] of the top-level ISO boxes, read in Python."""
-    boxes = []
-    size = os.path.getsize(path)
-    with open(path, "rb") as fp:
-        pos = 0
-        while pos + 8 <= size and len(boxes) < 10000:
-            fp.seek(pos)
-            n, t = struct.unpack(">I4s", fp.read(8))
-            if n == 1:
-                n = struct.unpack(">Q", fp.read(8))[0]
-            elif n == 0:
-                n = size - pos
-            if n < 8:
-                break
-            boxes.append((t.decode("latin-1"), pos))
-            pos += n
-    return boxes
+    return [(t, off) for t, off, _ in mp4_boxes(path)]
 
 
 # ---- crafted files ----

@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,40 @@ def ffprobe(path):
     """Independent inspection: ffprobe's JSON of streams and format."""
     out = sh(f"ffprobe -v error -show_format -show_streams -of json '{path}'")
     return json.loads(out)
+
+
+def mp4_boxes(path, strict=False):
+    """Independent MP4 reading: [(type, offset, size)] of the top-level
+    ISO-BMFF boxes, in file order. A box size under 8 ends the walk, or
+    raises AssertionError when strict."""
+    boxes = []
+    total = os.path.getsize(path)
+    with open(path, "rb") as f:
+        off = 0
+        while off + 8 <= total and len(boxes) < 10000:
+            f.seek(off)
+            size, typ = struct.unpack(">I4s", f.read(8))
+            if size == 1:
+                size = struct.unpack(">Q", f.read(8))[0]
+            elif size == 0:
+                size = total - off
+            if size < 8:
+                if strict:
+                    raise AssertionError(f"bad box size {size} at {off}")
+                break
+            boxes.append((typ.decode("latin-1"), off, size))
+            off += size
+    return boxes
+
+
+def vips_fields(path):
+    """Independent picture reading: `vipsheader -a` as {field: text}."""
+    fields = {}
+    for line in sh(f"vipsheader -a '{path}'").splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            fields[k.strip()] = v.strip()
+    return fields
 
 
 def vipsheader(path, field=None):
