@@ -126,9 +126,7 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp) {
   if (!adv)
     adv = status_advice(rp->status);
   s->res->provider_code = (int)f.code;
-  wapf__strlcpy(s->res->provider_error, f.message,
-                sizeof s->res->provider_error);
-  wapf__redact(s, s->res->provider_error, sizeof s->res->provider_error);
+  wapf__provider_error(s, f.message);
   char code[64] = "";
   if (f.code && f.subcode)
     snprintf(code, sizeof code, ", code %ld/%ld", f.code, f.subcode);

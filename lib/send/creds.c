@@ -221,6 +221,12 @@ void wapf__redact(const wapf__send *s, char *buf, size_t size) {
   }
 }
 
+void wapf__provider_error(wapf__send *s, const char *msg) {
+  wapf__strlcpy(s->res->provider_error, msg ? msg : "",
+                sizeof s->res->provider_error);
+  wapf__redact(s, s->res->provider_error, sizeof s->res->provider_error);
+}
+
 int wapf__sfail(wapf__send *s, int code, const char *fmt, ...) {
   char buf[WAPF_DETAIL_MAX];
   va_list ap;

@@ -48,9 +48,7 @@ static int lipa_message(wapf__send *s) {
   const char *id = json_string_value(json_object_get(data, "messageId"));
   if (!id || !*id) {
     const char *msg = json_string_value(json_object_get(ans, "message"));
-    wapf__strlcpy(s->res->provider_error, msg ? msg : "",
-                  sizeof s->res->provider_error);
-    wapf__redact(s, s->res->provider_error, sizeof s->res->provider_error);
+    wapf__provider_error(s, msg);
     rc = wapf__sfail(s, WAPF_EPROVIDER,
                      "lipachat: no data.messageId in the answer%s%s",
                      msg && *msg ? ": " : "", msg ? msg : "");

@@ -28,9 +28,7 @@ static int qik_message(wapf__send *s) {
   const char *id = json_string_value(json_object_get(d0, "id"));
   if (!json_is_true(json_object_get(ans, "status")) || !id || !*id) {
     const char *msg = json_string_value(json_object_get(ans, "message"));
-    wapf__strlcpy(s->res->provider_error, msg ? msg : "",
-                  sizeof s->res->provider_error);
-    wapf__redact(s, s->res->provider_error, sizeof s->res->provider_error);
+    wapf__provider_error(s, msg);
     rc = wapf__sfail(s, WAPF_EPROVIDER,
                      "qikchat: the message was not queued%s%s",
                      msg ? ": " : " (no data[0].id)", msg ? msg : "");

@@ -89,6 +89,8 @@ int wapf__creds_load(wapf__send *s);
 void wapf__creds_free(wapf__creds *c);
 /* Replace every secret of s found in buf by "[redacted]" (in place). */
 void wapf__redact(const wapf__send *s, char *buf, size_t size);
+/* Keep the provider's own error text in the result, secrets redacted. */
+void wapf__provider_error(wapf__send *s, const char *msg);
 /* wapf__fail / wapf__log with secrets redacted. */
 int wapf__sfail(wapf__send *s, int code, const char *fmt, ...)
     WAPF_PRINTF(3, 4);
