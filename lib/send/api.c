@@ -185,6 +185,8 @@ int wapf_send(wapf_context *ctx, const char *path, const wapf_options *opt,
     opt = &def;
   }
   int rc = request_valid(ctx, req);
+  if (rc == WAPF_OK)
+    rc = wapf__check_options(ctx, opt);
   if (rc != WAPF_OK)
     return rc;
   wapf__send s;
