@@ -129,6 +129,14 @@ static int fatal(int rc) {
       return rc;                                                               \
   } while (0)
 
+/* Content that may be a picture for libvips: an image type, XML (SVG is
+ * often typed so), or content libmagic could not name. Audio, video and
+ * documents never start libvips. */
+static int maybe_picture(const char *mime) {
+  return !strncmp(mime, "image/", 6) || strstr(mime, "xml") ||
+         !strcmp(mime, "application/octet-stream");
+}
+
 static int dispatch(wapf_context *ctx, wapf_facts *f) {
   uint8_t head[16];
   int rc, sequence = 0;
@@ -144,7 +152,8 @@ static int dispatch(wapf_context *ctx, wapf_facts *f) {
   }
   if (sequence)
     TRY(wapf__probe_av(ctx, f));
-  TRY(wapf__probe_image(ctx, f));
+  if (maybe_picture(f->mime))
+    TRY(wapf__probe_image(ctx, f));
   /* For a picture type, the picture reader's reason is the one to keep. */
   char why[WAPF_DETAIL_MAX];
   wapf__strlcpy(why, ctx->detail, sizeof why);
@@ -208,9 +217,7 @@ static int content_type(wapf_context *ctx, wapf_facts *f) {
   return wapf__set_str(&f->mime, "application/octet-stream");
 }
 
-int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out) {
-  if (!ctx)
-    return WAPF_EINVAL;
+static int probe_file(wapf_context *ctx, const char *path, wapf_facts **out) {
   wapf__clear(ctx);
   if (!path || !*path || !out)
     return wapf__fail(ctx, WAPF_EINVAL, "probe: no path or no output");
@@ -236,4 +243,13 @@ int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out) {
   ctx->detail[0] = '\0';
   *out = f;
   return WAPF_OK;
+}
+
+int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out) {
+  if (!ctx)
+    return WAPF_EINVAL;
+  wapf_context *prev = wapf__enter(ctx);
+  int rc = probe_file(ctx, path, out);
+  wapf__leave(prev);
+  return rc;
 }
