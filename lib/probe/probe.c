@@ -129,12 +129,15 @@ static int fatal(int rc) {
       return rc;                                                               \
   } while (0)
 
-/* Content that may be a picture for libvips: an image type, XML (SVG is
- * often typed so), or content libmagic could not name. Audio, video and
- * documents never start libvips. */
+/* Content that may be a picture for libvips: anything but audio, video,
+ * text and application types (XML stays: SVG is often typed so; unknown
+ * content and libmagic's inode/ types too: a symbolic link is named
+ * inode/symlink). Audio, video and documents never start libvips. */
 static int maybe_picture(const char *mime) {
-  return !strncmp(mime, "image/", 6) || strstr(mime, "xml") ||
-         !strcmp(mime, "application/octet-stream");
+  if (strstr(mime, "xml") || !strcmp(mime, "application/octet-stream"))
+    return 1;
+  return strncmp(mime, "video/", 6) && strncmp(mime, "audio/", 6) &&
+         strncmp(mime, "text/", 5) && strncmp(mime, "application/", 12);
 }
 
 static int dispatch(wapf_context *ctx, wapf_facts *f) {
