@@ -84,6 +84,7 @@ static void vlog(wapf_context *ctx, wapf_log_level level, const char *fmt,
   if (!ctx->s.logger || level > ctx->s.log_level)
     return;
   vsnprintf(line, sizeof line, fmt, ap);
+  wapf__trim_line(line); /* one line, whatever a foreign text held */
   ctx->s.logger(ctx->s.log_cookie, level, line);
 }
 
