@@ -132,7 +132,8 @@ static int parse_color(const char *s, uint32_t *out) {
 
 static int bad(const char *cmd, const char *name, const char *val,
                const char *want) {
-  fprintf(stderr, "wa-preflight %s: --%s %s: %s\n", cmd, name, val, want);
+  fprintf(stderr, "wa-preflight %s: --%s %s: %s\n", cmd, name, cli_text(val),
+          want);
   return -1;
 }
 
@@ -279,7 +280,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a) {
       fprintf(stderr,
               "wa-preflight %s: unknown option or missing value: %s "
               "(see --help)\n",
-              cmd->name, what);
+              cmd->name, cli_text(what));
       return -1;
     }
     if (d->id == OPT_HELP) {
