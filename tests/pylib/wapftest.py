@@ -181,3 +181,19 @@ def fixture(name, cmd):
 
 def have(tool):
     return shutil.which(tool) is not None
+
+
+_noted = set()
+
+
+def file_mime(path):
+    """`file -b --mime-type` of path (an independent MIME reading), or None
+    when the `file` command is not installed: the caller then skips that
+    comparison, and the test says so once on its output."""
+    if not have("file"):
+        if "file" not in _noted:
+            _noted.add("file")
+            print("SKIP (part): the `file` command is not installed: MIME "
+                  "types are not compared with it", flush=True)
+        return None
+    return sh(f"file -b --mime-type '{path}'").strip()
