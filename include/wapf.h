@@ -211,6 +211,13 @@ typedef struct wapf_stream {
   int is_default;        /* disposition "default" */
   char language[8];      /* ISO 639 code from the container */
   int decoder_available; /* 1 when this build's FFmpeg can decode it */
+  int reorder_depth;     /* video: frames the decoder holds back to reorder
+                            (H.264 SPS VUI max_num_reorder_frames, FFmpeg's
+                            has_b_frames); 0 none, -1 unknown */
+  int b_frames;          /* video, H.264: 1 when the stream uses B-frames
+                            (reorder depth > 0, or a B slice among its
+                            first frames), 0 when none was seen, -1 not
+                            known (other codecs, nothing readable) */
 } wapf_stream;
 
 /** Facts about a still or animated picture. */
