@@ -301,6 +301,16 @@ enum {
  * cancel; the operation then returns WAPF_ECANCELLED. */
 typedef int (*wapf_progress_fn)(void *cookie, double fraction);
 
+/** How much encoder effort a video transcode spends (convert, batch and
+ * send). Every setting writes the same compliant H.264 Main profile
+ * without B-frames at the same byte budget; slower settings buy picture
+ * quality (BENCHMARKS.md has the measured cost and gain). */
+typedef enum wapf_speed {
+  WAPF_SPEED_BALANCED = 0, /* default: x264 at about "veryfast" cost */
+  WAPF_SPEED_FAST,         /* about half the time of balanced */
+  WAPF_SPEED_BEST,         /* several times balanced, best quality */
+} wapf_speed;
+
 typedef struct wapf_options {
   wapf_kind kind;        /* default WAPF_KIND_AUTO */
   int stereo;            /* audio as AAC-LC stereo M4A; default 0 */
@@ -321,6 +331,7 @@ typedef struct wapf_options {
   const char *emoji;         /* comma-separated emojis */
   wapf_progress_fn progress; /* default NULL */
   void *progress_cookie;
+  wapf_speed speed; /* video encoder effort; default WAPF_SPEED_BALANCED */
   uint8_t reserved[64];
 } wapf_options;
 

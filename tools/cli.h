@@ -56,6 +56,7 @@ typedef enum opt_id {
   OPT_CACERT,
   OPT_TIMEOUT,
   OPT_NO_CACHE,
+  OPT_SPEED,
   OPT_COUNT
 } opt_id;
 

@@ -145,6 +145,7 @@ typedef struct wapf_vplan {
   int64_t bufsize;
   int64_t abitrate; /* AAC bit/s */
   int level;        /* H.264 level_idc: 40 = 4.0 */
+  wapf_speed speed; /* encoder effort (x264 preset and settings) */
 } wapf_vplan;
 
 /* Choose the encoding for a video. scale < 1 lowers the bitrate (the

@@ -71,6 +71,7 @@ static int plan_video(wapf_context *ctx, wapf_av_job *job, const attempt *at,
   int rc = wapf__budget_video(ctx, &s, at->scale, &job->vp);
   if (rc != WAPF_OK)
     return rc;
+  job->vp.speed = job->opt ? job->opt->speed : WAPF_SPEED_BALANCED;
   job->vf.width = job->vp.width;
   job->vf.height = job->vp.height;
   job->vf.fps = job->vp.fps;
