@@ -75,6 +75,8 @@ static double bpp(int64_t bps, int w, int h, double fps) {
 static int64_t audio_rate(const wapf_vsource *s, double total_bps) {
   if (!s->has_audio)
     return 0;
+  if (s->audio_copy_bps > 0)
+    return s->audio_copy_bps;
   int64_t full = s->audio_channels == 1 ? 64000 : 128000;
   int64_t low = s->audio_channels == 1 ? 32000 : 48000;
   double share = total_bps * 0.12;

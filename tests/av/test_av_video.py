@@ -1,6 +1,8 @@
 """Video conversion through `wa-preflight convert`: remux, audio-only and
 transcode plans, each output inspected with ffprobe and an MP4 box walk."""
+import json
 import os
+import re
 
 from wapftest import *  # noqa: F401,F403
 from avinspect import (check_mp4, packet_hashes, packet_times, probe,
@@ -143,6 +145,74 @@ def audio_only_mp3_in_mp4_generated():
 
 
 # ---- transcode ----
+
+def audio_packets_from_zero(path):
+    """(size, md5) of the first audio stream's packets at pts >= 0 (an AAC
+    priming packet before 0 is not part of the copied span)."""
+    out = sh(f"ffprobe -v error -select_streams a:0 -show_entries "
+             f"packet=pts,size -show_data_hash md5 -show_packets -of json '{path}'")
+    return [(p["size"], p.get("data_hash")) for p in json.loads(out)["packets"]
+            if int(p.get("pts", 0)) >= 0]
+
+
+@case
+def transcode_keeps_compliant_aac():
+    """High + B-frames video with AAC-LC stereo 48 kHz: the video is
+    re-encoded, the audio packets are copied as they are, and the file
+    still fits."""
+    src = fixture("av_bframes_aac.mp4",
+                  FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi "
+                  "-i sine=f=500:r=48000 -t 3 -c:v libx264 -profile:v high "
+                  "-pix_fmt yuv420p -c:a aac -ac 2 -b:a 128k {out}")
+    out, js = convert(src, "keep_aac.mp4")
+    assert js["action"] == "transcode", js
+    check_mp4(out, duration=3.0)
+    a, b = audio_packets_from_zero(src), audio_packets_from_zero(out)
+    assert a and a == b, f"audio re-encoded: {len(a)} packets in, {len(b)} out"
+
+
+@case
+def transcode_reencodes_noncompliant_aac():
+    """AAC at 22.05 kHz is not kept: it is re-encoded to 44.1/48 kHz."""
+    src = fixture("av_aac22k.mkv",
+                  FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi "
+                  "-i sine=r=22050 -t 2 -c:v libx264 -pix_fmt yuv444p "
+                  "-c:a aac {out}")
+    out, js = convert(src, "aac22k.mp4")
+    assert js["action"] == "transcode", js
+    info, _ = check_mp4(out, duration=2.0)
+    assert streams(info, "audio")[0]["sample_rate"] in ("44100", "48000")
+
+
+def raw_h264(name, extra):
+    return fixture(name, FF + " -f lavfi -i testsrc2=s=320x240:r=30 -t 12 "
+                   f"-c:v libx264 -pix_fmt yuv420p {extra} -f h264 {{out}}")
+
+
+@case
+def raw_h264_duration_is_measured():
+    """A raw .h264 stream has no duration in any header: it is measured by
+    reading the packets (12 s), never guessed (the budget of a 0.1 s guess
+    would allow over 1,000 Mbit/s)."""
+    src = raw_h264("av_raw_bframes.h264", "-profile:v high")
+    assert probe(src)["format"].get("duration") in (None, "N/A")
+    out = os.path.join(OUT, "raw_b.mp4")
+    p, js = run_json("convert", "--json", "--force", "-v", "-o", out, src)
+    assert p.returncode == 0, p.stderr
+    assert js["files"][0]["action"] == "transcode", js
+    assert "duration 12.000 s, measured by reading" in p.stderr, p.stderr
+    span = float(re.search(r"span ([0-9.]+) s", p.stderr).group(1))
+    assert abs(span - 12.0) < 0.05, span
+    check_mp4(out, audio=False, duration=12.0, tol=0.1)
+
+
+@case
+def raw_h264_without_bframes_is_remuxed_with_timestamps():
+    src = raw_h264("av_raw_nob.h264", "-bf 0")
+    out, js = convert(src, "raw_nob.mp4")
+    assert js["action"] == "remux", js
+    _, v = check_mp4(out, audio=False, duration=12.0, tol=0.1, copied=True)
+    assert int(v["nb_frames"]) == 360, v["nb_frames"]
 
 @case
 def transcode_hevc():
