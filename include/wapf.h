@@ -202,7 +202,12 @@ WAPF_API void wapf_close(wapf_context **ctx);
 /** One-line detail of the last failure on ctx ("" if none). Owned by ctx. */
 WAPF_API const char *wapf_last_error(const wapf_context *ctx);
 /** Ask the running operation on ctx to stop; it returns WAPF_ECANCELLED.
- * Async-signal-safe: may be called from a signal handler. */
+ * The request sticks for the whole operation, including the calls it makes
+ * itself (wapf_send's probe, check and convert; a batch's workers), and an
+ * HTTP transfer in flight is aborted within about 100 ms; nothing is
+ * uploaded or sent after it. The flag is cleared when the next outermost
+ * public call on ctx starts. Async-signal-safe and thread-safe (a lock-free
+ * atomic): may be called from a signal handler or another thread. */
 WAPF_API void wapf_cancel(wapf_context *ctx);
 
 /* ------------------------------------------------------------------------
