@@ -12,6 +12,7 @@ enum {
   EXIT_VERDICT = 1, /* not compliant / some file failed / refused */
   EXIT_USAGE = 2,   /* usage or configuration error */
   EXIT_RETRY = 3,   /* send: provider unreachable, worth trying later */
+  EXIT_UNKNOWN = 4, /* send: delivery state unknown (answer lost) */
 };
 
 /* Every option of every subcommand, in one table (tools/opts.c). */
@@ -56,6 +57,14 @@ typedef enum opt_id {
   OPT_CACERT,
   OPT_TIMEOUT,
   OPT_NO_CACHE,
+  OPT_TO_FILE,
+  OPT_RATE,
+  OPT_RESEND,
+  OPT_TEMPLATE,
+  OPT_LANGUAGE,
+  OPT_PARAM,
+  OPT_NAMESPACE,
+  OPT_SINCE,
   OPT_COUNT
 } opt_id;
 
@@ -71,6 +80,13 @@ typedef struct cli_args {
   const char *provider, *to, *from, *caption, *filename, *link, *publish,
       *public_base_url, *s3_endpoint, *api_base, *graph_version, *cacert;
   double timeout; /* seconds, 0 = default */
+  /* send: every --to in order (a->to is the last), --to-file, --rate
+   * (0 = default), --resend, the template and its --param values;
+   * journal: --since (seconds since the epoch, 0 = all). Lists malloc'd. */
+  const char **to_list, **params;
+  int n_to, n_params, resend;
+  const char *to_file, *template_name, *language, *template_namespace;
+  double rate, since;
   char **files;
   int n_files;
 } cli_args;
@@ -108,6 +124,9 @@ int cmd_check(const cli_args *a);
 int cmd_convert(const cli_args *a);
 int cmd_batch(const cli_args *a);
 int cmd_send(const cli_args *a);
+int cmd_journal(const cli_args *a);
+/* tools/recipients.c: --to and --to-file, checked, duplicates dropped. */
+int cli_recipients(const cli_args *a, char ***out, int *n);
 
 extern const cli_command cli_commands[];
 

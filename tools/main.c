@@ -29,6 +29,13 @@ static const opt_id k_batch_opts[] = {OPT_HELP,       OPT_AS,
 static const opt_id k_send_opts[] = {OPT_HELP,
                                      OPT_PROVIDER,
                                      OPT_TO,
+                                     OPT_TO_FILE,
+                                     OPT_RATE,
+                                     OPT_RESEND,
+                                     OPT_TEMPLATE,
+                                     OPT_LANGUAGE,
+                                     OPT_PARAM,
+                                     OPT_NAMESPACE,
                                      OPT_FROM,
                                      OPT_AS,
                                      OPT_CAPTION,
@@ -61,6 +68,9 @@ static const opt_id k_send_opts[] = {OPT_HELP,
                                      OPT_MAX_LONG_SIDE,
                                      OPT_NONE};
 
+static const opt_id k_journal_opts[] = {OPT_HELP,  OPT_JSON,    OPT_SINCE,
+                                        OPT_QUIET, OPT_VERBOSE, OPT_NONE};
+
 const cli_command cli_commands[] = {
     {"probe", cmd_probe, k_probe_opts, "probe [--json] FILE...",
      "Print the facts the rules need about each file.", 1, -1},
@@ -80,11 +90,18 @@ const cli_command cli_commands[] = {
      "batch [--as KIND] [-j N] [--report FILE] [--dry-run] INDIR OUTDIR",
      "Convert a whole folder into a mirrored folder of compliant files.", 2, 2},
     {"send", cmd_send, k_send_opts,
-     "send --provider P --to NUMBER [--as KIND] [options] FILE",
-     "Check, convert when needed, upload and send one file.\n"
-     "Credentials come from the environment or the config file, never "
-     "from the command line.",
-     1, 1},
+     "send --provider P --to NUMBER... [--to-file FILE] [--as KIND] "
+     "[--template NAME --language CODE [--param TEXT]...] [options] [FILE]",
+     "Check, convert when needed, upload once and send one file to each "
+     "recipient (or a template, with FILE as its media header).\n"
+     "Every message is journaled: the same send again is refused unless "
+     "--resend.\nCredentials come from the environment or the config "
+     "file, never from the command line.\nExit 0 sent, 1 refused, 2 usage, "
+     "3 unreachable (try later), 4 delivery state unknown, 130/143 "
+     "interrupted.",
+     0, 1},
+    {"journal", cmd_journal, k_journal_opts, "journal [--json] [--since T]",
+     "List the send journal: every message, its state and message id.", 0, 0},
     {NULL, NULL, NULL, NULL, NULL, 0, 0},
 };
 

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -65,6 +66,20 @@ static const opt_def k_opts[] = {
     {OPT_CACERT, "cacert", 0, "FILE", "CA certificates for HTTPS"},
     {OPT_TIMEOUT, "timeout", 0, "S", "bound each request to S seconds"},
     {OPT_NO_CACHE, "no-cache", 0, NULL, "skip the media-id cache"},
+    {OPT_TO_FILE, "to-file", 0, "FILE",
+     "recipients, one number a line ('-': stdin)"},
+    {OPT_RATE, "rate", 0, "R",
+     "messages per second to many recipients (default 20; at most 80 "
+     "to the real Cloud API)"},
+    {OPT_RESEND, "resend", 0, NULL,
+     "send even what the journal says was sent already"},
+    {OPT_TEMPLATE, "template", 0, "NAME",
+     "send the approved template NAME (FILE, if any, is its media header)"},
+    {OPT_LANGUAGE, "language", 0, "CODE", "the template's language (en_US)"},
+    {OPT_PARAM, "param", 0, "TEXT", "a template body parameter (in order)"},
+    {OPT_NAMESPACE, "namespace", 0, "NS", "the template's namespace (onprem)"},
+    {OPT_SINCE, "since", 0, "T",
+     "only rows since T: YYYY-MM-DD[THH:MM[:SS]] (UTC) or N[smhd] ago"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
 
@@ -137,6 +152,45 @@ static int bad(const char *cmd, const char *name, const char *val,
 }
 
 /* Store one option's value; -1 on a bad value (message printed). */
+static int append(const char ***list, int *n, const char *v) {
+  const char **l = realloc(*list, (size_t)(*n + 1) * sizeof *l);
+  if (!l) {
+    fprintf(stderr, "wa-preflight: out of memory\n");
+    return -1;
+  }
+  l[(*n)++] = v;
+  *list = l;
+  return 0;
+}
+
+/* "2026-12-01", "2026-12-01T10:00[:00][Z]" (UTC) or "90s", "30m", "2h",
+ * "7d" ago, as seconds since the epoch. */
+static int parse_since(const char *v, double *out) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  static const char units[] = "smhd";
+  static const long mult[] = {1, 60, 3600, 86400};
+  const char *u = *end ? strchr(units, *end) : NULL;
+  if (!errno && end != v && n >= 0 && u && end[1] == '\0') {
+    *out = (double)time(NULL) - (double)n * (double)mult[u - units];
+    return 0;
+  }
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  const char *rest = strptime(v, "%Y-%m-%d", &tm);
+  if (rest && *rest == 'T') {
+    const char *r2 = strptime(rest + 1, "%H:%M:%S", &tm);
+    rest = r2 ? r2 : strptime(rest + 1, "%H:%M", &tm);
+  }
+  if (rest && *rest == 'Z')
+    rest++;
+  if (!rest || *rest)
+    return -1;
+  *out = (double)timegm(&tm);
+  return 0;
+}
+
 static int store(cli_args *a, const opt_def *d, const char *v) {
   long n;
   double t;
@@ -207,7 +261,7 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
   case OPT_REPORT: a->report = v; return 0;
   case OPT_DRY_RUN: a->dry_run = 1; return 0;
   case OPT_PROVIDER: a->provider = v; return 0;
-  case OPT_TO: a->to = v; return 0;
+  case OPT_TO: a->to = v; return append(&a->to_list, &a->n_to, v);
   case OPT_FROM: a->from = v; return 0;
   case OPT_CAPTION: a->caption = v; return 0;
   case OPT_FILENAME: a->filename = v; return 0;
@@ -224,6 +278,22 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
     a->timeout = t;
     return 0;
   case OPT_NO_CACHE: a->no_cache = 1; return 0;
+  case OPT_TO_FILE: a->to_file = v; return 0;
+  case OPT_RATE:
+    if (parse_long(v, 1, 1000, &n))
+      return bad(a->cmd, d->name, v, "want 1..1000 messages per second");
+    a->rate = (double)n;
+    return 0;
+  case OPT_RESEND: a->resend = 1; return 0;
+  case OPT_TEMPLATE: a->template_name = v; return 0;
+  case OPT_LANGUAGE: a->language = v; return 0;
+  case OPT_NAMESPACE: a->template_namespace = v; return 0;
+  case OPT_PARAM: return append(&a->params, &a->n_params, v);
+  case OPT_SINCE:
+    return parse_since(v, &a->since)
+               ? bad(a->cmd, d->name, v,
+                     "want YYYY-MM-DD[THH:MM[:SS]] or N[smhd]")
+               : 0;
   default: return 0;
   }
 }
