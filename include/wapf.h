@@ -247,9 +247,16 @@ typedef struct wapf_stream {
   int is_default;        /* disposition "default" */
   char language[8];      /* ISO 639 code from the container */
   int decoder_available; /* 1 when this build's FFmpeg can decode it */
+  int reorder_depth;     /* video: frames the decoder holds back to reorder
+                            (H.264 SPS VUI max_num_reorder_frames, FFmpeg's
+                            has_b_frames); 0 none, -1 unknown */
+  int b_frames;          /* video, H.264: 1 when the stream uses B-frames
+                            (reorder depth > 0, or a B slice among its
+                            first frames), 0 when none was seen, -1 not
+                            known (other codecs, nothing readable) */
   /* Reserved for future members (the array stride never changes);
    * zero. */
-  uint8_t reserved[64];
+  uint8_t reserved[56];
 } wapf_stream;
 
 /** Facts about a still or animated picture. */
@@ -337,6 +344,16 @@ enum {
  * cancel; the operation then returns WAPF_ECANCELLED. */
 typedef int (*wapf_progress_fn)(void *cookie, double fraction);
 
+/** How much encoder effort a video transcode spends (convert, batch and
+ * send). Every setting writes the same compliant H.264 Main profile
+ * without B-frames at the same byte budget; slower settings buy picture
+ * quality (BENCHMARKS.md has the measured cost and gain). */
+typedef enum wapf_speed {
+  WAPF_SPEED_BALANCED = 0, /* default: x264 at about "veryfast" cost */
+  WAPF_SPEED_FAST,         /* about half the time of balanced */
+  WAPF_SPEED_BEST,         /* several times balanced, best quality */
+} wapf_speed;
+
 typedef struct wapf_options {
   wapf_kind kind;        /* default WAPF_KIND_AUTO */
   int stereo;            /* audio as AAC-LC stereo M4A; default 0 */
@@ -357,6 +374,7 @@ typedef struct wapf_options {
   const char *emoji;         /* comma-separated emojis */
   wapf_progress_fn progress; /* default NULL */
   void *progress_cookie;
+  wapf_speed speed; /* video encoder effort; default WAPF_SPEED_BALANCED */
   uint8_t reserved[64];
 } wapf_options;
 

@@ -65,6 +65,7 @@ typedef enum opt_id {
   OPT_PARAM,
   OPT_NAMESPACE,
   OPT_SINCE,
+  OPT_SPEED,
   OPT_COUNT
 } opt_id;
 

@@ -17,7 +17,7 @@ static const opt_id k_convert_opts[] = {
     OPT_PNG,           OPT_BACKGROUND, OPT_FIT,
     OPT_KEEP_METADATA, OPT_PACK_ID,    OPT_PACK_NAME,
     OPT_PUBLISHER,     OPT_EMOJI,      OPT_MAX_PIXELS,
-    OPT_MAX_LONG_SIDE, OPT_NONE};
+    OPT_MAX_LONG_SIDE, OPT_SPEED,      OPT_NONE};
 static const opt_id k_batch_opts[] = {OPT_HELP,       OPT_AS,
                                       OPT_JOBS,       OPT_REPORT,
                                       OPT_DRY_RUN,    OPT_QUIET,
@@ -25,7 +25,7 @@ static const opt_id k_batch_opts[] = {OPT_HELP,       OPT_AS,
                                       OPT_PNG,        OPT_BACKGROUND,
                                       OPT_FIT,        OPT_KEEP_METADATA,
                                       OPT_MAX_PIXELS, OPT_MAX_LONG_SIDE,
-                                      OPT_NONE};
+                                      OPT_SPEED,      OPT_NONE};
 static const opt_id k_send_opts[] = {OPT_HELP,
                                      OPT_PROVIDER,
                                      OPT_TO,
@@ -66,6 +66,7 @@ static const opt_id k_send_opts[] = {OPT_HELP,
                                      OPT_EMOJI,
                                      OPT_MAX_PIXELS,
                                      OPT_MAX_LONG_SIDE,
+                                     OPT_SPEED,
                                      OPT_NONE};
 
 static const opt_id k_journal_opts[] = {OPT_HELP,  OPT_JSON,    OPT_SINCE,

@@ -80,6 +80,8 @@ static const opt_def k_opts[] = {
     {OPT_NAMESPACE, "namespace", 0, "NS", "the template's namespace (onprem)"},
     {OPT_SINCE, "since", 0, "T",
      "only rows since T: YYYY-MM-DD[THH:MM[:SS]] (UTC) or N[smhd] ago"},
+    {OPT_SPEED, "speed", 0, "S",
+     "video encoding effort: fast|balanced|best (default balanced)"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
 
@@ -239,6 +241,16 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
       return bad(a->cmd, d->name, v, "want contain or cover");
     return 0;
   case OPT_KEEP_METADATA: a->opt.keep_metadata = 1; return 0;
+  case OPT_SPEED:
+    if (strcmp(v, "fast") == 0)
+      a->opt.speed = WAPF_SPEED_FAST;
+    else if (strcmp(v, "balanced") == 0)
+      a->opt.speed = WAPF_SPEED_BALANCED;
+    else if (strcmp(v, "best") == 0)
+      a->opt.speed = WAPF_SPEED_BEST;
+    else
+      return bad(a->cmd, d->name, v, "want fast, balanced or best");
+    return 0;
   case OPT_PACK_ID: a->opt.pack_id = v; return 0;
   case OPT_PACK_NAME: a->opt.pack_name = v; return 0;
   case OPT_PUBLISHER: a->opt.publisher = v; return 0;
