@@ -56,6 +56,8 @@ typedef enum opt_id {
   OPT_CACERT,
   OPT_TIMEOUT,
   OPT_NO_CACHE,
+  OPT_SHARD,
+  OPT_FILES_FROM,
   OPT_COUNT
 } opt_id;
 
@@ -66,8 +68,10 @@ typedef struct cli_args {
   wapf_options opt; /* --as, --stereo, --audio-track, --start, ... */
   const char *output, *outdir, *report;
   int jobs;
-  uint64_t max_pixels; /* 0 = library default */
-  int max_long_side;   /* 0 = library default */
+  int shard_index, shard_count; /* --shard K/N; count 0 = none */
+  const char *files_from;       /* --files-from FILE|- */
+  uint64_t max_pixels;          /* 0 = library default */
+  int max_long_side;            /* 0 = library default */
   const char *provider, *to, *from, *caption, *filename, *link, *publish,
       *public_base_url, *s3_endpoint, *api_base, *graph_version, *cacert;
   double timeout; /* seconds, 0 = default */
@@ -108,6 +112,10 @@ int cmd_check(const cli_args *a);
 int cmd_convert(const cli_args *a);
 int cmd_batch(const cli_args *a);
 int cmd_send(const cli_args *a);
+int cmd_report(const cli_args *a);
+/* tools/cmd_batch.c: the per-kind table of a batch summary. */
+void cli_print_counts_header(void);
+void cli_print_counts(const char *name, const wapf_batch_counts *c);
 
 extern const cli_command cli_commands[];
 

@@ -192,6 +192,8 @@ void wapf__report_count(wapf__batch *b, const wapf__bentry *e);
 void wapf__report_event(wapf__batch *b, const wapf__bentry *e,
                         wapf_batch_event_type type, int64_t done,
                         int64_t total);
+/* A JSON string of any bytes (invalid UTF-8 bytes become U+FFFD). */
+struct json_t *wapf__json_str(const char *s);
 /* Findings of a report as a JSON array text (malloc'd). */
 char *wapf__findings_json(const wapf_report *rep);
 /* Write the JSON report to b->bs.report_path (temp + rename). */
