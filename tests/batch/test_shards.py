@@ -122,7 +122,11 @@ def three_shards_one_killed_and_restarted_equal_one_batch():
     procs = {k: subprocess.Popen(shard_cmd(k, out), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True)
              for k in range(3)}
-    time.sleep(max(0.4, REF_SECONDS / 6))
+    db = os.path.join(out, ".wa-preflight", f"shard-{victim}-of-3.db")
+    deadline = time.monotonic() + 60
+    while not os.path.exists(db) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(max(0.3, REF_SECONDS / 8))  # into its work
     killed = procs[victim].poll() is None
     if killed:
         procs[victim].send_signal(signal.SIGKILL)
