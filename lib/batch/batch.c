@@ -266,9 +266,9 @@ static char *strip_slash(const char *p) {
 }
 
 static int settings_ok(const wapf_batch_settings *bs) {
-  for (size_t i = 0; i < sizeof bs->reserved; i++)
-    if (bs->reserved[i])
-      return 0;
+  if (!wapf__zeroed(bs->reserved, sizeof bs->reserved) ||
+      !wapf__zeroed(bs->options.reserved, sizeof bs->options.reserved))
+    return 0;
   if (bs->shard_count < 0 || bs->shard_count > 100000 ||
       (bs->shard_count > 0 &&
        (bs->shard_index < 0 || bs->shard_index >= bs->shard_count)) ||

@@ -113,7 +113,7 @@ int wapf__is_temp_of(const char *name, const char *out) {
 
 /* Seconds a file's mtime may lag the row's time (the clock of a network
  * file system's server, coarse kernel clocks). */
-static const int64_t k_clock_slack = 60;
+static const int64_t k_clock_slack = 5;
 
 typedef struct cleaner {
   wapf__batch *b;
