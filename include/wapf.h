@@ -778,10 +778,14 @@ WAPF_API int wapf_send(wapf_context *ctx, const char *path,
  * the input changes. Outputs are written by wapf_convert() (temporary file
  * + rename) and recorded after the rename, so a run killed at any moment
  * loses no finished output and leaves no partial one; the next run
- * removes the temporary files a killed run left in outdir (only names of
- * the library's temporary pattern ".<name>.XXXXXX<ext>"). A file in outdir
+ * removes the temporary files a killed run left in outdir, and only those
+ * its state recorded as its own: the temporary name of an output the
+ * state marks as being written (".<name>.XXXXXX<ext>" beside it), made
+ * after that mark; any other file, whatever its name, is left alone. A
+ * file in outdir
  * that an earlier run did not write is never replaced: that input fails
- * with WAPF_EEXIST. Two runs on one outdir at once are refused.
+ * with WAPF_EEXIST. Two runs on one outdir at once are refused (except
+ * shards, below: each has its own state and lock).
  * ---------------------------------------------------------------------- */
 
 /** What happened to one input. */
@@ -855,8 +859,35 @@ typedef struct wapf_batch_settings {
   /** Progress and outcome of each file; NULL (default) = none. */
   wapf_batch_event_fn on_event;
   void *event_cookie;
+  /** Shards: shard_count N > 0 splits the inputs into N disjoint parts and
+   * this run takes only part shard_index K (0 <= K < N). An input belongs
+   * to the part of its *collision group*: its relative path without the
+   * extension of the last component, with every trailing "-<digits>"
+   * removed ("clips/a.mkv", "clips/a.mov" and "clips/a-2.mp4" are all
+   * "clips/a"), so that the inputs that can compete for one output name
+   * are always in the same shard and every output name (with its "-N"
+   * numbering) is the one an unsharded run gives. The part is
+   * FNV-1a 64 (offset basis 14695981039346656037, prime 1099511628211)
+   * of the group's bytes, modulo N: the same on every machine and
+   * version (wapf_batch_shard_of()). A shard keeps its own state,
+   * outdir/.wa-preflight/shard-K-of-N.db, and its own lock
+   * (shard-K-of-N.lock), so N shards run at once on one outdir (shared
+   * or network file system); an unsharded run (N = 0, default) keeps
+   * state.db and excludes every shard. Range: N 0..100000. */
+  int shard_index, shard_count;
+  /** An explicit list of inputs (paths relative to indir, '/'-separated)
+   * instead of the whole folder; NULL (default) walks indir. A listed
+   * folder brings everything under it; a listed file brings the other
+   * files of its collision group (same folder, see above), so numbering
+   * stays the same as a full run. Absolute paths and paths with a ".."
+   * component are refused (WAPF_EINVAL, the line names the path); a listed
+   * path that does not exist fails as that input (WAPF_ENOENT). Combines
+   * with shards (the listed inputs of part K). The array and its strings
+   * must stay valid during wapf_batch_run(). */
+  const char *const *inputs;
+  size_t n_inputs;
   /** Reserved for future fields; must be zero. */
-  uint8_t reserved[64];
+  uint8_t reserved[40];
 } wapf_batch_settings;
 
 /** Counts of one kind (or of all files). */
@@ -906,6 +937,74 @@ WAPF_API void wapf_batch_default_settings(wapf_batch_settings *bs);
 WAPF_API int wapf_batch_run(wapf_context *ctx, const char *indir,
                             const char *outdir, const wapf_batch_settings *bs,
                             wapf_batch_summary *sum);
+
+/** The shard (0..shard_count-1) of the input at relative path rel, as
+ * described at wapf_batch_settings.shard_count; -1 when rel is NULL or
+ * shard_count < 1. Pure function, any thread. */
+WAPF_API int wapf_batch_shard_of(const char *rel, int shard_count);
+
+/* ----------------------------------------------------------------------
+ * Reading a batch's state (wa-preflight report): every state database
+ * under outdir/.wa-preflight/ (state.db and every shard-K-of-N.db),
+ * opened read-only: no lock is taken and nothing is written, so it can
+ * run while shards are still working (it then sees what they have
+ * committed so far).
+ * ---------------------------------------------------------------------- */
+
+/** One input as its state database recorded it. */
+typedef struct wapf_batch_record {
+  const char *path;     /* input, relative to indir */
+  const char *output;   /* output relative to outdir; NULL when none */
+  const char *status;   /* "done", "pending" (being written when the run
+                           stopped), "failed" (would fail again), "error" */
+  const char *error;    /* one line; NULL when none */
+  const char *findings; /* JSON array text of the check's findings, or NULL */
+  const char *db;       /* the state file it comes from, e.g.
+                           "shard-2-of-3.db" */
+  wapf_kind kind;       /* WAPF_KIND_AUTO when unknown */
+  wapf_plan plan;
+  wapf_batch_action action;    /* converted, copied or failed (the run that
+                                  wrote it); skipped is never recorded */
+  int code;                    /* WAPF_E* of a failure, else WAPF_OK */
+  int64_t bytes_in, bytes_out; /* bytes_out 0 unless done */
+  uint8_t reserved[32];
+} wapf_batch_record;
+
+/** One state database (or a missing shard). */
+typedef struct wapf_batch_shard_state {
+  const char *db;   /* file name under .wa-preflight/ */
+  int shard_index;  /* K; -1 for state.db */
+  int shard_count;  /* N; 0 for state.db */
+  int present;      /* 0: shard K of N has no database (never ran) */
+  int finished;     /* 1: its last run handled every input */
+  int64_t planned;  /* inputs its last run took (-1 unknown) */
+  int64_t recorded; /* rows it holds */
+  uint8_t reserved[32];
+} wapf_batch_shard_state;
+
+typedef struct wapf_batch_state_report {
+  wapf_batch_record *records; /* sorted by path; one per input (when two
+                                 databases hold a path, the newer row) */
+  size_t n_records;
+  wapf_batch_shard_state *shards; /* sorted: state.db, then by N and K */
+  size_t n_shards;
+  int64_t unfinished;    /* shards missing or not finished */
+  int64_t pending;       /* records with status "pending" */
+  wapf_batch_counts all; /* skipped and seconds are 0 */
+  wapf_batch_counts kinds[WAPF_BATCH_KIND_SLOTS]; /* per kind, as
+                                                    wapf_batch_summary */
+  uint8_t reserved[64];
+} wapf_batch_state_report;
+
+/** Read every state database of outdir into *out (free it with
+ * wapf_batch_state_report_free()). Any thread, with its own ctx.
+ * Errors: WAPF_EINVAL (NULL argument), WAPF_ENOENT (no state under
+ * outdir), WAPF_EIO (a database cannot be read: the detail names it),
+ * WAPF_ENOMEM. */
+WAPF_API int wapf_batch_state_read(wapf_context *ctx, const char *outdir,
+                                   wapf_batch_state_report **out);
+/** Free a report of wapf_batch_state_read() and set *r to NULL (NULL ok). */
+WAPF_API void wapf_batch_state_report_free(wapf_batch_state_report **r);
 
 #ifdef __cplusplus
 }

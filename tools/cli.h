@@ -66,6 +66,8 @@ typedef enum opt_id {
   OPT_NAMESPACE,
   OPT_SINCE,
   OPT_SPEED,
+  OPT_SHARD,
+  OPT_FILES_FROM,
   OPT_COUNT
 } opt_id;
 
@@ -76,8 +78,10 @@ typedef struct cli_args {
   wapf_options opt; /* --as, --stereo, --audio-track, --start, ... */
   const char *output, *outdir, *report;
   int jobs;
-  uint64_t max_pixels; /* 0 = library default */
-  int max_long_side;   /* 0 = library default */
+  int shard_index, shard_count; /* --shard K/N; count 0 = none */
+  const char *files_from;       /* --files-from FILE|- */
+  uint64_t max_pixels;          /* 0 = library default */
+  int max_long_side;            /* 0 = library default */
   const char *provider, *to, *from, *caption, *filename, *link, *publish,
       *public_base_url, *s3_endpoint, *api_base, *graph_version, *cacert;
   double timeout; /* seconds, 0 = default */
@@ -128,6 +132,10 @@ int cmd_send(const cli_args *a);
 int cmd_journal(const cli_args *a);
 /* tools/recipients.c: --to and --to-file, checked, duplicates dropped. */
 int cli_recipients(const cli_args *a, char ***out, int *n);
+int cmd_report(const cli_args *a);
+/* tools/cmd_batch.c: the per-kind table of a batch summary. */
+void cli_print_counts_header(void);
+void cli_print_counts(const char *name, const wapf_batch_counts *c);
 
 extern const cli_command cli_commands[];
 

@@ -20,12 +20,14 @@ static const opt_id k_convert_opts[] = {
     OPT_MAX_LONG_SIDE, OPT_SPEED,      OPT_NONE};
 static const opt_id k_batch_opts[] = {OPT_HELP,       OPT_AS,
                                       OPT_JOBS,       OPT_REPORT,
-                                      OPT_DRY_RUN,    OPT_QUIET,
+                                      OPT_DRY_RUN,    OPT_SHARD,
+                                      OPT_FILES_FROM, OPT_QUIET,
                                       OPT_VERBOSE,    OPT_STEREO,
                                       OPT_PNG,        OPT_BACKGROUND,
                                       OPT_FIT,        OPT_KEEP_METADATA,
                                       OPT_MAX_PIXELS, OPT_MAX_LONG_SIDE,
                                       OPT_SPEED,      OPT_NONE};
+static const opt_id k_report_opts[] = {OPT_HELP, OPT_JSON, OPT_QUIET, OPT_NONE};
 static const opt_id k_send_opts[] = {OPT_HELP,
                                      OPT_PROVIDER,
                                      OPT_TO,
@@ -88,8 +90,14 @@ const cli_command cli_commands[] = {
      "a usage error.",
      1, -1},
     {"batch", cmd_batch, k_batch_opts,
-     "batch [--as KIND] [-j N] [--report FILE] [--dry-run] INDIR OUTDIR",
+     "batch [--as KIND] [-j N] [--report FILE] [--dry-run] [--shard K/N] "
+     "[--files-from FILE|-] INDIR OUTDIR",
      "Convert a whole folder into a mirrored folder of compliant files.", 2, 2},
+    {"report", cmd_report, k_report_opts, "report [--json] OUTDIR",
+     "Summarise every batch state under OUTDIR (all shards), read-only.\n"
+     "Exit 0 when every shard finished and no file failed, 1 otherwise, "
+     "2 when OUTDIR holds no batch state.",
+     1, 1},
     {"send", cmd_send, k_send_opts,
      "send --provider P --to NUMBER... [--to-file FILE] [--as KIND] "
      "[--template NAME --language CODE [--param TEXT]...] [options] [FILE]",

@@ -48,6 +48,10 @@ static const opt_def k_opts[] = {
     {OPT_JOBS, "jobs", 'j', "N", "N files at once (default: cores)"},
     {OPT_REPORT, "report", 0, "FILE", "write a JSON report to FILE"},
     {OPT_DRY_RUN, "dry-run", 0, NULL, "print the plan, write nothing"},
+    {OPT_SHARD, "shard", 0, "K/N",
+     "take only shard K of N (K from 0; docs/scale.md)"},
+    {OPT_FILES_FROM, "files-from", 0, "FILE",
+     "take the paths (relative to INDIR) listed in FILE, - = stdin"},
     {OPT_PROVIDER, "provider", 0, "P",
      "meta|360dialog|onprem|qikchat|lipachat"},
     {OPT_TO, "to", 0, "NUMBER", "recipient phone number"},
@@ -153,7 +157,7 @@ static int bad(const char *cmd, const char *name, const char *val,
   return -1;
 }
 
-/* Store one option's value; -1 on a bad value (message printed). */
+/* Append v to a growing list of borrowed strings. */
 static int append(const char ***list, int *n, const char *v) {
   const char **l = realloc(*list, (size_t)(*n + 1) * sizeof *l);
   if (!l) {
@@ -193,6 +197,25 @@ static int parse_since(const char *v, double *out) {
   return 0;
 }
 
+/* "K/N": 0 <= K < N <= 100000. */
+static int parse_shard(cli_args *a, const opt_def *d, const char *v) {
+  const char *slash = strchr(v, '/');
+  char k[24];
+  long kk, nn;
+  if (!slash || (size_t)(slash - v) >= sizeof k)
+    return bad(a->cmd, d->name, v, "want K/N, e.g. 0/4");
+  memcpy(k, v, (size_t)(slash - v));
+  k[slash - v] = '\0';
+  if (parse_long(slash + 1, 1, 100000, &nn))
+    return bad(a->cmd, d->name, v, "want N from 1 to 100000");
+  if (parse_long(k, 0, nn - 1, &kk))
+    return bad(a->cmd, d->name, v, "want K from 0 to N-1");
+  a->shard_index = (int)kk;
+  a->shard_count = (int)nn;
+  return 0;
+}
+
+/* Store one option's value; -1 on a bad value (message printed). */
 static int store(cli_args *a, const opt_def *d, const char *v) {
   long n;
   double t;
@@ -306,6 +329,8 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
                ? bad(a->cmd, d->name, v,
                      "want YYYY-MM-DD[THH:MM[:SS]] or N[smhd]")
                : 0;
+  case OPT_SHARD: return parse_shard(a, d, v);
+  case OPT_FILES_FROM: a->files_from = v; return 0;
   default: return 0;
   }
 }
