@@ -56,6 +56,12 @@ typedef enum opt_id {
   OPT_CACERT,
   OPT_TIMEOUT,
   OPT_NO_CACHE,
+  OPT_LISTEN,
+  OPT_WORKERS,
+  OPT_QUEUE,
+  OPT_MAX_BODY,
+  OPT_CLIENT_TIMEOUT,
+  OPT_ALLOW_PRIVATE_URLS,
   OPT_COUNT
 } opt_id;
 
@@ -71,6 +77,12 @@ typedef struct cli_args {
   const char *provider, *to, *from, *caption, *filename, *link, *publish,
       *public_base_url, *s3_endpoint, *api_base, *graph_version, *cacert;
   double timeout; /* seconds, 0 = default */
+  /* serve */
+  const char *listen;
+  int workers, queue; /* queue -1 = default */
+  uint64_t max_body;
+  double client_timeout;
+  int allow_private_urls;
   char **files;
   int n_files;
 } cli_args;
@@ -88,6 +100,11 @@ typedef struct cli_command {
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a);
 void cli_help(FILE *f, const cli_command *cmd);
 int cli_parse_time(const char *s, double *out);
+/* Set one option by its long name, as the command line would (serve's
+ * query parameters); allowed ends with OPT_NONE. A flag ignores value.
+ * 0, or -1 with the reason in err (nothing printed). */
+int cli_set_option(cli_args *a, const opt_id *allowed, const char *name,
+                   const char *value, char *err, size_t err_len);
 
 /* tools/common.c */
 /* Open a library context with the CLI's settings and logger; installs the
@@ -108,6 +125,7 @@ int cmd_check(const cli_args *a);
 int cmd_convert(const cli_args *a);
 int cmd_batch(const cli_args *a);
 int cmd_send(const cli_args *a);
+int cmd_serve(const cli_args *a); /* tools/serve/ */
 
 extern const cli_command cli_commands[];
 
