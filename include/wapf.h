@@ -41,6 +41,32 @@
  *    settings' logger only.
  *  - Sizes are bytes, durations seconds (double), limits decimal and strict:
  *    16 MB = 16,000,000 bytes.
+ *
+ * ABI: how the structures grow without breaking programs built against an
+ * older header (checked by tests/install/abi_layout.c against a committed
+ * baseline; see CONTRIBUTING.md, "Changing the public structures").
+ *  - Structures the caller allocates (on its stack or inside its own
+ *    structures) keep their size forever within one soname: wapf_settings,
+ *    wapf_options, wapf_send_request, wapf_batch_settings, and the results
+ *    the caller passes in to be filled: wapf_result, wapf_send_result,
+ *    wapf_batch_summary (with its wapf_batch_counts). New members take
+ *    bytes of their `reserved` tail. Fill them with their wapf_default_*()
+ *    function, which zeroes `reserved`; a call that is given a non-zero
+ *    `reserved` byte in a structure the caller fills returns WAPF_EINVAL.
+ *  - Structures handed out in arrays (wapf_stream, wapf_finding,
+ *    wapf_rule_info, wapf_batch_counts) have a `reserved` tail too: their
+ *    size, the array stride, never changes.
+ *  - Structures only the library allocates and hands out by pointer
+ *    (wapf_facts, wapf_image_facts inside it, wapf_report, wapf_batch_event)
+ *    may also grow at their end; never allocate or copy them by value
+ *    expecting a fixed size. wapf_facts.image is its last member so that
+ *    wapf_image_facts can grow.
+ *  - Text the library writes and the caller only reads is allocated to fit
+ *    (char *, never NULL in a structure the library filled, owned by that
+ *    structure), never cut; char arrays remain only where the caller writes
+ *    or where the text is the library's own and bounded.
+ *  - wapf_version_number() tells at run time which library is loaded;
+ *    compare it with WAPF_API_VERSION, the header's.
  */
 #ifndef WAPF_H
 #define WAPF_H
@@ -53,7 +79,7 @@ extern "C" {
 #endif
 
 #define WAPF_VERSION_MAJOR 0
-#define WAPF_VERSION_MINOR 1
+#define WAPF_VERSION_MINOR 2
 #define WAPF_VERSION_PATCH 0
 #define WAPF_API_VERSION_NUMBER(a, b, c) (((a) << 16) | ((b) << 8) | (c))
 #define WAPF_API_VERSION                                                       \
@@ -68,6 +94,10 @@ extern "C" {
 
 /** The library's version string, "MAJOR.MINOR.PATCH". Static storage. */
 WAPF_API const char *wapf_version(void);
+/** The loaded library's version as WAPF_API_VERSION_NUMBER(major, minor,
+ * patch), to compare at run time with the WAPF_API_VERSION a program was
+ * built with: same major (and, while major is 0, same minor) = compatible. */
+WAPF_API unsigned wapf_version_number(void);
 
 /* ------------------------------------------------------------------------
  * Errors. One list generates the enum, wapf_strerror() and wapf_err_name().
@@ -172,7 +202,12 @@ WAPF_API void wapf_close(wapf_context **ctx);
 /** One-line detail of the last failure on ctx ("" if none). Owned by ctx. */
 WAPF_API const char *wapf_last_error(const wapf_context *ctx);
 /** Ask the running operation on ctx to stop; it returns WAPF_ECANCELLED.
- * Async-signal-safe: may be called from a signal handler. */
+ * The request sticks for the whole operation, including the calls it makes
+ * itself (wapf_send's probe, check and convert; a batch's workers), and an
+ * HTTP transfer in flight is aborted within about 100 ms; nothing is
+ * uploaded or sent after it. The flag is cleared when the next outermost
+ * public call on ctx starts. Async-signal-safe and thread-safe (a lock-free
+ * atomic): may be called from a signal handler or another thread. */
 WAPF_API void wapf_cancel(wapf_context *ctx);
 
 /* ------------------------------------------------------------------------
@@ -211,6 +246,9 @@ typedef struct wapf_stream {
   int is_default;        /* disposition "default" */
   char language[8];      /* ISO 639 code from the container */
   int decoder_available; /* 1 when this build's FFmpeg can decode it */
+  /* Reserved for future members (the array stride never changes);
+   * zero. */
+  uint8_t reserved[64];
 } wapf_stream;
 
 /** Facts about a still or animated picture. */
@@ -235,6 +273,7 @@ typedef struct wapf_image_facts {
   int *delays_ms;          /* per-frame duration in ms, owned by facts */
   double duration;         /* sum of the delays, seconds */
   char loader[32];         /* libvips loader or "webpdemux" */
+  uint8_t reserved[32];    /* future members; zero */
 } wapf_image_facts;
 
 typedef enum wapf_media {
@@ -243,11 +282,13 @@ typedef enum wapf_media {
   WAPF_MEDIA_IMAGE,     /* picture read by libvips / libwebp */
 } wapf_media;
 
+/** Allocated by wapf_probe() only (it may grow at its end, see "ABI"
+ * above). Every string member is non-NULL and owned by the facts. */
 typedef struct wapf_facts {
   char *path;       /* the probed path (copy, owned) */
   int64_t size;     /* bytes */
-  char mime[128];   /* from the content: "video/mp4", ... (OOXML
-                       types are over 64 characters) */
+  char *mime;       /* from the content: "video/mp4", ... (owned;
+                       any length: OOXML types are over 64 characters) */
   char format[32];  /* short container name: "mp4", "mov",
                        "matroska", "webm", "mpegts", "avi",
                        "ogg", "wav", "flac", "mp3", "aac", "amr",
@@ -260,11 +301,12 @@ typedef struct wapf_facts {
                        -1 not applicable */
   int fragmented;   /* MP4: 1 when movie fragments (moof) */
   int n_streams;
-  wapf_stream *streams;   /* n_streams entries, owned */
-  wapf_image_facts image; /* valid when media == WAPF_MEDIA_IMAGE */
-  int damaged;            /* 1 when a deeper read found damage */
-  char damage[160];       /* what was found, "" when none */
-  uint8_t reserved[32];
+  wapf_stream *streams; /* n_streams entries, owned */
+  int damaged;          /* 1 when a deeper read found damage */
+  char *damage;         /* what was found, "" when none (owned) */
+  uint8_t reserved[32]; /* future members before image; zero */
+  /** Valid when media == WAPF_MEDIA_IMAGE. Last, so that it can grow. */
+  wapf_image_facts image;
 } wapf_facts;
 
 /** Read the facts of path. Never modifies the file.
@@ -331,7 +373,8 @@ typedef enum wapf_severity {
 typedef struct wapf_finding {
   const char *id; /* stable id, "video.codec"; static storage */
   wapf_severity severity;
-  char message[240]; /* plain-language sentence */
+  char *message;         /* plain-language sentence; owned by the report */
+  uint8_t reserved[32];  /* future members (array stride fixed); zero */
 } wapf_finding;
 
 /** What convert would do, cheapest first. */
@@ -350,16 +393,19 @@ typedef enum wapf_plan {
 /** "none", "strip-metadata", "remux", ... Static storage. */
 WAPF_API const char *wapf_plan_name(wapf_plan plan);
 
+/** Allocated by wapf_check() only (it may grow at its end). Every string
+ * member is non-NULL and owned by the report. */
 typedef struct wapf_report {
   wapf_kind kind; /* the kind checked (auto resolved) */
   int compliant;  /* 1 when no finding has WAPF_SEV_FAIL */
   int n_findings;
   wapf_finding *findings; /* owned by the report */
   wapf_plan plan;
-  char plan_reason[240]; /* why UNFIXABLE, or a note on the plan */
-  char out_mime[128];    /* MIME type of what convert produces (the
-                            input's own when plan is NONE) */
-  char out_ext[12];      /* extension with dot: ".mp4", ".ogg", ... */
+  char *plan_reason; /* why UNFIXABLE, or a note on the plan */
+  char *out_mime;    /* MIME type of what convert produces (the
+                        input's own when plan is NONE) */
+  char out_ext[12];  /* extension with dot: ".mp4", ".ogg", ...; ""
+                        when the input's is longer than 11 bytes */
   uint8_t reserved[32];
 } wapf_report;
 
@@ -379,7 +425,8 @@ typedef struct wapf_rule_info {
   const char *id; /* finding id, "image.size" */
   wapf_kind kind;
   wapf_severity severity;
-  const char *summary; /* one sentence */
+  const char *summary;  /* one sentence */
+  uint8_t reserved[32]; /* future members (array stride fixed); zero */
 } wapf_rule_info;
 /** The rule table; *n receives its length. Static storage. */
 WAPF_API const wapf_rule_info *wapf_rules(size_t *n);
@@ -389,6 +436,10 @@ WAPF_API int64_t wapf_kind_limit(wapf_kind kind, int animated);
 /* ------------------------------------------------------------------------
  * Convert.
  * ---------------------------------------------------------------------- */
+/** Filled by wapf_convert() in storage the caller gives (fixed size, see
+ * "ABI"). Its texts are the library's own: the output's MIME type is
+ * rep->out_mime (cut at 127 bytes only for a copied document of a longer
+ * type; rep->out_mime has it whole) and note is one of its sentences. */
 typedef struct wapf_result {
   wapf_plan action; /* what was done */
   wapf_kind kind;
@@ -697,10 +748,16 @@ typedef struct wapf_batch_settings {
 /** Counts of one kind (or of all files). */
 typedef struct wapf_batch_counts {
   int64_t converted, copied, skipped, failed;
-  int64_t bytes_in;  /* input bytes of the files of this kind */
-  int64_t bytes_out; /* output bytes written in this run (skipped: 0) */
-  double seconds;    /* time the workers spent on them (summed) */
+  int64_t bytes_in;     /* input bytes of the files of this kind */
+  int64_t bytes_out;    /* output bytes written in this run (skipped: 0) */
+  double seconds;       /* time the workers spent on them (summed) */
+  uint8_t reserved[32]; /* future members (array stride fixed); zero */
 } wapf_batch_counts;
+
+/** Room in wapf_batch_summary.kinds: every wapf_kind value, present and
+ * future, is below it (new kinds take free slots; it never changes within
+ * a soname). */
+#define WAPF_BATCH_KIND_SLOTS 16
 
 typedef struct wapf_batch_summary {
   int64_t files;   /* inputs found (regular files, not hidden) */
@@ -708,8 +765,9 @@ typedef struct wapf_batch_summary {
   int64_t renamed; /* outputs that got a "-N" suffix */
   wapf_batch_counts all;
   /** Per kind, indexed by wapf_kind; [WAPF_KIND_AUTO] counts files whose
-   * kind is unknown (they could not be probed). */
-  wapf_batch_counts kinds[7];
+   * kind is unknown (they could not be probed). Slots of no kind (today
+   * those past WAPF_KIND_DOCUMENT) stay zero. */
+  wapf_batch_counts kinds[WAPF_BATCH_KIND_SLOTS];
   double seconds; /* wall time of the run */
   int jobs;       /* workers used */
   uint8_t reserved[64];

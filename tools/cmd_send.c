@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 
 /* Exit status of a library status (cli.md "Exit status"). */
 static int exit_for(int rc) {
@@ -121,13 +122,18 @@ int cmd_send(const cli_args *a) {
   wapf_context *ctx = cli_open(a);
   if (!ctx)
     return EXIT_USAGE;
+  progress_catch_signals(ctx); /* remembers the signal: exit 130/143 */
   int rc = wapf_send(ctx, a->files[0], &a->opt, &q, &r);
+  int sig = progress_interrupted();
   if (a->json)
     print_json(a, ctx, rc, &r);
   else if (rc == WAPF_OK)
     print_text(a, &r);
   if (rc != WAPF_OK)
     cli_fail(ctx, a->files[0], rc);
+  progress_catch_signals(NULL);
   cli_close(&ctx);
+  if (sig && (rc == WAPF_ECANCELLED || rc == WAPF_OK))
+    return 128 + sig;
   return exit_for(rc);
 }

@@ -266,9 +266,9 @@ static char *strip_slash(const char *p) {
 }
 
 static int settings_ok(const wapf_batch_settings *bs) {
-  for (size_t i = 0; i < sizeof bs->reserved; i++)
-    if (bs->reserved[i])
-      return 0;
+  if (!wapf__zeroed(bs->reserved, sizeof bs->reserved) ||
+      !wapf__zeroed(bs->options.reserved, sizeof bs->options.reserved))
+    return 0;
   return bs->jobs >= 0 && bs->jobs <= 256 &&
          bs->options.kind >= WAPF_KIND_AUTO &&
          bs->options.kind <= WAPF_KIND_DOCUMENT;

@@ -185,6 +185,8 @@ int wapf_send(wapf_context *ctx, const char *path, const wapf_options *opt,
     opt = &def;
   }
   int rc = request_valid(ctx, req);
+  if (rc == WAPF_OK)
+    rc = wapf__check_options(ctx, opt);
   if (rc != WAPF_OK)
     return rc;
   wapf__send s;
@@ -195,11 +197,15 @@ int wapf_send(wapf_context *ctx, const char *path, const wapf_options *opt,
   s.input = path;
   s.caption = req->caption && *req->caption ? req->caption : NULL;
   s.path = strdup(path);
+  wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
   rc = s.path ? configure(&s) : wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
   if (rc == WAPF_OK)
     rc = wapf__prepare(&s, opt);
+  if (rc == WAPF_OK && wapf__cancelled(ctx))
+    rc = wapf__fail(ctx, WAPF_ECANCELLED, "cancelled before the upload");
   if (rc == WAPF_OK)
     rc = deliver(&s);
+  wapf__op_end(ctx);
   if (rc == WAPF_OK)
     wapf__slog(&s, WAPF_LOG_INFO, "sent %s via %s: message id %s",
                wapf_kind_name(s.kind), s.prov->name, res->message_id);

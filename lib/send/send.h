@@ -136,6 +136,9 @@ typedef struct wapf__http_resp {
   char etag[128];
   long retry_after; /* seconds, -1 none */
   double seconds;
+  int curl_code; /* CURLcode of the transfer */
+  int not_sent;  /* 1: provably never reached the server (no address,
+                    no connection or TLS session, no byte written) */
 } wapf__http_resp;
 
 #define WAPF_HTTP_MAX_BODY (1 << 20)
