@@ -45,6 +45,9 @@ class Server:
         for line in self.proc.stderr:
             self.lines.append(line)
 
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
     def request(self, method, path, body=None, headers=None, key=True,
                 timeout=120):
         """(status, headers dict lower-case, body bytes) via http.client."""
