@@ -68,6 +68,12 @@ typedef enum opt_id {
   OPT_SPEED,
   OPT_SHARD,
   OPT_FILES_FROM,
+  OPT_LISTEN,
+  OPT_WORKERS,
+  OPT_QUEUE,
+  OPT_MAX_BODY,
+  OPT_CLIENT_TIMEOUT,
+  OPT_ALLOW_PRIVATE_URLS,
   OPT_COUNT
 } opt_id;
 
@@ -92,6 +98,12 @@ typedef struct cli_args {
   int n_to, n_params, resend;
   const char *to_file, *template_name, *language, *template_namespace;
   double rate, since;
+  /* serve */
+  const char *listen;
+  int workers, queue; /* queue -1 = default */
+  uint64_t max_body;
+  double client_timeout;
+  int allow_private_urls;
   char **files;
   int n_files;
 } cli_args;
@@ -109,6 +121,11 @@ typedef struct cli_command {
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a);
 void cli_help(FILE *f, const cli_command *cmd);
 int cli_parse_time(const char *s, double *out);
+/* Set one option by its long name, as the command line would (serve's
+ * query parameters); allowed ends with OPT_NONE. A flag ignores value.
+ * 0, or -1 with the reason in err (nothing printed). */
+int cli_set_option(cli_args *a, const opt_id *allowed, const char *name,
+                   const char *value, char *err, size_t err_len);
 
 /* tools/common.c */
 /* Open a library context with the CLI's settings and logger; installs the
@@ -136,6 +153,7 @@ int cmd_report(const cli_args *a);
 /* tools/cmd_batch.c: the per-kind table of a batch summary. */
 void cli_print_counts_header(void);
 void cli_print_counts(const char *name, const wapf_batch_counts *c);
+int cmd_serve(const cli_args *a); /* tools/serve/ */
 
 extern const cli_command cli_commands[];
 

@@ -73,6 +73,11 @@ static const opt_id k_send_opts[] = {OPT_HELP,
 
 static const opt_id k_journal_opts[] = {OPT_HELP,  OPT_JSON,    OPT_SINCE,
                                         OPT_QUIET, OPT_VERBOSE, OPT_NONE};
+static const opt_id k_serve_opts[] = {
+    OPT_HELP,     OPT_LISTEN,  OPT_WORKERS,        OPT_QUEUE,
+    OPT_MAX_BODY, OPT_TIMEOUT, OPT_CLIENT_TIMEOUT, OPT_ALLOW_PRIVATE_URLS,
+    OPT_QUIET,    OPT_VERBOSE, OPT_MAX_PIXELS,     OPT_MAX_LONG_SIDE,
+    OPT_NONE};
 
 const cli_command cli_commands[] = {
     {"probe", cmd_probe, k_probe_opts, "probe [--json] FILE...",
@@ -111,6 +116,15 @@ const cli_command cli_commands[] = {
      0, 1},
     {"journal", cmd_journal, k_journal_opts, "journal [--json] [--since T]",
      "List the send journal: every message, its state and message id.", 0, 0},
+    {"serve", cmd_serve, k_serve_opts,
+     "serve [--listen HOST:PORT] [--workers N] [--queue N] [--max-body "
+     "BYTES] [--timeout S] [--allow-private-urls]",
+     "Run the preflight as an HTTP service (README \"serve\").\n"
+     "The key comes from $WA_PREFLIGHT_API_KEY or the config file, never "
+     "from the command line; without one, loopback only.\n"
+     "Exit 0 after SIGTERM/SIGINT once running requests are answered, 2 on "
+     "a usage error.",
+     0, 0},
     {NULL, NULL, NULL, NULL, NULL, 0, 0},
 };
 
@@ -145,6 +159,7 @@ int main(int argc, char **argv) {
     cli_args a;
     memset(&a, 0, sizeof a);
     wapf_default_options(&a.opt);
+    a.queue = -1;
     int pr = cli_parse(c, argc - 1, argv + 1, &a);
     if (pr < 0)
       return EXIT_USAGE;
