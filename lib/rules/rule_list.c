@@ -122,7 +122,7 @@
     "content (a text file named .mp4).")
 
 #define WAPF_X_INFO(id, kind, sev, fix, text)                                  \
-  {id, WAPF_KIND_##kind, WAPF_SEV_##sev, text},
+  {id, WAPF_KIND_##kind, WAPF_SEV_##sev, text, {0}},
 static const wapf_rule_info k_rules[] = {WAPF_RULE_LIST(WAPF_X_INFO)};
 #undef WAPF_X_INFO
 

@@ -129,7 +129,7 @@ static void mkv_and_mov_need_remux(void) {
   fx x;
   fx_mp4(&x);
   snprintf(x.f.format, sizeof x.f.format, "matroska");
-  snprintf(x.f.mime, sizeof x.f.mime, "video/x-matroska");
+  snprintf(x.mime, sizeof x.mime, "video/x-matroska");
   x.f.moov_at_end = -1;
   const wapf_report *r = check_as(&x, WAPF_KIND_AUTO);
   EXPECT_FAIL(r, "video.container");
@@ -390,7 +390,7 @@ static void damaged_is_unfixable(void) {
   fx x;
   fx_mp4(&x);
   x.f.damaged = 1;
-  snprintf(x.f.damage, sizeof x.f.damage, "samples past the end of the file");
+  snprintf(x.damage, sizeof x.damage, "samples past the end of the file");
   const wapf_report *r = check_as(&x, WAPF_KIND_VIDEO);
   EXPECT_FAIL(r, "file.damaged");
   T_EQ_INT(r->compliant, 0);
