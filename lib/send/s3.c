@@ -56,12 +56,14 @@ static void trim_slash(char *s) {
 /* A storage refusal: S3's XML <Code> and <Message> as one line. */
 static int s3_fail(wapf__send *s, const wapf__http_resp *rp) {
   char code[96] = "", msg[200] = "";
-  const char *b = rp->body ? rp->body : "";
+  char *red = wapf__redact_dup(s, rp->body); /* redact, then cut */
+  const char *b = red ? red : "";
   const char *c = strstr(b, "<Code>"), *m = strstr(b, "<Message>");
   if (c)
     snprintf(code, sizeof code, "%.*s", (int)strcspn(c + 6, "<"), c + 6);
   if (m)
     snprintf(msg, sizeof msg, "%.*s", (int)strcspn(m + 9, "<"), m + 9);
+  free(red);
   int rc = wapf__status_retryable(rp->status) ? WAPF_ENETWORK : WAPF_EPROVIDER;
   return wapf__sfail(s, rc, "publish: storage answered HTTP %ld%s%s%s%s%s",
                      rp->status, code[0] ? ": " : "", code, msg[0] ? " (" : "",
