@@ -76,7 +76,9 @@ static int put_object(wapf__send *s, const char *url) {
   snprintf(sigv4, sizeof sigv4, "aws:amz:%s:s3", region);
   snprintf(userpwd, sizeof userpwd, "%s:%s", s->creds.aws_key_id,
            s->creds.aws_secret);
-  snprintf(ctype, sizeof ctype, "Content-Type: %s", s->mime);
+  /* Opus must be served with its codec (Qikchat refuses bare audio/ogg) */
+  snprintf(ctype, sizeof ctype, "Content-Type: %s%s", s->mime,
+           s->opus ? "; codecs=opus" : "");
   snprintf(sha, sizeof sha, "x-amz-content-sha256: %s", s->sha256);
   wapf__http_req rq = {.method = "PUT", .url = url, .what = "publish"};
   rq.headers[0] = ctype;
