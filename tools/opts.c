@@ -48,6 +48,10 @@ static const opt_def k_opts[] = {
     {OPT_JOBS, "jobs", 'j', "N", "N files at once (default: cores)"},
     {OPT_REPORT, "report", 0, "FILE", "write a JSON report to FILE"},
     {OPT_DRY_RUN, "dry-run", 0, NULL, "print the plan, write nothing"},
+    {OPT_SHARD, "shard", 0, "K/N",
+     "take only shard K of N (K from 0; docs/scale.md)"},
+    {OPT_FILES_FROM, "files-from", 0, "FILE",
+     "take the paths (relative to INDIR) listed in FILE, - = stdin"},
     {OPT_PROVIDER, "provider", 0, "P",
      "meta|360dialog|onprem|qikchat|lipachat"},
     {OPT_TO, "to", 0, "NUMBER", "recipient phone number"},
@@ -80,6 +84,20 @@ static const opt_def k_opts[] = {
     {OPT_NAMESPACE, "namespace", 0, "NS", "the template's namespace (onprem)"},
     {OPT_SINCE, "since", 0, "T",
      "only rows since T: YYYY-MM-DD[THH:MM[:SS]] (UTC) or N[smhd] ago"},
+    {OPT_SPEED, "speed", 0, "S",
+     "video encoding effort: fast|balanced|best (default balanced)"},
+    {OPT_LISTEN, "listen", 0, "HOST:PORT",
+     "serve: address to listen on (default 127.0.0.1:8480)"},
+    {OPT_WORKERS, "workers", 0, "N",
+     "serve: N conversions at once (default 2)"},
+    {OPT_QUEUE, "queue", 0, "N",
+     "serve: N requests may wait, others get 503 (default 16)"},
+    {OPT_MAX_BODY, "max-body", 0, "BYTES",
+     "serve: refuse bodies and url files over BYTES (default 104857600)"},
+    {OPT_CLIENT_TIMEOUT, "client-timeout", 0, "S",
+     "serve: drop a client silent for S seconds (default 30)"},
+    {OPT_ALLOW_PRIVATE_URLS, "allow-private-urls", 0, NULL,
+     "serve: let url inputs reach loopback and private addresses"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
 
@@ -145,13 +163,20 @@ static int parse_color(const char *s, uint32_t *out) {
   return 0;
 }
 
+/* Where cli_set_option() wants the reason; NULL = stderr. */
+static _Thread_local char *g_err;
+static _Thread_local size_t g_err_len;
+
 static int bad(const char *cmd, const char *name, const char *val,
                const char *want) {
-  fprintf(stderr, "wa-preflight %s: --%s %s: %s\n", cmd, name, val, want);
+  if (g_err)
+    snprintf(g_err, g_err_len, "%s=%s: %s", name, val, want);
+  else
+    fprintf(stderr, "wa-preflight %s: --%s %s: %s\n", cmd, name, val, want);
   return -1;
 }
 
-/* Store one option's value; -1 on a bad value (message printed). */
+/* Append v to a growing list of borrowed strings. */
 static int append(const char ***list, int *n, const char *v) {
   const char **l = realloc(*list, (size_t)(*n + 1) * sizeof *l);
   if (!l) {
@@ -191,6 +216,25 @@ static int parse_since(const char *v, double *out) {
   return 0;
 }
 
+/* "K/N": 0 <= K < N <= 100000. */
+static int parse_shard(cli_args *a, const opt_def *d, const char *v) {
+  const char *slash = strchr(v, '/');
+  char k[24];
+  long kk, nn;
+  if (!slash || (size_t)(slash - v) >= sizeof k)
+    return bad(a->cmd, d->name, v, "want K/N, e.g. 0/4");
+  memcpy(k, v, (size_t)(slash - v));
+  k[slash - v] = '\0';
+  if (parse_long(slash + 1, 1, 100000, &nn))
+    return bad(a->cmd, d->name, v, "want N from 1 to 100000");
+  if (parse_long(k, 0, nn - 1, &kk))
+    return bad(a->cmd, d->name, v, "want K from 0 to N-1");
+  a->shard_index = (int)kk;
+  a->shard_count = (int)nn;
+  return 0;
+}
+
+/* Store one option's value; -1 on a bad value (message printed). */
 static int store(cli_args *a, const opt_def *d, const char *v) {
   long n;
   double t;
@@ -239,6 +283,16 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
       return bad(a->cmd, d->name, v, "want contain or cover");
     return 0;
   case OPT_KEEP_METADATA: a->opt.keep_metadata = 1; return 0;
+  case OPT_SPEED:
+    if (strcmp(v, "fast") == 0)
+      a->opt.speed = WAPF_SPEED_FAST;
+    else if (strcmp(v, "balanced") == 0)
+      a->opt.speed = WAPF_SPEED_BALANCED;
+    else if (strcmp(v, "best") == 0)
+      a->opt.speed = WAPF_SPEED_BEST;
+    else
+      return bad(a->cmd, d->name, v, "want fast, balanced or best");
+    return 0;
   case OPT_PACK_ID: a->opt.pack_id = v; return 0;
   case OPT_PACK_NAME: a->opt.pack_name = v; return 0;
   case OPT_PUBLISHER: a->opt.publisher = v; return 0;
@@ -294,8 +348,44 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
                ? bad(a->cmd, d->name, v,
                      "want YYYY-MM-DD[THH:MM[:SS]] or N[smhd]")
                : 0;
+  case OPT_SHARD: return parse_shard(a, d, v);
+  case OPT_FILES_FROM: a->files_from = v; return 0;
+  case OPT_LISTEN: a->listen = v; return 0;
+  case OPT_WORKERS:
+  case OPT_QUEUE:
+    if (parse_long(v, d->id == OPT_QUEUE ? 0 : 1, 1024, &n))
+      return bad(a->cmd, d->name, v, "want a number up to 1024");
+    *(d->id == OPT_QUEUE ? &a->queue : &a->workers) = (int)n;
+    return 0;
+  case OPT_MAX_BODY:
+    if (parse_long(v, 1, 1L << 40, &n))
+      return bad(a->cmd, d->name, v, "want a number of bytes");
+    a->max_body = (uint64_t)n;
+    return 0;
+  case OPT_CLIENT_TIMEOUT:
+    if (cli_parse_time(v, &t) || t <= 0)
+      return bad(a->cmd, d->name, v, "want seconds, more than 0");
+    a->client_timeout = t;
+    return 0;
+  case OPT_ALLOW_PRIVATE_URLS: a->allow_private_urls = 1; return 0;
   default: return 0;
   }
+}
+
+int cli_set_option(cli_args *a, const opt_id *allowed, const char *name,
+                   const char *value, char *err, size_t err_len) {
+  for (const opt_id *id = allowed; *id != OPT_NONE; id++) {
+    const opt_def *d = find_def(*id);
+    if (strcmp(d->name, name) != 0)
+      continue;
+    g_err = err;
+    g_err_len = err_len;
+    int rc = store(a, d, value ? value : "");
+    g_err = NULL;
+    return rc;
+  }
+  snprintf(err, err_len, "unknown parameter '%s'", name);
+  return -1;
 }
 
 /* Build getopt_long's tables from the command's option list. */

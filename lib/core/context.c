@@ -15,6 +15,10 @@ const char *wapf_version(void) {
       WAPF_VERSION_MINOR) "." WAPF_STR(WAPF_VERSION_PATCH);
 }
 
+unsigned wapf_version_number(void) {
+  return WAPF_API_VERSION;
+}
+
 void wapf_default_settings(wapf_settings *s) {
   memset(s, 0, sizeof *s);
   s->log_level = WAPF_LOG_WARNING;
@@ -25,9 +29,8 @@ void wapf_default_settings(wapf_settings *s) {
 }
 
 static int settings_valid(const wapf_settings *s) {
-  for (size_t i = 0; i < sizeof s->reserved; i++)
-    if (s->reserved[i])
-      return 0;
+  if (!wapf__zeroed(s->reserved, sizeof s->reserved))
+    return 0;
   return s->max_pixels >= 1 && s->max_pixels <= (1ULL << 40) &&
          s->max_duration > 0 && s->max_long_side >= 160 &&
          s->max_long_side <= 4096 && s->threads >= 0 &&

@@ -61,6 +61,19 @@ int wapf__from_errno(wapf_context *ctx, int err, const char *what);
 /* Safe string copy that always terminates (truncates). */
 void wapf__strlcpy(char *dst, const char *src, size_t size);
 
+/* Replace the owned string *dst with a copy of src (NULL = ""); on
+ * WAPF_ENOMEM *dst is left as it was. Newlines become spaces in the
+ * printf form, which holds the library's one-line texts. */
+int wapf__set_str(char **dst, const char *src);
+int wapf__set_strf(char **dst, const char *fmt, ...) WAPF_PRINTF(2, 3);
+int wapf__set_vstrf(char **dst, const char *fmt, va_list ap);
+
+/* 1 when the n bytes at p are all zero (the `reserved` rule). */
+int wapf__zeroed(const void *p, size_t n);
+/* WAPF_EINVAL (with a detail) when opt is not NULL and its reserved
+ * bytes are not zero; called by every public call that takes options. */
+int wapf__check_options(wapf_context *ctx, const wapf_options *opt);
+
 /* ---- files (core/io.c) ---- */
 
 /* Temporary output beside a final path: created exclusively in the same
@@ -77,7 +90,11 @@ typedef struct wapf_tmpfile {
  * same file as input (input may be NULL). */
 int wapf__tmp_open(wapf_context *ctx, wapf_tmpfile *t, const char *final,
                    const char *input, int overwrite);
-/* fsync, close and rename onto the final path. */
+/* fsync the folder that holds path (after a rename into it); returns 0
+ * or an errno value. */
+int wapf__sync_dir_of(const char *path);
+/* fsync, close and rename onto the final path, then fsync its folder. The
+ * file is created 0666 & ~umask. */
 int wapf__tmp_commit(wapf_context *ctx, wapf_tmpfile *t);
 /* Close and unlink the temporary file (safe to call twice). */
 void wapf__tmp_discard(wapf_tmpfile *t);

@@ -192,8 +192,8 @@ static int read_facts(wapf_context *ctx, AVFormatContext *fc, wapf_facts *f,
     box_scan_path(f->path, f->size, &bi);
   format_name(fc, &bi, f->mime, f->format, sizeof f->format);
   const char *mime = wapf__av_format_mime(f->format, has_video);
-  if (mime)
-    wapf__strlcpy(f->mime, mime, sizeof f->mime);
+  if (mime && wapf__set_str(&f->mime, mime) != WAPF_OK)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
   f->duration = fc->duration != AV_NOPTS_VALUE && fc->duration > 0
                     ? (double)fc->duration / AV_TIME_BASE
                     : -1;
@@ -204,6 +204,8 @@ static int read_facts(wapf_context *ctx, AVFormatContext *fc, wapf_facts *f,
     check_samples(fc, f);
   if (rc == WAPF_OK)
     check_stream_sanity(f);
+  if (rc == WAPF_OK)
+    wapf__av_bframes(fc, f);
   return rc;
 }
 

@@ -264,6 +264,8 @@ int wapf_upload(wapf_context *ctx, const char *path, const wapf_options *opt,
   wapf__send s;
   wapf__op_begin(ctx);
   int rc = begin(&s, ctx, req, res, 0);
+  if (rc == WAPF_OK)
+    rc = wapf__check_options(ctx, opt);
   s.input = path;
   s.path = rc == WAPF_OK ? strdup(path) : NULL;
   if (rc == WAPF_OK && !s.path)
@@ -332,6 +334,8 @@ int wapf_send(wapf_context *ctx, const char *path, const wapf_options *opt,
   wapf__send s;
   wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
   int rc = begin(&s, ctx, req, res, 1);
+  if (rc == WAPF_OK)
+    rc = wapf__check_options(ctx, opt);
   s.input = path;
   s.path = rc == WAPF_OK ? strdup(path) : NULL;
   if (rc == WAPF_OK && !s.path)
