@@ -42,6 +42,7 @@ typedef struct wapf__send {
   wapf_kind kind; /* resolved kind (WAPF_KIND_VOICE for voice) */
   int animated;   /* sticker: animated */
   char mime[64];  /* upload type */
+  int opus;       /* Ogg/Opus audio: published as audio/ogg; codecs=opus */
   int64_t size;
   char sha256[65];    /* hex of the file sent */
   char filename[256]; /* documents: name shown */
