@@ -5,7 +5,7 @@ of CPU time (user+sys of the child, from wait4) is printed as a Markdown
 table, with the machine and its load before and after.
 
     bench/paths/bench.py [WORKDIR]     (default: a new folder under /tmp)
-    WAPF_BIN=build/tools/wa-preflight  R=5  N_SMALL=1000  N_PICS=200
+    WAPF_BIN=build/tools/wa-preflight  R=5  R_MANY=1  N_SMALL=1000  N_PICS=200
 
 Jobs:
   check-one    wa-preflight check of one small MP4 / ffprobe -show_format -show_streams
@@ -32,6 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.abspath(os.environ.get("WAPF_BIN", os.path.join(ROOT, "build/tools/wa-preflight")))
 WORK = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="wapf-paths-")
 R = int(os.environ.get("R", "5"))
+R_MANY = int(os.environ.get("R_MANY", "1"))  # the ffprobe loop is long
 N_SMALL = int(os.environ.get("N_SMALL", "1000"))
 N_PICS = int(os.environ.get("N_PICS", "200"))
 FF = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
@@ -67,9 +68,10 @@ def measure(args, shell=False, before=None):
 measure.cpu = 0.0
 
 
-def pair(name, tool, peer, tool_shell=False, peer_shell=False, before=None):
+def pair(name, tool, peer, tool_shell=False, peer_shell=False, before=None,
+         repeat=None):
     tw, tc, pw, pc = [], [], [], []
-    for _ in range(R):
+    for _ in range(repeat or R):
         w, c = measure(tool, tool_shell, before)
         tw.append(w)
         tc.append(c)
@@ -148,7 +150,8 @@ def main():
     print(f"work folder: {WORK}")
     print(f"machine: {machine()}; {sh([BIN, '--version']).stdout.strip()}; "
           f"{sh(['ffmpeg', '-version']).stdout.splitlines()[0]}")
-    print(f"load before: {open('/proc/loadavg').read().split()[:3]}; R = {R}\n")
+    print(f"load before: {open('/proc/loadavg').read().split()[:3]}; R = {R} "
+          f"(check of many: {R_MANY})\n")
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     measure.cpu = ru.ru_utime + ru.ru_stime  # what the set-up used
     row("job", "wa-preflight wall s", "wa-preflight CPU s", "peer wall s",
@@ -179,7 +182,7 @@ def main():
     pair(f"check {N_SMALL} small files / shell loop of ffprobe (ratio <= 0.2 = 5x)",
          f"{BIN} check -q {files}",
          f"for f in {files}; do ffprobe -v error -show_format -show_streams \"$f\"; done",
-         tool_shell=True, peer_shell=True)
+         tool_shell=True, peer_shell=True, repeat=R_MANY)
     print(f"\nload after: {open('/proc/loadavg').read().split()[:3]}")
 
 
