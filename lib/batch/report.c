@@ -184,25 +184,23 @@ static json_t *report_json(const wapf__batch *b) {
 int wapf__report_write(wapf__batch *b) {
   const char *path = b->bs.report_path;
   json_t *root = report_json(b);
-  char *tmp = g_strdup_printf("%s.XXXXXX", path);
-  int fd = root && tmp ? mkstemp(tmp) : -1;
-  int err = fd < 0 ? errno : 0;
-  if (fd >= 0) {
-    fchmod(fd, 0644);
-    if (json_dumpfd(root, fd, JSON_INDENT(2)) != 0 || write(fd, "\n", 1) != 1)
-      err = errno ? errno : EIO;
-    if (fsync(fd) != 0 || close(fd) != 0)
-      err = err ? err : errno;
-    if (!err && rename(tmp, path) != 0)
-      err = errno;
-    if (err)
-      unlink(tmp);
-  }
-  g_free(tmp);
-  json_decref(root);
   if (!root)
     return wapf__fail(b->ctx, WAPF_ENOMEM, "report: out of memory");
-  if (err)
-    return wapf__fail(b->ctx, WAPF_EIO, "report %s: %s", path, strerror(err));
-  return WAPF_OK;
+  /* The outputs' own temp + rename: 0666 & ~umask, folder synced. */
+  wapf_tmpfile t;
+  int rc = wapf__tmp_open(b->ctx, &t, path, NULL, 1);
+  if (rc == WAPF_OK && (json_dumpfd(root, t.fd, JSON_INDENT(2)) != 0 ||
+                        write(t.fd, "\n", 1) != 1)) {
+    rc = wapf__from_errno(b->ctx, errno ? errno : EIO, "report");
+    wapf__tmp_discard(&t);
+  } else if (rc == WAPF_OK) {
+    rc = wapf__tmp_commit(b->ctx, &t);
+  }
+  json_decref(root);
+  if (rc != WAPF_OK && rc != WAPF_ENOMEM) {
+    char why[WAPF_DETAIL_MAX];
+    wapf__strlcpy(why, wapf_last_error(b->ctx), sizeof why);
+    return wapf__fail(b->ctx, WAPF_EIO, "report %s: %s", path, why);
+  }
+  return rc;
 }

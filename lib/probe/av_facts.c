@@ -204,6 +204,8 @@ static int read_facts(wapf_context *ctx, AVFormatContext *fc, wapf_facts *f,
     check_samples(fc, f);
   if (rc == WAPF_OK)
     check_stream_sanity(f);
+  if (rc == WAPF_OK)
+    wapf__av_bframes(fc, f);
   return rc;
 }
 

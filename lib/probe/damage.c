@@ -142,6 +142,18 @@ static uint32_t be32(const uint8_t *p) {
          p[3];
 }
 
+/* A chunk type for a message: its four letters, or its bytes in hex when
+ * they are not letters (a hostile type may hold control bytes). */
+static void chunk_name(const uint8_t *t, char out[16]) {
+  int letters = 1;
+  for (int k = 0; k < 4; k++)
+    letters &= (t[k] | 0x20) >= 'a' && (t[k] | 0x20) <= 'z';
+  if (letters)
+    snprintf(out, 16, "%c%c%c%c", t[0], t[1], t[2], t[3]);
+  else
+    snprintf(out, 16, "0x%02x%02x%02x%02x", t[0], t[1], t[2], t[3]);
+}
+
 /* The PNG chunk walk; fills why and returns 1 on damage. */
 static int png_walk(reader *rd, int64_t size, char *why, size_t whysize) {
   uint8_t h[8];
@@ -159,15 +171,16 @@ static int png_walk(reader *rd, int64_t size, char *why, size_t whysize) {
       return 1;
     }
     uint32_t len = be32(h);
-    char type[5] = {(char)h[4], (char)h[5], (char)h[6], (char)h[7], 0};
     if (len > 0x7fffffffu || pos + 12 + (int64_t)len > size) {
+      char type[16];
+      chunk_name(h + 4, type);
       snprintf(why, whysize,
-               "the PNG is truncated: chunk %.4s at byte %lld runs past the "
+               "the PNG is truncated: chunk %s at byte %lld runs past the "
                "end of the file (%lld bytes)",
                type, (long long)pos, (long long)size);
       return 1;
     }
-    if (memcmp(type, "IEND", 4) == 0)
+    if (memcmp(h + 4, "IEND", 4) == 0)
       return 0;
     rd_skip(rd, (int64_t)len + 4);
     pos += 12 + (int64_t)len;

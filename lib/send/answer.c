@@ -140,6 +140,28 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp) {
       adv ? " — " : "", adv ? adv : "");
 }
 
+/* A message request whose answer was lost after it may have reached the
+ * provider (a timeout or reset after the body was written, a cancel while
+ * waiting, a 5xx other than 503 with Retry-After) is WAPF_EUNKNOWN. */
+static int unknown_outcome(wapf__send *s, int rc, const wapf__http_resp *rp) {
+  static const char look[] =
+      "the message may have been delivered: look at the provider's status "
+      "webhook (or its console) before sending it again";
+  char why[WAPF_DETAIL_MAX];
+  if ((rc == WAPF_ENETWORK || rc == WAPF_ECANCELLED) && !rp->not_sent) {
+    wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
+    return wapf__sfail(s, WAPF_EUNKNOWN, "delivery state unknown (%s): %s", why,
+                       look);
+  }
+  if (rc == WAPF_OK && rp->status >= 500 && !wapf__refused_unprocessed(rp)) {
+    wapf__answer_fail(s, rp); /* the provider's code and text */
+    wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
+    return wapf__sfail(s, WAPF_EUNKNOWN, "delivery state unknown (%s): %s", why,
+                       look);
+  }
+  return rc;
+}
+
 int wapf__post_json(wapf__send *s, const char *url, const char *what,
                     const char *const *headers, json_t *body, json_t **out) {
   wapf__http_req rq = {0};
@@ -156,8 +178,13 @@ int wapf__post_json(wapf__send *s, const char *url, const char *what,
   rq.headers[n] = "Content-Type: application/json";
   rq.body = text;
   rq.body_len = strlen(text);
+  /* Only Lipachat de-duplicates (on messageId): any other message request
+   * that may have reached the provider is never sent again. */
+  rq.once = s->prov->id != WAPF_PROVIDER_LIPACHAT;
   wapf__slog(s, WAPF_LOG_DEBUG, "%s body: %s", what, text);
   int rc = wapf__http(s, &rq, &rp);
+  if (rq.once)
+    rc = unknown_outcome(s, rc, &rp);
   if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
     rc = wapf__answer_fail(s, &rp);
   else if (rc == WAPF_OK)
