@@ -148,9 +148,9 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp) {
   int rc = wapf__status_retryable(rp->status) ? WAPF_ENETWORK : WAPF_EPROVIDER;
   return wapf__sfail(
       s, rc, "%s: HTTP %ld%s%s%s%s%s%s%s%s", s->prov->name, rp->status,
-      rc == WAPF_ENETWORK ? " after the retries" : "", code,
-      f.message[0] ? ": " : "", f.message, f.details[0] ? " — " : "", f.details,
-      adv ? " — " : "", adv ? adv : "");
+      rc == WAPF_ENETWORK && !s->no_retry_said ? " after the retries" : "",
+      code, f.message[0] ? ": " : "", f.message, f.details[0] ? " — " : "",
+      f.details, adv ? " — " : "", adv ? adv : "");
 }
 
 /* A message request whose answer was lost after it may have reached the
