@@ -163,14 +163,14 @@ static int unknown_outcome(wapf__send *s, int rc, const wapf__http_resp *rp) {
   char why[WAPF_DETAIL_MAX];
   if ((rc == WAPF_ENETWORK || rc == WAPF_ECANCELLED) && !rp->not_sent) {
     wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
-    return wapf__sfail(s, WAPF_EUNKNOWN, "delivery state unknown (%s): %s", why,
-                       look);
+    return wapf__sfail(s, WAPF_EUNKNOWN, "%s; %s", why, look);
   }
   if (rc == WAPF_OK && rp->status >= 500 && !wapf__refused_unprocessed(rp)) {
+    s->no_retry_said = 1;
     wapf__answer_fail(s, rp); /* the provider's code and text */
+    s->no_retry_said = 0;
     wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
-    return wapf__sfail(s, WAPF_EUNKNOWN, "delivery state unknown (%s): %s", why,
-                       look);
+    return wapf__sfail(s, WAPF_EUNKNOWN, "%s, not retried; %s", why, look);
   }
   return rc;
 }
