@@ -526,6 +526,22 @@ WAPF_API int wapf_convert(wapf_context *ctx, const wapf_facts *facts,
  * it to S3-compatible storage, or verifies the link it was given), sends
  * the message and returns the provider's message id.
  *
+ * One file to many recipients: upload once, then one message each:
+ *
+ *     wapf_send_result media;
+ *     int rc = wapf_upload(ctx, "catalogue.mp4", NULL, &req, &media);
+ *     for (size_t i = 0; rc == WAPF_OK && i < n; i++) {
+ *       req.to = numbers[i];
+ *       wapf_send_result r;
+ *       int m = wapf_send_message(ctx, &req, &media, &r);
+ *       // m == WAPF_EUNKNOWN: maybe delivered, never retry blindly;
+ *       // r.duplicate: the journal says it was sent already
+ *     }
+ *
+ * Every message is journaled ($XDG_CACHE_HOME/wa-preflight/
+ * send-journal.sqlite): a message is delivered at most once, also across
+ * runs and processes (see wapf_send_message()).
+ *
  * Credentials: every request field left NULL is read from the environment
  * first, then from the config file (KEY=value lines; refused when it is
  * readable or writable by group or others):
@@ -568,7 +584,8 @@ WAPF_API int wapf_provider_from_name(const char *name, wapf_provider *out);
 typedef struct wapf_send_request {
   /** Default WAPF_PROVIDER_META. */
   wapf_provider provider;
-  /** Recipient phone number. Required. */
+  /** Recipient phone number (digits). Required by wapf_send() and
+   * wapf_send_message(); not used by wapf_upload(). */
   const char *to;
   /** Sender number; required for lipachat (WAPF_ECONFIG without it),
    * ignored by the others. */
