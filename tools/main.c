@@ -17,18 +17,27 @@ static const opt_id k_convert_opts[] = {
     OPT_PNG,           OPT_BACKGROUND, OPT_FIT,
     OPT_KEEP_METADATA, OPT_PACK_ID,    OPT_PACK_NAME,
     OPT_PUBLISHER,     OPT_EMOJI,      OPT_MAX_PIXELS,
-    OPT_MAX_LONG_SIDE, OPT_NONE};
+    OPT_MAX_LONG_SIDE, OPT_SPEED,      OPT_NONE};
 static const opt_id k_batch_opts[] = {OPT_HELP,       OPT_AS,
                                       OPT_JOBS,       OPT_REPORT,
-                                      OPT_DRY_RUN,    OPT_QUIET,
+                                      OPT_DRY_RUN,    OPT_SHARD,
+                                      OPT_FILES_FROM, OPT_QUIET,
                                       OPT_VERBOSE,    OPT_STEREO,
                                       OPT_PNG,        OPT_BACKGROUND,
                                       OPT_FIT,        OPT_KEEP_METADATA,
                                       OPT_MAX_PIXELS, OPT_MAX_LONG_SIDE,
-                                      OPT_NONE};
+                                      OPT_SPEED,      OPT_NONE};
+static const opt_id k_report_opts[] = {OPT_HELP, OPT_JSON, OPT_QUIET, OPT_NONE};
 static const opt_id k_send_opts[] = {OPT_HELP,
                                      OPT_PROVIDER,
                                      OPT_TO,
+                                     OPT_TO_FILE,
+                                     OPT_RATE,
+                                     OPT_RESEND,
+                                     OPT_TEMPLATE,
+                                     OPT_LANGUAGE,
+                                     OPT_PARAM,
+                                     OPT_NAMESPACE,
                                      OPT_FROM,
                                      OPT_AS,
                                      OPT_CAPTION,
@@ -59,8 +68,11 @@ static const opt_id k_send_opts[] = {OPT_HELP,
                                      OPT_EMOJI,
                                      OPT_MAX_PIXELS,
                                      OPT_MAX_LONG_SIDE,
+                                     OPT_SPEED,
                                      OPT_NONE};
 
+static const opt_id k_journal_opts[] = {OPT_HELP,  OPT_JSON,    OPT_SINCE,
+                                        OPT_QUIET, OPT_VERBOSE, OPT_NONE};
 static const opt_id k_serve_opts[] = {
     OPT_HELP,     OPT_LISTEN,  OPT_WORKERS,        OPT_QUEUE,
     OPT_MAX_BODY, OPT_TIMEOUT, OPT_CLIENT_TIMEOUT, OPT_ALLOW_PRIVATE_URLS,
@@ -83,14 +95,27 @@ const cli_command cli_commands[] = {
      "a usage error.",
      1, -1},
     {"batch", cmd_batch, k_batch_opts,
-     "batch [--as KIND] [-j N] [--report FILE] [--dry-run] INDIR OUTDIR",
+     "batch [--as KIND] [-j N] [--report FILE] [--dry-run] [--shard K/N] "
+     "[--files-from FILE|-] INDIR OUTDIR",
      "Convert a whole folder into a mirrored folder of compliant files.", 2, 2},
-    {"send", cmd_send, k_send_opts,
-     "send --provider P --to NUMBER [--as KIND] [options] FILE",
-     "Check, convert when needed, upload and send one file.\n"
-     "Credentials come from the environment or the config file, never "
-     "from the command line.",
+    {"report", cmd_report, k_report_opts, "report [--json] OUTDIR",
+     "Summarise every batch state under OUTDIR (all shards), read-only.\n"
+     "Exit 0 when every shard finished and no file failed, 1 otherwise, "
+     "2 when OUTDIR holds no batch state.",
      1, 1},
+    {"send", cmd_send, k_send_opts,
+     "send --provider P --to NUMBER... [--to-file FILE] [--as KIND] "
+     "[--template NAME --language CODE [--param TEXT]...] [options] [FILE]",
+     "Check, convert when needed, upload once and send one file to each "
+     "recipient (or a template, with FILE as its media header).\n"
+     "Every message is journaled: the same send again is refused unless "
+     "--resend.\nCredentials come from the environment or the config "
+     "file, never from the command line.\nExit 0 sent, 1 refused, 2 usage, "
+     "3 unreachable (try later), 4 delivery state unknown, 130/143 "
+     "interrupted.",
+     0, 1},
+    {"journal", cmd_journal, k_journal_opts, "journal [--json] [--since T]",
+     "List the send journal: every message, its state and message id.", 0, 0},
     {"serve", cmd_serve, k_serve_opts,
      "serve [--listen HOST:PORT] [--workers N] [--queue N] [--max-body "
      "BYTES] [--timeout S] [--allow-private-urls]",

@@ -90,7 +90,11 @@ typedef struct wapf_tmpfile {
  * same file as input (input may be NULL). */
 int wapf__tmp_open(wapf_context *ctx, wapf_tmpfile *t, const char *final,
                    const char *input, int overwrite);
-/* fsync, close and rename onto the final path. */
+/* fsync the folder that holds path (after a rename into it); returns 0
+ * or an errno value. */
+int wapf__sync_dir_of(const char *path);
+/* fsync, close and rename onto the final path, then fsync its folder. The
+ * file is created 0666 & ~umask. */
 int wapf__tmp_commit(wapf_context *ctx, wapf_tmpfile *t);
 /* Close and unlink the temporary file (safe to call twice). */
 void wapf__tmp_discard(wapf_tmpfile *t);
