@@ -40,8 +40,31 @@ build_dir() { # build_dir DIR [meson options...]
   ninja -C "$dir" >/dev/null
 }
 
+# The Node packages of the serve test (axios, form-data) from the committed
+# package-lock.json, only when missing; without node the test skips.
+node_packages() {
+  local dir=tests/serve
+  [ -d "$dir/node_modules/axios" ] && [ -d "$dir/node_modules/form-data" ] &&
+    return 0
+  if ! command -v npm >/dev/null; then
+    if command -v node >/dev/null && [ "$(id -u)" = 0 ]; then
+      log "installing npm"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null ||
+        true
+    fi
+    command -v npm >/dev/null || {
+      log "npm missing: the serve Node test will skip"
+      return 0
+    }
+  fi
+  log "npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    log "npm ci failed: the serve Node test will skip"
+}
+
 setup() {
   install_missing
+  node_packages
   build_dir build
 }
 

@@ -30,8 +30,9 @@ static int dispatch(wapf_context *ctx, const wapf_facts *f,
   case WAPF_PLAN_UNFIXABLE:
   default:
     return wapf__fail(ctx, WAPF_EUNFIXABLE, "%s",
-                      r->plan_reason[0] ? r->plan_reason
-                                        : "cannot be made compliant");
+                      r->plan_reason && r->plan_reason[0]
+                          ? r->plan_reason
+                          : "cannot be made compliant");
   }
 }
 
@@ -71,6 +72,10 @@ int wapf_convert(wapf_context *ctx, const wapf_facts *f, const wapf_report *r,
     wapf_default_options(&def);
     opt = &def;
   }
+  if (wapf__check_options(ctx, opt) != WAPF_OK)
+    return WAPF_EINVAL;
+  if (!f->mime || !f->damage || !r->out_mime || !r->plan_reason)
+    return wapf__fail(ctx, WAPF_EINVAL, "facts or report without strings");
   if (!res)
     res = &local;
   memset(res, 0, sizeof *res);

@@ -15,6 +15,10 @@ const char *wapf_version(void) {
       WAPF_VERSION_MINOR) "." WAPF_STR(WAPF_VERSION_PATCH);
 }
 
+unsigned wapf_version_number(void) {
+  return WAPF_API_VERSION;
+}
+
 void wapf_default_settings(wapf_settings *s) {
   memset(s, 0, sizeof *s);
   s->log_level = WAPF_LOG_WARNING;
@@ -25,9 +29,8 @@ void wapf_default_settings(wapf_settings *s) {
 }
 
 static int settings_valid(const wapf_settings *s) {
-  for (size_t i = 0; i < sizeof s->reserved; i++)
-    if (s->reserved[i])
-      return 0;
+  if (!wapf__zeroed(s->reserved, sizeof s->reserved))
+    return 0;
   return s->max_pixels >= 1 && s->max_pixels <= (1ULL << 40) &&
          s->max_duration > 0 && s->max_long_side >= 160 &&
          s->max_long_side <= 4096 && s->threads >= 0 &&
@@ -82,18 +85,30 @@ const char *wapf_last_error(const wapf_context *ctx) {
   return ctx ? ctx->detail : "";
 }
 
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+               "wapf_cancel() must stay async-signal-safe");
+
 void wapf_cancel(wapf_context *ctx) {
   if (ctx)
-    ctx->cancelled = 1;
+    atomic_store(&ctx->cancelled, 1);
 }
 
 int wapf__cancelled(const wapf_context *ctx) {
-  return ctx->cancelled != 0;
+  return atomic_load(&((wapf_context *)ctx)->cancelled) != 0;
 }
 
 void wapf__clear(wapf_context *ctx) {
   ctx->detail[0] = '\0';
-  ctx->cancelled = 0;
+  if (atomic_load(&ctx->depth) == 0)
+    atomic_store(&ctx->cancelled, 0);
+}
+
+void wapf__op_begin(wapf_context *ctx) {
+  atomic_fetch_add(&ctx->depth, 1);
+}
+
+void wapf__op_end(wapf_context *ctx) {
+  atomic_fetch_sub(&ctx->depth, 1);
 }
 
 static void vlog(wapf_context *ctx, wapf_log_level level, const char *fmt,
@@ -127,7 +142,7 @@ int wapf__fail(wapf_context *ctx, int code, const char *fmt, ...) {
 
 int wapf__progress(wapf_context *ctx, const wapf_options *opt, double frac) {
   if (opt && opt->progress && opt->progress(opt->progress_cookie, frac))
-    ctx->cancelled = 1;
+    atomic_store(&ctx->cancelled, 1);
   if (wapf__cancelled(ctx))
     return wapf__fail(ctx, WAPF_ECANCELLED, "cancelled");
   return WAPF_OK;

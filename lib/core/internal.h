@@ -6,13 +6,17 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #define WAPF_DETAIL_MAX 512
 
 struct wapf_context {
   wapf_settings s;
-  volatile sig_atomic_t cancelled;
+  /* Set by wapf_cancel() (any thread, or a signal handler: lock-free),
+   * cleared only at the start of an outermost public call. */
+  atomic_int cancelled;
+  atomic_int depth; /* nesting of wapf__op_begin() */
   char detail[WAPF_DETAIL_MAX];
 };
 
@@ -31,8 +35,15 @@ void wapf__log(wapf_context *ctx, wapf_log_level level, const char *fmt, ...)
 int wapf__fail(wapf_context *ctx, int code, const char *fmt, ...)
     WAPF_PRINTF(3, 4);
 
-/* Clear the detail at the start of a public call. */
+/* Clear the detail at the start of a public call; also the cancel flag,
+ * unless the call runs inside an operation (wapf__op_begin). */
 void wapf__clear(wapf_context *ctx);
+
+/* An operation that calls public functions itself (wapf_send calls
+ * wapf_probe/check/convert; a batch worker runs several): between begin
+ * and end a cancel sticks, the nested calls do not clear it. Nestable. */
+void wapf__op_begin(wapf_context *ctx);
+void wapf__op_end(wapf_context *ctx);
 
 /* Non-zero once wapf_cancel() was called (or progress asked to stop). */
 int wapf__cancelled(const wapf_context *ctx);
@@ -50,6 +61,19 @@ int wapf__from_errno(wapf_context *ctx, int err, const char *what);
 /* Safe string copy that always terminates (truncates). */
 void wapf__strlcpy(char *dst, const char *src, size_t size);
 
+/* Replace the owned string *dst with a copy of src (NULL = ""); on
+ * WAPF_ENOMEM *dst is left as it was. Newlines become spaces in the
+ * printf form, which holds the library's one-line texts. */
+int wapf__set_str(char **dst, const char *src);
+int wapf__set_strf(char **dst, const char *fmt, ...) WAPF_PRINTF(2, 3);
+int wapf__set_vstrf(char **dst, const char *fmt, va_list ap);
+
+/* 1 when the n bytes at p are all zero (the `reserved` rule). */
+int wapf__zeroed(const void *p, size_t n);
+/* WAPF_EINVAL (with a detail) when opt is not NULL and its reserved
+ * bytes are not zero; called by every public call that takes options. */
+int wapf__check_options(wapf_context *ctx, const wapf_options *opt);
+
 /* ---- files (core/io.c) ---- */
 
 /* Temporary output beside a final path: created exclusively in the same
@@ -66,7 +90,11 @@ typedef struct wapf_tmpfile {
  * same file as input (input may be NULL). */
 int wapf__tmp_open(wapf_context *ctx, wapf_tmpfile *t, const char *final,
                    const char *input, int overwrite);
-/* fsync, close and rename onto the final path. */
+/* fsync the folder that holds path (after a rename into it); returns 0
+ * or an errno value. */
+int wapf__sync_dir_of(const char *path);
+/* fsync, close and rename onto the final path, then fsync its folder. The
+ * file is created 0666 & ~umask. */
 int wapf__tmp_commit(wapf_context *ctx, wapf_tmpfile *t);
 /* Close and unlink the temporary file (safe to call twice). */
 void wapf__tmp_discard(wapf_tmpfile *t);

@@ -1,11 +1,15 @@
 /* Output files: temporary file in the destination folder + atomic rename,
- * so that no partial output is ever visible under the final name. */
+ * so that no partial output is ever visible under the final name; the
+ * folder is synced after the rename so that the name survives a power
+ * failure. Outputs are created 0666 and the kernel applies the umask (and
+ * a default ACL), like any file a program writes. */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +45,42 @@ static char *tmp_template(const char *final, int *sfx) {
   return t;
 }
 
+/* mkstemps() without its 0600: the six X before the sfx-byte suffix are
+ * replaced until an exclusive create succeeds, with mode 0666 & ~umask. */
+static int create_exclusive(char *tmpl, int sfx) {
+  static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  char *x = tmpl + strlen(tmpl) - sfx - 6;
+  for (int attempt = 0; attempt < 100; attempt++) {
+    unsigned char r[6];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+      return -1;
+    for (int i = 0; i < 6; i++)
+      x[i] = set[r[i] % (sizeof set - 1)];
+    int fd = open(tmpl, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST)
+      return fd;
+  }
+  errno = EEXIST;
+  return -1;
+}
+
+/* fsync the folder holding path, so that a rename into it is durable. */
+int wapf__sync_dir_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
+                    : strdup(".");
+  if (!dir)
+    return ENOMEM;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  free(dir);
+  if (fd < 0)
+    return errno;
+  int err = fsync(fd) != 0 && errno != EINVAL && errno != EROFS ? errno : 0;
+  close(fd);
+  return err;
+}
+
 int wapf__tmp_open(wapf_context *ctx, wapf_tmpfile *t, const char *final,
                    const char *input, int overwrite) {
   struct stat st;
@@ -65,7 +105,7 @@ int wapf__tmp_open(wapf_context *ctx, wapf_tmpfile *t, const char *final,
     wapf__tmp_discard(t);
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
   }
-  t->fd = mkstemps(t->path, sfx);
+  t->fd = create_exclusive(t->path, sfx);
   if (t->fd < 0) {
     int err = errno;
     free(t->path);
@@ -73,7 +113,6 @@ int wapf__tmp_open(wapf_context *ctx, wapf_tmpfile *t, const char *final,
     wapf__tmp_discard(t);
     return wapf__from_errno(ctx, err, final);
   }
-  fchmod(t->fd, 0644); /* mkstemps makes 0600; outputs are shared files */
   return WAPF_OK;
 }
 
@@ -97,9 +136,12 @@ int wapf__tmp_commit(wapf_context *ctx, wapf_tmpfile *t) {
   }
   free(t->path);
   t->path = NULL;
+  int err = wapf__sync_dir_of(t->final);
   free(t->final);
   t->final = NULL;
-  return WAPF_OK;
+  /* The output is complete and in place; only its durability is unsure. */
+  return err ? wapf__from_errno(ctx, err, "syncing the output's folder")
+             : WAPF_OK;
 }
 
 void wapf__tmp_discard(wapf_tmpfile *t) {

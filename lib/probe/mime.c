@@ -44,8 +44,7 @@ static magic_t thread_magic(wapf_context *ctx, int *rc) {
   return m;
 }
 
-int wapf__magic_mime(wapf_context *ctx, const char *path, char *out,
-                     size_t size) {
+int wapf__magic_mime(wapf_context *ctx, const char *path, char **out) {
   int rc = WAPF_OK;
   magic_t m = thread_magic(ctx, &rc);
   if (!m)
@@ -56,7 +55,8 @@ int wapf__magic_mime(wapf_context *ctx, const char *path, char *out,
     return wapf__fail(ctx, WAPF_EIO, "libmagic: %s",
                       err ? err : "cannot read the file");
   }
-  wapf__strlcpy(out, mime, size);
+  if (wapf__set_str(out, mime) != WAPF_OK)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
   return WAPF_OK;
 }
 

@@ -27,11 +27,9 @@ void wapf__set_damage(wapf_facts *f, const char *fmt, ...) {
     return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(f->damage, sizeof f->damage, fmt, ap);
+  /* Out of memory keeps "" (damaged still says it). */
+  (void)wapf__set_vstrf(&f->damage, fmt, ap);
   va_end(ap);
-  for (char *p = f->damage; *p; p++)
-    if (*p == '\n' || *p == '\r')
-      *p = ' ';
   f->damaged = 1;
 }
 
@@ -39,6 +37,8 @@ void wapf_facts_free(wapf_facts **f) {
   if (!f || !*f)
     return;
   free((*f)->path);
+  free((*f)->mime);
+  free((*f)->damage);
   free((*f)->streams);
   free((*f)->image.delays_ms);
   free(*f);
@@ -71,8 +71,10 @@ static wapf_facts *facts_new(const char *path, int64_t size) {
   if (!f)
     return NULL;
   f->path = strdup(path);
-  if (!f->path) {
-    free(f);
+  f->mime = strdup("");
+  f->damage = strdup("");
+  if (!f->path || !f->mime || !f->damage) {
+    wapf_facts_free(&f);
     return NULL;
   }
   f->size = size;
@@ -140,9 +142,20 @@ static int dispatch(wapf_context *ctx, wapf_facts *f) {
     if (rc != WAPF_OK)
       return rc;
   }
-  if (sequence)
+  /* Content that libmagic calls audio or video goes to libavformat first:
+   * libvips' loader search would ask every loader (each opening the file,
+   * ImageMagick's too) before failing on it. */
+  int av_first = sequence || !strncmp(f->mime, "video/", 6) ||
+                 !strncmp(f->mime, "audio/", 6);
+  if (av_first)
     TRY(wapf__probe_av(ctx, f));
+  char av_why[WAPF_DETAIL_MAX];
+  wapf__strlcpy(av_why, ctx->detail, sizeof av_why);
   TRY(wapf__probe_image(ctx, f));
+  if (av_first) { /* libavformat's reason for audio/video content */
+    wapf__strlcpy(ctx->detail, av_why, sizeof ctx->detail);
+    return rc;
+  }
   /* For a picture type, the picture reader's reason is the one to keep. */
   char why[WAPF_DETAIL_MAX];
   wapf__strlcpy(why, ctx->detail, sizeof why);
@@ -197,12 +210,13 @@ static void as_other(wapf_context *ctx, wapf_facts *f) {
             f->path, f->mime);
 }
 
-static void content_type(wapf_context *ctx, wapf_facts *f) {
-  if (wapf__magic_mime(ctx, f->path, f->mime, sizeof f->mime) == WAPF_OK)
-    return;
+static int content_type(wapf_context *ctx, wapf_facts *f) {
+  int rc = wapf__magic_mime(ctx, f->path, &f->mime);
+  if (rc == WAPF_OK || rc == WAPF_ENOMEM)
+    return rc;
   wapf__log(ctx, WAPF_LOG_WARNING, "%s: content type unknown: %s", f->path,
             ctx->detail);
-  wapf__strlcpy(f->mime, "application/octet-stream", sizeof f->mime);
+  return wapf__set_str(&f->mime, "application/octet-stream");
 }
 
 int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out) {
@@ -218,8 +232,9 @@ int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out) {
   wapf_facts *f = facts_new(path, size);
   if (!f)
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
-  content_type(ctx, f);
-  rc = dispatch(ctx, f);
+  rc = content_type(ctx, f);
+  if (rc == WAPF_OK)
+    rc = dispatch(ctx, f);
   if (rc == WAPF_EUNSUPPORTED || rc == WAPF_ECORRUPT || rc == WAPF_EINTERNAL ||
       rc == WAPF_EIO) {
     as_other(ctx, f);

@@ -233,7 +233,7 @@ static void damage_check(wapf_context *ctx, wapf_facts *f) {
   int fd = open(f->path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return;
-  char why[sizeof f->damage];
+  char why[WAPF_DETAIL_MAX];
   if (jpeg ? wapf__jpeg_damaged(fd, f->size, why, sizeof why)
            : wapf__png_damaged(fd, f->size, why, sizeof why))
     wapf__set_damage(f, "%s", why);

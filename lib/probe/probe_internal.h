@@ -11,10 +11,10 @@
 /* ---- content type (mime.c) ---- */
 
 /* The MIME type of the file's content from libmagic ("text/plain", ...),
- * into out. Returns WAPF_OK, or WAPF_EINTERNAL / WAPF_EIO with a detail
- * when libmagic cannot be loaded or cannot read the file. */
-int wapf__magic_mime(wapf_context *ctx, const char *path, char *out,
-                     size_t size);
+ * into the owned string *out (replaced). Returns WAPF_OK, or
+ * WAPF_EINTERNAL / WAPF_EIO / WAPF_ENOMEM with a detail when libmagic
+ * cannot be loaded or cannot read the file. */
+int wapf__magic_mime(wapf_context *ctx, const char *path, char **out);
 
 /* The usual MIME type of an audio/video container short name ("mp4",
  * "matroska", ...); has_video picks video/ over audio/ where both exist.

@@ -23,7 +23,8 @@ void wapf__add_finding(wapf_report *r, const char *id, wapf_severity sev,
   fd->severity = sev;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(fd->message, sizeof fd->message, fmt, ap);
+  /* Out of memory leaves it NULL: wapf_check() then fails. */
+  (void)wapf__set_vstrf(&fd->message, fmt, ap);
   va_end(ap);
 }
 
@@ -148,6 +149,21 @@ static void run_checker(const wapf__check *c) {
   }
 }
 
+/* Every string of the report was allocated (they are never NULL). */
+static int all_allocated(const wapf_report *r) {
+  for (int i = 0; i < r->n_findings; i++)
+    if (!r->findings[i].message)
+      return 0;
+  return r->plan_reason && r->out_mime;
+}
+
+/* Facts a caller built by hand must have their strings (never NULL in
+ * facts from wapf_probe()). */
+static int facts_valid(const wapf_facts *f) {
+  return f->mime && f->damage &&
+         (f->n_streams == 0 || (f->n_streams > 0 && f->streams));
+}
+
 static int is_compliant(const wapf_report *r) {
   for (int i = 0; i < r->n_findings; i++)
     if (r->findings[i].severity == WAPF_SEV_FAIL)
@@ -167,8 +183,11 @@ int wapf_check(wapf_context *ctx, const wapf_facts *facts,
   }
   if (opt->kind < WAPF_KIND_AUTO || opt->kind > WAPF_KIND_DOCUMENT)
     return wapf__fail(ctx, WAPF_EINVAL, "unknown kind %d", (int)opt->kind);
-  if (facts->n_streams < 0 || (facts->n_streams > 0 && !facts->streams))
-    return wapf__fail(ctx, WAPF_EINVAL, "facts have no stream array");
+  if (wapf__check_options(ctx, opt) != WAPF_OK)
+    return WAPF_EINVAL;
+  if (!facts_valid(facts))
+    return wapf__fail(ctx, WAPF_EINVAL,
+                      "facts without mime, damage or stream array");
   wapf_report *r = new_report();
   if (!r)
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory for the report");
@@ -178,6 +197,10 @@ int wapf_check(wapf_context *ctx, const wapf_facts *facts,
   r->compliant = is_compliant(r);
   wapf__choose_plan(&c);
   wapf__choose_output(&c);
+  if (!all_allocated(r)) {
+    wapf_report_free(&r);
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory for the report");
+  }
   wapf__log(ctx, WAPF_LOG_DEBUG, "check %s as %s: %d finding(s), plan %s",
             facts->path ? facts->path : "?", wapf_kind_name(r->kind),
             r->n_findings, wapf_plan_name(r->plan));
@@ -188,7 +211,11 @@ int wapf_check(wapf_context *ctx, const wapf_facts *facts,
 void wapf_report_free(wapf_report **r) {
   if (!r || !*r)
     return;
+  for (int i = 0; (*r)->findings && i < (*r)->n_findings; i++)
+    free((*r)->findings[i].message);
   free((*r)->findings);
+  free((*r)->plan_reason);
+  free((*r)->out_mime);
   free(*r);
   *r = NULL;
 }

@@ -37,8 +37,9 @@ static void remux_reason(const wapf__check *c, char *buf, size_t size) {
 static void transcode_reason(const wapf__check *c, char *buf, size_t size) {
   char lim[32];
   snprintf(buf, size,
-           "transcode to H.264 8-bit 4:2:0 (long side at most %d) with "
-           "AAC-LC audio in a faststart MP4 of at most %s bytes",
+           "transcode to H.264 Main 8-bit 4:2:0 without B-frames (long "
+           "side at most %d) with AAC-LC audio in a faststart MP4 of at "
+           "most %s bytes",
            c->settings->max_long_side,
            wapf__commas(lim, sizeof lim, wapf_kind_limit(WAPF_KIND_VIDEO, 0)));
 }
@@ -145,10 +146,11 @@ void wapf__choose_plan(const wapf__check *c) {
       why = fd;
   }
   plan_for_trim(c);
-  if (why)
-    wapf__strlcpy(r->plan_reason, why->message, sizeof r->plan_reason);
-  else
-    describe(c, r->plan_reason, sizeof r->plan_reason);
+  char note[WAPF_DETAIL_MAX] = "";
+  if (!why)
+    describe(c, note, sizeof note);
+  /* Out of memory leaves it NULL: wapf_check() then fails. */
+  (void)wapf__set_str(&r->plan_reason, why ? why->message : note);
 }
 
 /* ---- the output's type ---- */
@@ -182,7 +184,7 @@ static const char *own_mime(const wapf__check *c) {
 }
 
 static void set_output(wapf_report *r, const char *ext, const char *mime) {
-  wapf__strlcpy(r->out_mime, mime ? mime : "", sizeof r->out_mime);
+  (void)wapf__set_str(&r->out_mime, mime); /* NULL on ENOMEM: see check */
   /* An extension too long for out_ext is left out rather than cut. */
   if (ext && strlen(ext) < sizeof r->out_ext)
     wapf__strlcpy(r->out_ext, ext, sizeof r->out_ext);

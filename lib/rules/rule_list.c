@@ -30,6 +30,10 @@
   X("video.profile", VIDEO, FAIL, TRANSCODE,                                   \
     "The H.264 profile must be Baseline, Constrained Baseline, Main or "       \
     "High.")                                                                   \
+  X("video.bframes", VIDEO, FAIL, TRANSCODE,                                   \
+    "An H.264 stream must not use B-frames, in any profile (read from the "    \
+    "SPS reorder depth and the first frames' slice types): Android WhatsApp "  \
+    "clients do not play them.")                                               \
   X("video.dimensions", VIDEO, FAIL, TRANSCODE,                                \
     "Width and height must be even.")                                          \
   X("video.long_side", VIDEO, FAIL, TRANSCODE,                                 \
@@ -118,7 +122,7 @@
     "content (a text file named .mp4).")
 
 #define WAPF_X_INFO(id, kind, sev, fix, text)                                  \
-  {id, WAPF_KIND_##kind, WAPF_SEV_##sev, text},
+  {id, WAPF_KIND_##kind, WAPF_SEV_##sev, text, {0}},
 static const wapf_rule_info k_rules[] = {WAPF_RULE_LIST(WAPF_X_INFO)};
 #undef WAPF_X_INFO
 

@@ -17,6 +17,8 @@ typedef struct fx {
   wapf_stream s[FX_MAX_STREAMS];
   int delays[FX_MAX_DELAYS];
   char path[256];
+  char mime[256];
+  char damage[256];
 } fx;
 
 /* ---- builders ---- */
@@ -27,7 +29,9 @@ static inline void fx_init(fx *x, const char *path, const char *format,
   snprintf(x->path, sizeof x->path, "%s", path);
   x->f.path = x->path;
   x->f.size = size;
-  snprintf(x->f.mime, sizeof x->f.mime, "%s", mime);
+  snprintf(x->mime, sizeof x->mime, "%s", mime);
+  x->f.mime = x->mime;
+  x->f.damage = x->damage;
   snprintf(x->f.format, sizeof x->f.format, "%s", format);
   x->f.media = media;
   x->f.duration = -1;

@@ -224,7 +224,7 @@ static void damaged_jpeg_is_unfixable(void) {
   fx x;
   fx_jpeg(&x);
   x.f.damaged = 1;
-  snprintf(x.f.damage, sizeof x.f.damage, "JPEG data ends early");
+  snprintf(x.damage, sizeof x.damage, "JPEG data ends early");
   const wapf_report *r = check_as(&x, WAPF_KIND_AUTO);
   EXPECT_FAIL(r, "file.damaged");
   EXPECT_PASS(r, "image.format");
