@@ -121,7 +121,8 @@ WAPF_API unsigned wapf_version_number(void);
   X(ENETWORK, -14, "provider unreachable")                                     \
   X(EPROVIDER, -15, "refused by the provider")                                 \
   X(EREFUSED, -16, "refused before sending")                                   \
-  X(EINTERNAL, -17, "internal error")
+  X(EINTERNAL, -17, "internal error")                                          \
+  X(EUNKNOWN, -18, "delivery state unknown")
 
 #define WAPF_X_ENUM(name, value, text) WAPF_##name = (value),
 typedef enum wapf_status { WAPF_ERROR_LIST(WAPF_X_ENUM) } wapf_status;
@@ -224,7 +225,12 @@ WAPF_API void wapf_close(wapf_context **ctx);
 /** One-line detail of the last failure on ctx ("" if none). Owned by ctx. */
 WAPF_API const char *wapf_last_error(const wapf_context *ctx);
 /** Ask the running operation on ctx to stop; it returns WAPF_ECANCELLED.
- * Async-signal-safe: may be called from a signal handler. */
+ * The request sticks for the whole operation, including the calls it makes
+ * itself (wapf_send's probe, check and convert; a batch's workers), and an
+ * HTTP transfer in flight is aborted within about 100 ms; nothing is
+ * uploaded or sent after it. The flag is cleared when the next outermost
+ * public call on ctx starts. Async-signal-safe and thread-safe (a lock-free
+ * atomic): may be called from a signal handler or another thread. */
 WAPF_API void wapf_cancel(wapf_context *ctx);
 
 /* ------------------------------------------------------------------------
@@ -263,9 +269,16 @@ typedef struct wapf_stream {
   int is_default;        /* disposition "default" */
   char language[8];      /* ISO 639 code from the container */
   int decoder_available; /* 1 when this build's FFmpeg can decode it */
+  int reorder_depth;     /* video: frames the decoder holds back to reorder
+                            (H.264 SPS VUI max_num_reorder_frames, FFmpeg's
+                            has_b_frames); 0 none, -1 unknown */
+  int b_frames;          /* video, H.264: 1 when the stream uses B-frames
+                            (reorder depth > 0, or a B slice among its
+                            first frames), 0 when none was seen, -1 not
+                            known (other codecs, nothing readable) */
   /* Reserved for future members (the array stride never changes);
    * zero. */
-  uint8_t reserved[64];
+  uint8_t reserved[56];
 } wapf_stream;
 
 /** Facts about a still or animated picture. */
@@ -353,6 +366,16 @@ enum {
  * cancel; the operation then returns WAPF_ECANCELLED. */
 typedef int (*wapf_progress_fn)(void *cookie, double fraction);
 
+/** How much encoder effort a video transcode spends (convert, batch and
+ * send). Every setting writes the same compliant H.264 Main profile
+ * without B-frames at the same byte budget; slower settings buy picture
+ * quality (BENCHMARKS.md has the measured cost and gain). */
+typedef enum wapf_speed {
+  WAPF_SPEED_BALANCED = 0, /* default: x264 at about "veryfast" cost */
+  WAPF_SPEED_FAST,         /* about half the time of balanced */
+  WAPF_SPEED_BEST,         /* several times balanced, best quality */
+} wapf_speed;
+
 typedef struct wapf_options {
   wapf_kind kind;        /* default WAPF_KIND_AUTO */
   int stereo;            /* audio as AAC-LC stereo M4A; default 0 */
@@ -373,6 +396,7 @@ typedef struct wapf_options {
   const char *emoji;         /* comma-separated emojis */
   wapf_progress_fn progress; /* default NULL */
   void *progress_cookie;
+  wapf_speed speed; /* video encoder effort; default WAPF_SPEED_BALANCED */
   uint8_t reserved[64];
 } wapf_options;
 
@@ -502,6 +526,22 @@ WAPF_API int wapf_convert(wapf_context *ctx, const wapf_facts *facts,
  * it to S3-compatible storage, or verifies the link it was given), sends
  * the message and returns the provider's message id.
  *
+ * One file to many recipients: upload once, then one message each:
+ *
+ *     wapf_send_result media;
+ *     int rc = wapf_upload(ctx, "catalogue.mp4", NULL, &req, &media);
+ *     for (size_t i = 0; rc == WAPF_OK && i < n; i++) {
+ *       req.to = numbers[i];
+ *       wapf_send_result r;
+ *       int m = wapf_send_message(ctx, &req, &media, &r);
+ *       // m == WAPF_EUNKNOWN: maybe delivered, never retry blindly;
+ *       // r.duplicate: the journal says it was sent already
+ *     }
+ *
+ * Every message is journaled ($XDG_CACHE_HOME/wa-preflight/
+ * send-journal.sqlite): a message is delivered at most once, also across
+ * runs and processes (see wapf_send_message()).
+ *
  * Credentials: every request field left NULL is read from the environment
  * first, then from the config file (KEY=value lines; refused when it is
  * readable or writable by group or others):
@@ -515,10 +555,12 @@ WAPF_API int wapf_convert(wapf_context *ctx, const wapf_facts *facts,
  * Secrets are never logged and never appear in wapf_last_error() or in the
  * result: any text that would contain one is redacted.
  *
- * Robust delivery: 429, 5xx and network failures are retried with
- * exponential backoff and jitter, honouring Retry-After, at most
- * max_attempts times and never past retry_budget seconds; other answers
- * are never retried. Plain HTTP is used only to loopback addresses; HTTPS
+ * Robust delivery: uploads, publishes and link checks are retried on 429,
+ * 5xx and network failures with exponential backoff and jitter, honouring
+ * Retry-After, at most max_attempts times and never past retry_budget
+ * seconds; other answers are never retried. A message is delivered at most
+ * once: its request is retried only when it provably did not reach the
+ * provider (see wapf_send_message()), and every message is journaled. Plain HTTP is used only to loopback addresses; HTTPS
  * is verified against cacert, else $CURL_CA_BUNDLE, else the system's
  * trust store. */
 
@@ -542,7 +584,8 @@ WAPF_API int wapf_provider_from_name(const char *name, wapf_provider *out);
 typedef struct wapf_send_request {
   /** Default WAPF_PROVIDER_META. */
   wapf_provider provider;
-  /** Recipient phone number. Required. */
+  /** Recipient phone number (digits). Required by wapf_send() and
+   * wapf_send_message(); not used by wapf_upload(). */
   const char *to;
   /** Sender number; required for lipachat (WAPF_ECONFIG without it),
    * ignored by the others. */
@@ -597,6 +640,27 @@ typedef struct wapf_send_request {
   const char *token;
   /** meta: the sender's phone-number id; default $WA_PHONE_NUMBER_ID. */
   const char *phone_number_id;
+  /** An approved template's name: the message is a "template" message
+   * (the only kind that reaches a customer outside the 24-hour window)
+   * whose media header is the file (image, video or document only), or
+   * that has no header when sent without media. meta, 360dialog and
+   * onprem only (WAPF_EREFUSED before any request for the others). No
+   * caption with a template. */
+  const char *template_name;
+  /** The template's language code ("en_US"); required with a template. */
+  const char *template_language;
+  /** onprem: the template's namespace (required there; ignored by the
+   * Cloud API and 360dialog). */
+  const char *template_namespace;
+  /** The body parameters in order (n_template_params strings, UTF-8,
+   * each non-empty); NULL/0 for none. Borrowed. */
+  const char *const *template_params;
+  int n_template_params;
+  /** 1: send even when the journal says this very message (provider,
+   * sender, recipient, file, kind, caption, template) was already sent or
+   * ended in an unknown state. Default 0: refused with the earlier message
+   * id (WAPF_EREFUSED, res->duplicate = 1). */
+  int resend;
   /** Reserved for future fields; must be zero (wapf_default_send_request()
    * zeroes it). */
   uint8_t reserved[64];
@@ -617,14 +681,85 @@ typedef struct wapf_send_result {
   int attempts;             /* HTTP requests made in total */
   int provider_code;        /* provider error code (Graph 131047...), 0 */
   char provider_error[240]; /* the provider's own message, "" */
+  char sha256[65];          /* hex SHA-256 of the file sent, "" none */
+  char filename[256];       /* documents: the name shown, "" */
+  int duplicate;            /* 1: refused by the journal (already sent,
+                               being sent by another run, or unknown);
+                               message_id is the earlier one when known */
   uint8_t reserved[64];
 } wapf_send_result;
 
 /** Fill *r with the defaults above (everything else NULL/0). */
 WAPF_API void wapf_default_send_request(wapf_send_request *r);
 
+/** The first half of wapf_send(): check path, convert it when needed (in
+ * a private temporary folder, removed before returning) and make it
+ * reachable by the provider: upload it (through the media-id cache),
+ * publish it (req->publish), or verify req->link. Nothing is sent;
+ * req->to is not needed. Fills res: kind, plan, media_id (by id) or url
+ * (link, publish), cache_hit, sha256, filename; pass res to
+ * wapf_send_message() as its media, for as many recipients as needed.
+ * With req->template_name the file must be an image, a video or a
+ * document (the header kinds). opt as for wapf_send(). Retries an upload
+ * freely (an extra upload is harmless).
+ * Errors: those of wapf_send() except WAPF_EUNKNOWN. */
+WAPF_API int wapf_upload(wapf_context *ctx, const char *path,
+                         const wapf_options *opt, const wapf_send_request *req,
+                         wapf_send_result *res);
+
+/** The second half: send one message to req->to, journaled (see
+ * wapf_journal_list()). media is a result of wapf_upload() (borrowed;
+ * kind and media_id or url are used, sha256 and filename when set), or one
+ * filled by hand (zeroed, then kind and media_id or url), or NULL for a
+ * template without a media header (req->template_name required). res may
+ * be NULL; it starts as a copy of media.
+ * The journal row is written "pending" before the request and "sent",
+ * "failed" or "unknown" after; the same message again is refused
+ * (WAPF_EREFUSED, res->duplicate) unless req->resend. A message request is
+ * retried only when it provably did not reach the provider (no address,
+ * no connection or TLS session, nothing written, 429, 503 with
+ * Retry-After); Lipachat requests, which carry a de-duplicated messageId,
+ * are retried like uploads.
+ * Errors: WAPF_EUNKNOWN (the request may have reached the provider but its
+ * answer was lost: a timeout or reset after it was written, a 5xx, a
+ * cancel while waiting; it is not retried: look at the provider's status
+ * webhook before sending again), WAPF_EREFUSED (journal, kind or caption
+ * the provider cannot take, template refused for qikchat/lipachat),
+ * WAPF_EIO (the journal cannot be opened or written: nothing is sent), and
+ * those of wapf_send().
+ * Thread rules: one context per thread; any number of threads or
+ * processes may send through one journal and cache at once (SQLite WAL,
+ * BEGIN IMMEDIATE around the intent: two never both send one message). */
+WAPF_API int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
+                               const wapf_send_result *media,
+                               wapf_send_result *res);
+
+/** One row of the send journal, for wapf_journal_list(). Strings are ""
+ * when absent and valid only during the callback. */
+typedef struct wapf_journal_entry {
+  double at, updated; /* seconds since the epoch (UTC) */
+  const char *provider, *sender, *recipient;
+  const char *media; /* the file's SHA-256, or the media id / link */
+  const char *kind, *caption, *template_name;
+  const char *state; /* "pending" (a run is sending it now), "sent",
+                        "failed", "unknown" (also a pending whose run is
+                        gone) */
+  const char *message_id, *detail;
+  uint8_t reserved[32];
+} wapf_journal_entry;
+
+/** Called for each row; return non-zero to stop. */
+typedef int (*wapf_journal_fn)(void *cookie, const wapf_journal_entry *e);
+
+/** List the journal in cache_dir (NULL: the default of
+ * wapf_send_request.cache_dir), oldest first, rows at or after since
+ * (seconds since the epoch; 0 = all). Errors: WAPF_EINVAL, WAPF_EIO. */
+WAPF_API int wapf_journal_list(wapf_context *ctx, const char *cache_dir,
+                               double since, wapf_journal_fn fn, void *cookie);
+
 /** Check, convert when needed, upload or publish, and send path to
- * req->to. opt may be NULL (defaults; opt->kind picks the kind, e.g.
+ * req->to: wapf_upload() then wapf_send_message() in one call. opt may be
+ * NULL (defaults; opt->kind picks the kind, e.g.
  * WAPF_KIND_VOICE for a voice note); the provider's target flags are
  * added to it. res may be NULL.
  * Errors: WAPF_EINVAL (bad request field; link and publish together),
@@ -637,8 +772,9 @@ WAPF_API void wapf_default_send_request(wapf_send_request *r);
  * link), WAPF_EUNFIXABLE (cannot be made compliant), WAPF_EPROVIDER (the
  * provider or the storage refused, including a rejected key, or answered
  * something that is not the documented success; res->provider_code and
- * provider_error say how), WAPF_ENETWORK (unreachable, timed out, or
- * 429/5xx still after the retries: worth trying later), WAPF_ECANCELLED,
+ * provider_error say how), WAPF_ENETWORK (unreachable, or 429/503 still
+ * after the retries, the message provably not sent: worth trying later),
+ * WAPF_EUNKNOWN (see wapf_send_message()), WAPF_ECANCELLED,
  * and the errors of wapf_probe() and wapf_convert().
  * The media-id cache: an id uploaded for the same provider, base URL,
  * sender and file content (SHA-256) within 30 days is sent without
@@ -681,10 +817,14 @@ WAPF_API int wapf_send(wapf_context *ctx, const char *path,
  * the input changes. Outputs are written by wapf_convert() (temporary file
  * + rename) and recorded after the rename, so a run killed at any moment
  * loses no finished output and leaves no partial one; the next run
- * removes the temporary files a killed run left in outdir (only names of
- * the library's temporary pattern ".<name>.XXXXXX<ext>"). A file in outdir
+ * removes the temporary files a killed run left in outdir, and only those
+ * its state recorded as its own: the temporary name of an output the
+ * state marks as being written (".<name>.XXXXXX<ext>" beside it), made
+ * after that mark; any other file, whatever its name, is left alone. A
+ * file in outdir
  * that an earlier run did not write is never replaced: that input fails
- * with WAPF_EEXIST. Two runs on one outdir at once are refused.
+ * with WAPF_EEXIST. Two runs on one outdir at once are refused (except
+ * shards, below: each has its own state and lock).
  * ---------------------------------------------------------------------- */
 
 /** What happened to one input. */
@@ -758,8 +898,35 @@ typedef struct wapf_batch_settings {
   /** Progress and outcome of each file; NULL (default) = none. */
   wapf_batch_event_fn on_event;
   void *event_cookie;
+  /** Shards: shard_count N > 0 splits the inputs into N disjoint parts and
+   * this run takes only part shard_index K (0 <= K < N). An input belongs
+   * to the part of its *collision group*: its relative path without the
+   * extension of the last component, with every trailing "-<digits>"
+   * removed ("clips/a.mkv", "clips/a.mov" and "clips/a-2.mp4" are all
+   * "clips/a"), so that the inputs that can compete for one output name
+   * are always in the same shard and every output name (with its "-N"
+   * numbering) is the one an unsharded run gives. The part is
+   * FNV-1a 64 (offset basis 14695981039346656037, prime 1099511628211)
+   * of the group's bytes, modulo N: the same on every machine and
+   * version (wapf_batch_shard_of()). A shard keeps its own state,
+   * outdir/.wa-preflight/shard-K-of-N.db, and its own lock
+   * (shard-K-of-N.lock), so N shards run at once on one outdir (shared
+   * or network file system); an unsharded run (N = 0, default) keeps
+   * state.db and excludes every shard. Range: N 0..100000. */
+  int shard_index, shard_count;
+  /** An explicit list of inputs (paths relative to indir, '/'-separated)
+   * instead of the whole folder; NULL (default) walks indir. A listed
+   * folder brings everything under it; a listed file brings the other
+   * files of its collision group (same folder, see above), so numbering
+   * stays the same as a full run. Absolute paths and paths with a ".."
+   * component are refused (WAPF_EINVAL, the line names the path); a listed
+   * path that does not exist fails as that input (WAPF_ENOENT). Combines
+   * with shards (the listed inputs of part K). The array and its strings
+   * must stay valid during wapf_batch_run(). */
+  const char *const *inputs;
+  size_t n_inputs;
   /** Reserved for future fields; must be zero. */
-  uint8_t reserved[64];
+  uint8_t reserved[40];
 } wapf_batch_settings;
 
 /** Counts of one kind (or of all files). */
@@ -809,6 +976,74 @@ WAPF_API void wapf_batch_default_settings(wapf_batch_settings *bs);
 WAPF_API int wapf_batch_run(wapf_context *ctx, const char *indir,
                             const char *outdir, const wapf_batch_settings *bs,
                             wapf_batch_summary *sum);
+
+/** The shard (0..shard_count-1) of the input at relative path rel, as
+ * described at wapf_batch_settings.shard_count; -1 when rel is NULL or
+ * shard_count < 1. Pure function, any thread. */
+WAPF_API int wapf_batch_shard_of(const char *rel, int shard_count);
+
+/* ----------------------------------------------------------------------
+ * Reading a batch's state (wa-preflight report): every state database
+ * under outdir/.wa-preflight/ (state.db and every shard-K-of-N.db),
+ * opened read-only: no lock is taken and nothing is written, so it can
+ * run while shards are still working (it then sees what they have
+ * committed so far).
+ * ---------------------------------------------------------------------- */
+
+/** One input as its state database recorded it. */
+typedef struct wapf_batch_record {
+  const char *path;     /* input, relative to indir */
+  const char *output;   /* output relative to outdir; NULL when none */
+  const char *status;   /* "done", "pending" (being written when the run
+                           stopped), "failed" (would fail again), "error" */
+  const char *error;    /* one line; NULL when none */
+  const char *findings; /* JSON array text of the check's findings, or NULL */
+  const char *db;       /* the state file it comes from, e.g.
+                           "shard-2-of-3.db" */
+  wapf_kind kind;       /* WAPF_KIND_AUTO when unknown */
+  wapf_plan plan;
+  wapf_batch_action action;    /* converted, copied or failed (the run that
+                                  wrote it); skipped is never recorded */
+  int code;                    /* WAPF_E* of a failure, else WAPF_OK */
+  int64_t bytes_in, bytes_out; /* bytes_out 0 unless done */
+  uint8_t reserved[32];
+} wapf_batch_record;
+
+/** One state database (or a missing shard). */
+typedef struct wapf_batch_shard_state {
+  const char *db;   /* file name under .wa-preflight/ */
+  int shard_index;  /* K; -1 for state.db */
+  int shard_count;  /* N; 0 for state.db */
+  int present;      /* 0: shard K of N has no database (never ran) */
+  int finished;     /* 1: its last run handled every input */
+  int64_t planned;  /* inputs its last run took (-1 unknown) */
+  int64_t recorded; /* rows it holds */
+  uint8_t reserved[32];
+} wapf_batch_shard_state;
+
+typedef struct wapf_batch_state_report {
+  wapf_batch_record *records; /* sorted by path; one per input (when two
+                                 databases hold a path, the newer row) */
+  size_t n_records;
+  wapf_batch_shard_state *shards; /* sorted: state.db, then by N and K */
+  size_t n_shards;
+  int64_t unfinished;    /* shards missing or not finished */
+  int64_t pending;       /* records with status "pending" */
+  wapf_batch_counts all; /* skipped and seconds are 0 */
+  wapf_batch_counts kinds[WAPF_BATCH_KIND_SLOTS]; /* per kind, as
+                                                    wapf_batch_summary */
+  uint8_t reserved[64];
+} wapf_batch_state_report;
+
+/** Read every state database of outdir into *out (free it with
+ * wapf_batch_state_report_free()). Any thread, with its own ctx.
+ * Errors: WAPF_EINVAL (NULL argument), WAPF_ENOENT (no state under
+ * outdir), WAPF_EIO (a database cannot be read: the detail names it),
+ * WAPF_ENOMEM. */
+WAPF_API int wapf_batch_state_read(wapf_context *ctx, const char *outdir,
+                                   wapf_batch_state_report **out);
+/** Free a report of wapf_batch_state_read() and set *r to NULL (NULL ok). */
+WAPF_API void wapf_batch_state_report_free(wapf_batch_state_report **r);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,9 @@
 #   scripts/dev.sh test   install what is missing, build, run every test
 #                         (plain build, then AddressSanitizer+UBSan build)
 #   scripts/dev.sh setup  install and build only
+#   scripts/dev.sh fuzz [SECONDS]
+#                         run every fuzz target for SECONDS (default 60)
+#                         on the clang libFuzzer+ASan+UBSan build (build-fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,8 +40,31 @@ build_dir() { # build_dir DIR [meson options...]
   ninja -C "$dir" >/dev/null
 }
 
+# The Node packages of the serve test (axios, form-data) from the committed
+# package-lock.json, only when missing; without node the test skips.
+node_packages() {
+  local dir=tests/serve
+  [ -d "$dir/node_modules/axios" ] && [ -d "$dir/node_modules/form-data" ] &&
+    return 0
+  if ! command -v npm >/dev/null; then
+    if command -v node >/dev/null && [ "$(id -u)" = 0 ]; then
+      log "installing npm"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null ||
+        true
+    fi
+    command -v npm >/dev/null || {
+      log "npm missing: the serve Node test will skip"
+      return 0
+    }
+  fi
+  log "npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    log "npm ci failed: the serve Node test will skip"
+}
+
 setup() {
   install_missing
+  node_packages
   build_dir build
 }
 
@@ -81,13 +107,56 @@ print(p, f, s)
 PY
 }
 
+# The libFuzzer build: clang, ASan+UBSan, coverage for libFuzzer in every
+# object; only the fuzz targets are built. Warnings are not errors here
+# (the gcc builds hold -Werror; clang warns differently).
+fuzz_build() {
+  if [ ! -f build-fuzz/build.ninja ]; then
+    log "configuring build-fuzz"
+    CC=clang meson setup build-fuzz -Db_sanitize=address,undefined \
+      -Db_lundef=false -Dbuildtype=debugoptimized \
+      -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
+  fi
+  log "building build-fuzz (fuzz targets)"
+  local t
+  t=$(ninja -C build-fuzz -t targets all |
+    sed -n 's/^\(tests\/fuzz\/fuzz_[a-z0-9_]*\): .*/\1/p' | sort -u)
+  # shellcheck disable=SC2086
+  ninja -C build-fuzz $t >/dev/null
+}
+
+# Each target (the probe once per family) for $1 seconds, two at a time.
+fuzz_run() { # fuzz_run SECONDS
+  log "fuzzing each target for $1 s"
+  WAPF_FUZZ_SECONDS=$1 meson test -C build-fuzz --no-rebuild \
+    --suite fuzz-run --num-processes 2 --print-errorlogs || true
+  python3 - build-fuzz <<'PY'
+import json, sys
+for line in open(f"{sys.argv[1]}/meson-logs/testlog.json"):
+    r = json.loads(line)
+    out = (r.get("stdout") or "").strip().splitlines()
+    print(f"  {r['result']:5} {out[-1] if out else r['name']}")
+PY
+}
+
+fuzz() {
+  install_missing
+  fuzz_build
+  fuzz_run "${1:-60}"
+  read -r passed failed skipped <<<"$(count build-fuzz)"
+  echo "$passed passed, $failed failed, $skipped skipped"
+  [ "$failed" -eq 0 ]
+}
+
 tests() {
   setup
   run_suite build
   build_dir build-asan -Db_sanitize=address,undefined -Db_lundef=false \
     -Dbuildtype=debug
   run_suite build-asan --no-suite slow --timeout-multiplier 4
-  read -r passed failed skipped <<<"$(count build build-asan)"
+  fuzz_build
+  fuzz_run "${WAPF_FUZZ_SECONDS:-20}"
+  read -r passed failed skipped <<<"$(count build build-asan build-fuzz)"
   echo "$passed passed, $failed failed, $skipped skipped"
   [ "$failed" -eq 0 ]
 }
@@ -96,8 +165,9 @@ case "${1:-}" in
 setup) setup ;;
 demo) demo ;;
 test) tests ;;
+fuzz) fuzz "${2:-60}" ;;
 *)
-  echo "usage: scripts/dev.sh setup|demo|test" >&2
+  echo "usage: scripts/dev.sh setup|demo|test|fuzz [SECONDS]" >&2
   exit 2
   ;;
 esac

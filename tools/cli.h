@@ -12,6 +12,7 @@ enum {
   EXIT_VERDICT = 1, /* not compliant / some file failed / refused */
   EXIT_USAGE = 2,   /* usage or configuration error */
   EXIT_RETRY = 3,   /* send: provider unreachable, worth trying later */
+  EXIT_UNKNOWN = 4, /* send: delivery state unknown (answer lost) */
 };
 
 /* Every option of every subcommand, in one table (tools/opts.c). */
@@ -56,6 +57,23 @@ typedef enum opt_id {
   OPT_CACERT,
   OPT_TIMEOUT,
   OPT_NO_CACHE,
+  OPT_TO_FILE,
+  OPT_RATE,
+  OPT_RESEND,
+  OPT_TEMPLATE,
+  OPT_LANGUAGE,
+  OPT_PARAM,
+  OPT_NAMESPACE,
+  OPT_SINCE,
+  OPT_SPEED,
+  OPT_SHARD,
+  OPT_FILES_FROM,
+  OPT_LISTEN,
+  OPT_WORKERS,
+  OPT_QUEUE,
+  OPT_MAX_BODY,
+  OPT_CLIENT_TIMEOUT,
+  OPT_ALLOW_PRIVATE_URLS,
   OPT_COUNT
 } opt_id;
 
@@ -66,11 +84,26 @@ typedef struct cli_args {
   wapf_options opt; /* --as, --stereo, --audio-track, --start, ... */
   const char *output, *outdir, *report;
   int jobs;
-  uint64_t max_pixels; /* 0 = library default */
-  int max_long_side;   /* 0 = library default */
+  int shard_index, shard_count; /* --shard K/N; count 0 = none */
+  const char *files_from;       /* --files-from FILE|- */
+  uint64_t max_pixels;          /* 0 = library default */
+  int max_long_side;            /* 0 = library default */
   const char *provider, *to, *from, *caption, *filename, *link, *publish,
       *public_base_url, *s3_endpoint, *api_base, *graph_version, *cacert;
   double timeout; /* seconds, 0 = default */
+  /* send: every --to in order (a->to is the last), --to-file, --rate
+   * (0 = default), --resend, the template and its --param values;
+   * journal: --since (seconds since the epoch, 0 = all). Lists malloc'd. */
+  const char **to_list, **params;
+  int n_to, n_params, resend;
+  const char *to_file, *template_name, *language, *template_namespace;
+  double rate, since;
+  /* serve */
+  const char *listen;
+  int workers, queue; /* queue -1 = default */
+  uint64_t max_body;
+  double client_timeout;
+  int allow_private_urls;
   char **files;
   int n_files;
 } cli_args;
@@ -88,6 +121,11 @@ typedef struct cli_command {
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a);
 void cli_help(FILE *f, const cli_command *cmd);
 int cli_parse_time(const char *s, double *out);
+/* Set one option by its long name, as the command line would (serve's
+ * query parameters); allowed ends with OPT_NONE. A flag ignores value.
+ * 0, or -1 with the reason in err (nothing printed). */
+int cli_set_option(cli_args *a, const opt_id *allowed, const char *name,
+                   const char *value, char *err, size_t err_len);
 
 /* tools/common.c */
 /* Open a library context with the CLI's settings and logger; installs the
@@ -114,6 +152,14 @@ int cmd_check(const cli_args *a);
 int cmd_convert(const cli_args *a);
 int cmd_batch(const cli_args *a);
 int cmd_send(const cli_args *a);
+int cmd_journal(const cli_args *a);
+/* tools/recipients.c: --to and --to-file, checked, duplicates dropped. */
+int cli_recipients(const cli_args *a, char ***out, int *n);
+int cmd_report(const cli_args *a);
+/* tools/cmd_batch.c: the per-kind table of a batch summary. */
+void cli_print_counts_header(void);
+void cli_print_counts(const char *name, const wapf_batch_counts *c);
+int cmd_serve(const cli_args *a); /* tools/serve/ */
 
 extern const cli_command cli_commands[];
 

@@ -2,6 +2,7 @@
  * The library does the work (wapf_batch_run); this file parses, draws the
  * progress bar on a terminal and prints the plan, the failures and the
  * summary. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -147,13 +148,18 @@ static void human(char *buf, size_t n, int64_t b) {
     snprintf(buf, n, "%lld B", (long long)b);
 }
 
-static void print_row(const char *name, const wapf_batch_counts *c) {
+void cli_print_counts(const char *name, const wapf_batch_counts *c) {
   char in[32], out[32];
   human(in, sizeof in, c->bytes_in);
   human(out, sizeof out, c->bytes_out);
   printf("  %-9s %9lld %6lld %7lld %6lld %10s %10s %7.1f s\n", name,
          (long long)c->converted, (long long)c->copied, (long long)c->skipped,
          (long long)c->failed, in, out, c->seconds);
+}
+
+void cli_print_counts_header(void) {
+  printf("  %-9s %9s %6s %7s %6s %10s %10s %9s\n", "kind", "converted",
+         "copied", "skipped", "failed", "bytes in", "bytes out", "time");
 }
 
 static void print_summary(const ui *u, const wapf_batch_summary *s) {
@@ -164,16 +170,15 @@ static void print_summary(const ui *u, const wapf_batch_summary *s) {
          (long long)c->converted, (long long)c->copied, (long long)c->skipped,
          (long long)c->failed, s->seconds, s->jobs);
   if (s->files > 0) {
-    printf("  %-9s %9s %6s %7s %6s %10s %10s %9s\n", "kind", "converted",
-           "copied", "skipped", "failed", "bytes in", "bytes out", "time");
+    cli_print_counts_header();
     for (int k = 1; k <= WAPF_KIND_DOCUMENT; k++) {
       const wapf_batch_counts *kc = &s->kinds[k];
       if (kc->converted + kc->copied + kc->skipped + kc->failed)
-        print_row(wapf_kind_name((wapf_kind)k), kc);
+        cli_print_counts(wapf_kind_name((wapf_kind)k), kc);
     }
     if (s->kinds[0].failed)
-      print_row("unknown", &s->kinds[0]);
-    print_row("total", c);
+      cli_print_counts("unknown", &s->kinds[0]);
+    cli_print_counts("total", c);
   }
   if (s->renamed)
     printf("%lld outputs renamed to avoid a collision (-v lists them)\n",
@@ -196,10 +201,71 @@ static void print_failures(ui *u) {
   free(u->fail);
 }
 
+typedef struct list {
+  char **v;
+  size_t n, cap;
+} list;
+
+static void list_free(list *l) {
+  for (size_t i = 0; i < l->n; i++)
+    free(l->v[i]);
+  free(l->v);
+}
+
+/* --files-from: one path a line ("\r\n" too), empty lines ignored. */
+static int read_list(const char *from, list *l) {
+  FILE *f = strcmp(from, "-") == 0 ? stdin : fopen(from, "r");
+  if (!f) {
+    cli_error(from, "cannot open the list: %s", strerror(errno));
+    return -1;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  int rc = 0;
+  while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+      line[--n] = '\0';
+    if (n == 0)
+      continue;
+    if (l->n == l->cap) {
+      size_t c = l->cap ? 2 * l->cap : 256;
+      char **v = realloc(l->v, c * sizeof *v);
+      if (!v) {
+        rc = -1;
+        break;
+      }
+      l->v = v;
+      l->cap = c;
+    }
+    if (!(l->v[l->n] = strdup(line)))
+      rc = -1;
+    else
+      l->n++;
+  }
+  if (rc == 0 && ferror(f)) {
+    cli_error(from, "cannot read the list: %s", strerror(errno));
+    rc = -1;
+  } else if (rc != 0) {
+    cli_error(from, "out of memory reading the list");
+  }
+  free(line);
+  if (f != stdin)
+    fclose(f);
+  return rc;
+}
+
 int cmd_batch(const cli_args *a) {
-  wapf_context *ctx = cli_open(a);
-  if (!ctx)
+  list inputs = {NULL, 0, 0};
+  if (a->files_from && read_list(a->files_from, &inputs) != 0) {
+    list_free(&inputs);
     return EXIT_USAGE;
+  }
+  wapf_context *ctx = cli_open(a);
+  if (!ctx) {
+    list_free(&inputs);
+    return EXIT_USAGE;
+  }
   ui u;
   memset(&u, 0, sizeof u);
   u.a = a;
@@ -213,6 +279,12 @@ int cmd_batch(const cli_args *a) {
   bs.report_path = a->report;
   bs.on_event = on_event;
   bs.event_cookie = &u;
+  bs.shard_index = a->shard_index;
+  bs.shard_count = a->shard_count;
+  if (a->files_from) {
+    bs.inputs = (const char *const *)inputs.v;
+    bs.n_inputs = inputs.n;
+  }
   wapf_batch_summary sum;
   memset(&sum, 0, sizeof sum);
   int rc = wapf_batch_run(ctx, a->files[0], a->files[1], &bs, &sum);
@@ -225,6 +297,7 @@ int cmd_batch(const cli_args *a) {
   if (rc != WAPF_OK)
     cli_fail(ctx, rc == WAPF_ECANCELLED ? NULL : a->files[0], rc);
   cli_close(&ctx);
+  list_free(&inputs);
   if (rc == WAPF_EINVAL || rc == WAPF_ENOENT)
     return EXIT_USAGE;
   if (rc != WAPF_OK || sum.all.failed > 0)

@@ -3,9 +3,12 @@
  * from the environment or the config file (the library reads them);
  * never from the command line. */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
+#include "send_many.h"
 
 /* Exit status of a library status (cli.md "Exit status"). */
 static int exit_for(int rc) {
@@ -14,45 +17,55 @@ static int exit_for(int rc) {
   case WAPF_EINVAL:
   case WAPF_ECONFIG: return EXIT_USAGE;
   case WAPF_ENETWORK: return EXIT_RETRY;
+  case WAPF_EUNKNOWN: return EXIT_UNKNOWN;
   default: return EXIT_VERDICT; /* refused, by us or by the provider */
   }
 }
 
-static const char *outcome(int rc) {
+const char *send_outcome(int rc, const wapf_send_result *r) {
+  if (r->duplicate)
+    return "already-sent";
+  if (rc == WAPF_ECANCELLED)
+    return "interrupted";
   switch (exit_for(rc)) {
   case EXIT_OK: return "sent";
   case EXIT_USAGE: return "usage";
   case EXIT_RETRY: return "unreachable";
+  case EXIT_UNKNOWN: return "unknown";
   default: return "refused";
   }
 }
 
-static void set_str(json_t *o, const char *k, const char *v) {
+int send_exit_for(int rc) {
+  return exit_for(rc);
+}
+
+void send_set_str(json_t *o, const char *k, const char *v) {
   json_object_set_new(o, k, v && *v ? json_string(v) : json_null());
 }
 
 static void print_json(const cli_args *a, wapf_context *ctx, int rc,
                        const wapf_send_result *r) {
   json_t *o = json_object();
-  set_str(o, "file", a->files[0]);
-  set_str(o, "provider", a->provider);
-  set_str(o, "to", a->to);
-  set_str(o, "status", outcome(rc));
-  set_str(o, "kind", r->kind ? wapf_kind_name(r->kind) : NULL);
-  set_str(o, "plan", wapf_plan_name(r->plan));
-  set_str(o, "message_id", r->message_id);
-  set_str(o, "media_id", r->media_id);
+  send_set_str(o, "file", a->n_files ? a->files[0] : NULL);
+  send_set_str(o, "provider", a->provider);
+  send_set_str(o, "to", a->to);
+  send_set_str(o, "status", send_outcome(rc, r));
+  send_set_str(o, "kind", r->kind ? wapf_kind_name(r->kind) : NULL);
+  send_set_str(o, "plan", wapf_plan_name(r->plan));
+  send_set_str(o, "message_id", r->message_id);
+  send_set_str(o, "media_id", r->media_id);
   json_object_set_new(o, "cache_hit", json_boolean(r->cache_hit));
-  set_str(o, "url", r->url);
-  set_str(o, "link_caching", r->link_caching);
+  send_set_str(o, "url", r->url);
+  send_set_str(o, "link_caching", r->link_caching);
   json_object_set_new(o, "http_status", json_integer(r->http_status));
   json_object_set_new(o, "attempts", json_integer(r->attempts));
   if (rc != WAPF_OK) {
     json_t *e = json_object();
-    set_str(e, "code", wapf_err_name(rc));
-    set_str(e, "message", wapf_last_error(ctx));
+    send_set_str(e, "code", wapf_err_name(rc));
+    send_set_str(e, "message", wapf_last_error(ctx));
     json_object_set_new(e, "provider_code", json_integer(r->provider_code));
-    set_str(e, "provider_message", r->provider_error);
+    send_set_str(e, "provider_message", r->provider_error);
     json_object_set_new(o, "error", e);
   }
   json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -65,9 +78,11 @@ static void print_text(const cli_args *a, const wapf_send_result *r) {
     printf("%s\n", r->message_id);
     return;
   }
-  printf("%s: sent as %s via %s to %s: message id %s\n", cli_text(a->files[0]),
-         wapf_kind_name(r->kind), a->provider, cli_text(a->to),
-         cli_text(r->message_id));
+  printf(
+      "%s: sent as %s%s via %s to %s: message id %s\n", cli_text(a->files[0]),
+      a->template_name ? "the header of template " : "",
+      a->template_name ? cli_text(a->template_name) : wapf_kind_name(r->kind),
+      a->provider, cli_text(a->to), cli_text(r->message_id));
   if (r->plan != WAPF_PLAN_NONE)
     printf("  converted first (%s)\n", wapf_plan_name(r->plan));
   if (r->media_id[0])
@@ -86,8 +101,9 @@ static int fill_request(const cli_args *a, wapf_send_request *q) {
               a->provider ? a->provider : "(missing)");
     return -1;
   }
-  if (!a->to || !*a->to) {
-    cli_error(NULL, "send: --to NUMBER is required");
+  if (!a->n_files && !a->template_name) {
+    cli_error(NULL, "send: FILE is required (only --template sends without "
+                    "one)");
     return -1;
   }
   if (a->publish && !a->public_base_url) {
@@ -106,6 +122,12 @@ static int fill_request(const cli_args *a, wapf_send_request *q) {
   q->graph_version = a->graph_version;
   q->cacert = a->cacert;
   q->no_cache = a->no_cache;
+  q->resend = a->resend;
+  q->template_name = a->template_name;
+  q->template_language = a->language;
+  q->template_namespace = a->template_namespace;
+  q->template_params = a->params;
+  q->n_template_params = a->n_params;
   if (a->timeout > 0) {
     q->timeout = a->timeout;
     if (q->connect_timeout > a->timeout)
@@ -114,21 +136,51 @@ static int fill_request(const cli_args *a, wapf_send_request *q) {
   return 0;
 }
 
-int cmd_send(const cli_args *a) {
-  wapf_send_request q;
+static int send_one(const cli_args *a, wapf_context *ctx,
+                    wapf_send_request *q) {
   wapf_send_result r;
-  if (fill_request(a, &q) != 0)
-    return EXIT_USAGE;
-  wapf_context *ctx = cli_open(a);
-  if (!ctx)
-    return EXIT_USAGE;
-  int rc = wapf_send(ctx, a->files[0], &a->opt, &q, &r);
+  wapf_options opt = a->opt;
+  int rc = wapf_send(ctx, a->files[0], &opt, q, &r);
+  int sig = progress_interrupted();
   if (a->json)
     print_json(a, ctx, rc, &r);
   else if (rc == WAPF_OK)
     print_text(a, &r);
   if (rc != WAPF_OK)
     cli_fail(ctx, a->files[0], rc);
-  cli_close(&ctx);
+  if (sig && (rc == WAPF_ECANCELLED || rc == WAPF_OK))
+    return 128 + sig;
   return exit_for(rc);
+}
+
+int cmd_send(const cli_args *a) {
+  wapf_send_request q;
+  char **to = NULL;
+  int n = 0;
+  if (fill_request(a, &q) != 0 || cli_recipients(a, &to, &n) != 0) {
+    free((void *)a->to_list);
+    free((void *)a->params);
+    return EXIT_USAGE;
+  }
+  int status = EXIT_USAGE;
+  wapf_context *ctx = cli_open(a);
+  if (ctx) {
+    progress_catch_signals(ctx); /* remembers the signal: exit 130/143 */
+    q.to = to[0];
+    if (n == 1 && a->n_files == 1 && !a->to_file) {
+      cli_args one = *a;
+      one.to = to[0];
+      status = send_one(&one, ctx, &q);
+    } else {
+      status = send_many(a, ctx, &q, (const char *const *)to, n);
+    }
+    progress_catch_signals(NULL);
+    cli_close(&ctx);
+  }
+  for (int i = 0; i < n; i++)
+    free(to[i]);
+  free(to);
+  free((void *)a->to_list);
+  free((void *)a->params);
+  return status;
 }

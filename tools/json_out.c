@@ -107,6 +107,9 @@ static void stream_video(json_t *j, const wapf_stream *s) {
   json_object_set_new(j, "fps", s->fps > 0 ? jo_real(s->fps) : json_null());
   json_object_set_new(j, "frames", jo_count(s->frames));
   json_object_set_new(j, "attached_pic", jo_bool(s->attached_pic > 0));
+  json_object_set_new(j, "reorder_depth", jo_count(s->reorder_depth));
+  json_object_set_new(j, "b_frames",
+                      s->b_frames < 0 ? json_null() : jo_bool(s->b_frames));
 }
 
 static json_t *jo_stream(const wapf_stream *s) {

@@ -17,18 +17,27 @@ static const opt_id k_convert_opts[] = {
     OPT_PNG,           OPT_BACKGROUND, OPT_FIT,
     OPT_KEEP_METADATA, OPT_PACK_ID,    OPT_PACK_NAME,
     OPT_PUBLISHER,     OPT_EMOJI,      OPT_MAX_PIXELS,
-    OPT_MAX_LONG_SIDE, OPT_NONE};
+    OPT_MAX_LONG_SIDE, OPT_SPEED,      OPT_NONE};
 static const opt_id k_batch_opts[] = {OPT_HELP,       OPT_AS,
                                       OPT_JOBS,       OPT_REPORT,
-                                      OPT_DRY_RUN,    OPT_QUIET,
+                                      OPT_DRY_RUN,    OPT_SHARD,
+                                      OPT_FILES_FROM, OPT_QUIET,
                                       OPT_VERBOSE,    OPT_STEREO,
                                       OPT_PNG,        OPT_BACKGROUND,
                                       OPT_FIT,        OPT_KEEP_METADATA,
                                       OPT_MAX_PIXELS, OPT_MAX_LONG_SIDE,
-                                      OPT_NONE};
+                                      OPT_SPEED,      OPT_NONE};
+static const opt_id k_report_opts[] = {OPT_HELP, OPT_JSON, OPT_QUIET, OPT_NONE};
 static const opt_id k_send_opts[] = {OPT_HELP,
                                      OPT_PROVIDER,
                                      OPT_TO,
+                                     OPT_TO_FILE,
+                                     OPT_RATE,
+                                     OPT_RESEND,
+                                     OPT_TEMPLATE,
+                                     OPT_LANGUAGE,
+                                     OPT_PARAM,
+                                     OPT_NAMESPACE,
                                      OPT_FROM,
                                      OPT_AS,
                                      OPT_CAPTION,
@@ -59,7 +68,16 @@ static const opt_id k_send_opts[] = {OPT_HELP,
                                      OPT_EMOJI,
                                      OPT_MAX_PIXELS,
                                      OPT_MAX_LONG_SIDE,
+                                     OPT_SPEED,
                                      OPT_NONE};
+
+static const opt_id k_journal_opts[] = {OPT_HELP,  OPT_JSON,    OPT_SINCE,
+                                        OPT_QUIET, OPT_VERBOSE, OPT_NONE};
+static const opt_id k_serve_opts[] = {
+    OPT_HELP,     OPT_LISTEN,  OPT_WORKERS,        OPT_QUEUE,
+    OPT_MAX_BODY, OPT_TIMEOUT, OPT_CLIENT_TIMEOUT, OPT_ALLOW_PRIVATE_URLS,
+    OPT_QUIET,    OPT_VERBOSE, OPT_MAX_PIXELS,     OPT_MAX_LONG_SIDE,
+    OPT_NONE};
 
 const cli_command cli_commands[] = {
     {"probe", cmd_probe, k_probe_opts, "probe [--json] FILE...",
@@ -77,14 +95,36 @@ const cli_command cli_commands[] = {
      "a usage error.",
      1, -1},
     {"batch", cmd_batch, k_batch_opts,
-     "batch [--as KIND] [-j N] [--report FILE] [--dry-run] INDIR OUTDIR",
+     "batch [--as KIND] [-j N] [--report FILE] [--dry-run] [--shard K/N] "
+     "[--files-from FILE|-] INDIR OUTDIR",
      "Convert a whole folder into a mirrored folder of compliant files.", 2, 2},
-    {"send", cmd_send, k_send_opts,
-     "send --provider P --to NUMBER [--as KIND] [options] FILE",
-     "Check, convert when needed, upload and send one file.\n"
-     "Credentials come from the environment or the config file, never "
-     "from the command line.",
+    {"report", cmd_report, k_report_opts, "report [--json] OUTDIR",
+     "Summarise every batch state under OUTDIR (all shards), read-only.\n"
+     "Exit 0 when every shard finished and no file failed, 1 otherwise, "
+     "2 when OUTDIR holds no batch state.",
      1, 1},
+    {"send", cmd_send, k_send_opts,
+     "send --provider P --to NUMBER... [--to-file FILE] [--as KIND] "
+     "[--template NAME --language CODE [--param TEXT]...] [options] [FILE]",
+     "Check, convert when needed, upload once and send one file to each "
+     "recipient (or a template, with FILE as its media header).\n"
+     "Every message is journaled: the same send again is refused unless "
+     "--resend.\nCredentials come from the environment or the config "
+     "file, never from the command line.\nExit 0 sent, 1 refused, 2 usage, "
+     "3 unreachable (try later), 4 delivery state unknown, 130/143 "
+     "interrupted.",
+     0, 1},
+    {"journal", cmd_journal, k_journal_opts, "journal [--json] [--since T]",
+     "List the send journal: every message, its state and message id.", 0, 0},
+    {"serve", cmd_serve, k_serve_opts,
+     "serve [--listen HOST:PORT] [--workers N] [--queue N] [--max-body "
+     "BYTES] [--timeout S] [--allow-private-urls]",
+     "Run the preflight as an HTTP service (README \"serve\").\n"
+     "The key comes from $WA_PREFLIGHT_API_KEY or the config file, never "
+     "from the command line; without one, loopback only.\n"
+     "Exit 0 after SIGTERM/SIGINT once running requests are answered, 2 on "
+     "a usage error.",
+     0, 0},
     {NULL, NULL, NULL, NULL, NULL, 0, 0},
 };
 
@@ -119,6 +159,7 @@ int main(int argc, char **argv) {
     cli_args a;
     memset(&a, 0, sizeof a);
     wapf_default_options(&a.opt);
+    a.queue = -1;
     int pr = cli_parse(c, argc - 1, argv + 1, &a);
     if (pr < 0)
       return EXIT_USAGE;

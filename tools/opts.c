@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -47,6 +48,10 @@ static const opt_def k_opts[] = {
     {OPT_JOBS, "jobs", 'j', "N", "N files at once (default: cores)"},
     {OPT_REPORT, "report", 0, "FILE", "write a JSON report to FILE"},
     {OPT_DRY_RUN, "dry-run", 0, NULL, "print the plan, write nothing"},
+    {OPT_SHARD, "shard", 0, "K/N",
+     "take only shard K of N (K from 0; docs/scale.md)"},
+    {OPT_FILES_FROM, "files-from", 0, "FILE",
+     "take the paths (relative to INDIR) listed in FILE, - = stdin"},
     {OPT_PROVIDER, "provider", 0, "P",
      "meta|360dialog|onprem|qikchat|lipachat"},
     {OPT_TO, "to", 0, "NUMBER", "recipient phone number"},
@@ -65,6 +70,34 @@ static const opt_def k_opts[] = {
     {OPT_CACERT, "cacert", 0, "FILE", "CA certificates for HTTPS"},
     {OPT_TIMEOUT, "timeout", 0, "S", "bound each request to S seconds"},
     {OPT_NO_CACHE, "no-cache", 0, NULL, "skip the media-id cache"},
+    {OPT_TO_FILE, "to-file", 0, "FILE",
+     "recipients, one number a line ('-': stdin)"},
+    {OPT_RATE, "rate", 0, "R",
+     "messages per second to many recipients (default 20; at most 80 "
+     "to the real Cloud API)"},
+    {OPT_RESEND, "resend", 0, NULL,
+     "send even what the journal says was sent already"},
+    {OPT_TEMPLATE, "template", 0, "NAME",
+     "send the approved template NAME (FILE, if any, is its media header)"},
+    {OPT_LANGUAGE, "language", 0, "CODE", "the template's language (en_US)"},
+    {OPT_PARAM, "param", 0, "TEXT", "a template body parameter (in order)"},
+    {OPT_NAMESPACE, "namespace", 0, "NS", "the template's namespace (onprem)"},
+    {OPT_SINCE, "since", 0, "T",
+     "only rows since T: YYYY-MM-DD[THH:MM[:SS]] (UTC) or N[smhd] ago"},
+    {OPT_SPEED, "speed", 0, "S",
+     "video encoding effort: fast|balanced|best (default balanced)"},
+    {OPT_LISTEN, "listen", 0, "HOST:PORT",
+     "serve: address to listen on (default 127.0.0.1:8480)"},
+    {OPT_WORKERS, "workers", 0, "N",
+     "serve: N conversions at once (default 2)"},
+    {OPT_QUEUE, "queue", 0, "N",
+     "serve: N requests may wait, others get 503 (default 16)"},
+    {OPT_MAX_BODY, "max-body", 0, "BYTES",
+     "serve: refuse bodies and url files over BYTES (default 104857600)"},
+    {OPT_CLIENT_TIMEOUT, "client-timeout", 0, "S",
+     "serve: drop a client silent for S seconds (default 30)"},
+    {OPT_ALLOW_PRIVATE_URLS, "allow-private-urls", 0, NULL,
+     "serve: let url inputs reach loopback and private addresses"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
 
@@ -130,11 +163,76 @@ static int parse_color(const char *s, uint32_t *out) {
   return 0;
 }
 
+/* Where cli_set_option() wants the reason; NULL = stderr. */
+static _Thread_local char *g_err;
+static _Thread_local size_t g_err_len;
+
 static int bad(const char *cmd, const char *name, const char *val,
                const char *want) {
-  fprintf(stderr, "wa-preflight %s: --%s %s: %s\n", cmd, name, cli_text(val),
-          want);
+  if (g_err)
+    snprintf(g_err, g_err_len, "%s=%s: %s", name, val, want);
+  else
+    fprintf(stderr, "wa-preflight %s: --%s %s: %s\n", cmd, name, cli_text(val),
+            want);
   return -1;
+}
+
+/* Append v to a growing list of borrowed strings. */
+static int append(const char ***list, int *n, const char *v) {
+  const char **l = realloc(*list, (size_t)(*n + 1) * sizeof *l);
+  if (!l) {
+    fprintf(stderr, "wa-preflight: out of memory\n");
+    return -1;
+  }
+  l[(*n)++] = v;
+  *list = l;
+  return 0;
+}
+
+/* "2026-12-01", "2026-12-01T10:00[:00][Z]" (UTC) or "90s", "30m", "2h",
+ * "7d" ago, as seconds since the epoch. */
+static int parse_since(const char *v, double *out) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  static const char units[] = "smhd";
+  static const long mult[] = {1, 60, 3600, 86400};
+  const char *u = *end ? strchr(units, *end) : NULL;
+  if (!errno && end != v && n >= 0 && u && end[1] == '\0') {
+    *out = (double)time(NULL) - (double)n * (double)mult[u - units];
+    return 0;
+  }
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  const char *rest = strptime(v, "%Y-%m-%d", &tm);
+  if (rest && *rest == 'T') {
+    const char *r2 = strptime(rest + 1, "%H:%M:%S", &tm);
+    rest = r2 ? r2 : strptime(rest + 1, "%H:%M", &tm);
+  }
+  if (rest && *rest == 'Z')
+    rest++;
+  if (!rest || *rest)
+    return -1;
+  *out = (double)timegm(&tm);
+  return 0;
+}
+
+/* "K/N": 0 <= K < N <= 100000. */
+static int parse_shard(cli_args *a, const opt_def *d, const char *v) {
+  const char *slash = strchr(v, '/');
+  char k[24];
+  long kk, nn;
+  if (!slash || (size_t)(slash - v) >= sizeof k)
+    return bad(a->cmd, d->name, v, "want K/N, e.g. 0/4");
+  memcpy(k, v, (size_t)(slash - v));
+  k[slash - v] = '\0';
+  if (parse_long(slash + 1, 1, 100000, &nn))
+    return bad(a->cmd, d->name, v, "want N from 1 to 100000");
+  if (parse_long(k, 0, nn - 1, &kk))
+    return bad(a->cmd, d->name, v, "want K from 0 to N-1");
+  a->shard_index = (int)kk;
+  a->shard_count = (int)nn;
+  return 0;
 }
 
 /* Store one option's value; -1 on a bad value (message printed). */
@@ -186,6 +284,16 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
       return bad(a->cmd, d->name, v, "want contain or cover");
     return 0;
   case OPT_KEEP_METADATA: a->opt.keep_metadata = 1; return 0;
+  case OPT_SPEED:
+    if (strcmp(v, "fast") == 0)
+      a->opt.speed = WAPF_SPEED_FAST;
+    else if (strcmp(v, "balanced") == 0)
+      a->opt.speed = WAPF_SPEED_BALANCED;
+    else if (strcmp(v, "best") == 0)
+      a->opt.speed = WAPF_SPEED_BEST;
+    else
+      return bad(a->cmd, d->name, v, "want fast, balanced or best");
+    return 0;
   case OPT_PACK_ID: a->opt.pack_id = v; return 0;
   case OPT_PACK_NAME: a->opt.pack_name = v; return 0;
   case OPT_PUBLISHER: a->opt.publisher = v; return 0;
@@ -208,7 +316,7 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
   case OPT_REPORT: a->report = v; return 0;
   case OPT_DRY_RUN: a->dry_run = 1; return 0;
   case OPT_PROVIDER: a->provider = v; return 0;
-  case OPT_TO: a->to = v; return 0;
+  case OPT_TO: a->to = v; return append(&a->to_list, &a->n_to, v);
   case OPT_FROM: a->from = v; return 0;
   case OPT_CAPTION: a->caption = v; return 0;
   case OPT_FILENAME: a->filename = v; return 0;
@@ -225,8 +333,60 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
     a->timeout = t;
     return 0;
   case OPT_NO_CACHE: a->no_cache = 1; return 0;
+  case OPT_TO_FILE: a->to_file = v; return 0;
+  case OPT_RATE:
+    if (parse_long(v, 1, 1000, &n))
+      return bad(a->cmd, d->name, v, "want 1..1000 messages per second");
+    a->rate = (double)n;
+    return 0;
+  case OPT_RESEND: a->resend = 1; return 0;
+  case OPT_TEMPLATE: a->template_name = v; return 0;
+  case OPT_LANGUAGE: a->language = v; return 0;
+  case OPT_NAMESPACE: a->template_namespace = v; return 0;
+  case OPT_PARAM: return append(&a->params, &a->n_params, v);
+  case OPT_SINCE:
+    return parse_since(v, &a->since)
+               ? bad(a->cmd, d->name, v,
+                     "want YYYY-MM-DD[THH:MM[:SS]] or N[smhd]")
+               : 0;
+  case OPT_SHARD: return parse_shard(a, d, v);
+  case OPT_FILES_FROM: a->files_from = v; return 0;
+  case OPT_LISTEN: a->listen = v; return 0;
+  case OPT_WORKERS:
+  case OPT_QUEUE:
+    if (parse_long(v, d->id == OPT_QUEUE ? 0 : 1, 1024, &n))
+      return bad(a->cmd, d->name, v, "want a number up to 1024");
+    *(d->id == OPT_QUEUE ? &a->queue : &a->workers) = (int)n;
+    return 0;
+  case OPT_MAX_BODY:
+    if (parse_long(v, 1, 1L << 40, &n))
+      return bad(a->cmd, d->name, v, "want a number of bytes");
+    a->max_body = (uint64_t)n;
+    return 0;
+  case OPT_CLIENT_TIMEOUT:
+    if (cli_parse_time(v, &t) || t <= 0)
+      return bad(a->cmd, d->name, v, "want seconds, more than 0");
+    a->client_timeout = t;
+    return 0;
+  case OPT_ALLOW_PRIVATE_URLS: a->allow_private_urls = 1; return 0;
   default: return 0;
   }
+}
+
+int cli_set_option(cli_args *a, const opt_id *allowed, const char *name,
+                   const char *value, char *err, size_t err_len) {
+  for (const opt_id *id = allowed; *id != OPT_NONE; id++) {
+    const opt_def *d = find_def(*id);
+    if (strcmp(d->name, name) != 0)
+      continue;
+    g_err = err;
+    g_err_len = err_len;
+    int rc = store(a, d, value ? value : "");
+    g_err = NULL;
+    return rc;
+  }
+  snprintf(err, err_len, "unknown parameter '%s'", name);
+  return -1;
 }
 
 /* Build getopt_long's tables from the command's option list. */

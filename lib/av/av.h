@@ -58,6 +58,17 @@ void wapf__demux_display(AVFormatContext *fmt, AVStream *st, int rotation,
 /* Read the next packet; AVERROR_EOF at the end. Honours cancellation. */
 int wapf__demux_read(wapf_av_in *in, AVPacket *pkt);
 
+/* ---- measure.c ---- */
+typedef struct wapf_av_measure {
+  double seconds;      /* from the first timestamp to the last packet's end */
+  int64_t audio_bytes; /* bytes of stream aidx from start for span */
+} wapf_av_measure;
+
+/* Read every packet of path once (no decoding). WAPF_ELIMIT when it lasts
+ * over settings.max_duration; span <= 0 means to the end. */
+int wapf__av_measure(wapf_context *ctx, const char *path, int aidx,
+                     double start, double span, wapf_av_measure *m);
+
 /* ---- decode.c ---- */
 typedef struct wapf_av_dec {
   AVCodecContext *cc;
@@ -130,7 +141,8 @@ typedef struct wapf_vsource {
   double fps;        /* average frame rate, <= 0 unknown */
   double seconds;    /* output duration */
   int has_audio;
-  int audio_channels; /* output audio channels (1/2) */
+  int audio_channels;     /* output audio channels (1/2) */
+  int64_t audio_copy_bps; /* > 0: the audio is copied, at this real rate */
   int max_long_side;
   int64_t limit; /* bytes */
 } wapf_vsource;
@@ -145,6 +157,7 @@ typedef struct wapf_vplan {
   int64_t bufsize;
   int64_t abitrate; /* AAC bit/s */
   int level;        /* H.264 level_idc: 40 = 4.0 */
+  wapf_speed speed; /* encoder effort (x264 preset and settings) */
 } wapf_vplan;
 
 /* Choose the encoding for a video. scale < 1 lowers the bitrate (the
@@ -222,6 +235,7 @@ typedef struct wapf_av_job {
   const char *acodec; /* "aac" or "libopus" */
   wapf_afilter_opts af;
   int64_t abitrate;
+  int64_t acopy_bps; /* a copied audio's real bit/s over the span */
   int voice;
   /* output */
   const char *out_path;

@@ -36,6 +36,10 @@ static void pick_modes(wapf_context *ctx, wapf_av_job *job, wapf_plan plan,
     job->vmode = WAPF_AV_COPY;
   if (copy && plan == WAPF_PLAN_REMUX && aok)
     job->amode = WAPF_AV_COPY;
+  /* compliant AAC-LC is kept as it is in a transcode too (the budget
+   * counts its real size, measured) */
+  if (plan == WAPF_PLAN_TRANSCODE && aok)
+    job->amode = WAPF_AV_COPY;
   if (job->vmode == WAPF_AV_COPY && !vok)
     job->vmode = WAPF_AV_ENCODE;
 }
@@ -68,9 +72,11 @@ static int plan_video(wapf_context *ctx, wapf_av_job *job, const attempt *at,
   s.audio_channels = job->af.channels;
   s.max_long_side = ctx->s.max_long_side;
   s.limit = at->target;
+  s.audio_copy_bps = job->amode == WAPF_AV_COPY ? job->acopy_bps : 0;
   int rc = wapf__budget_video(ctx, &s, at->scale, &job->vp);
   if (rc != WAPF_OK)
     return rc;
+  job->vp.speed = job->opt ? job->opt->speed : WAPF_SPEED_BALANCED;
   job->vf.width = job->vp.width;
   job->vf.height = job->vp.height;
   job->vf.fps = job->vp.fps;
@@ -113,9 +119,43 @@ static int plan_audio(wapf_context *ctx, wapf_av_job *job, const wapf_report *r,
   return rc;
 }
 
+/* What the headers leave out, read from the packets: the duration (raw
+ * streams, cut TS) and the real size of an audio stream that is copied
+ * next to an encoded video. */
+static int measure(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
+                   const wapf_options *opt) {
+  wapf_av_in *in = &job->in;
+  int copy_audio = job->vmode == WAPF_AV_ENCODE && job->amode == WAPF_AV_COPY;
+  if (in->span > 0 && !copy_audio)
+    return WAPF_OK;
+  wapf_av_measure m;
+  double start = opt->start > 0 ? opt->start : 0;
+  int rc = wapf__av_measure(ctx, f->path, copy_audio ? in->aidx : -1, start,
+                            in->span, &m);
+  if (rc != WAPF_OK)
+    return rc;
+  if (in->span <= 0) {
+    if (m.seconds <= start)
+      return wapf__fail(ctx, WAPF_EINVAL,
+                        "--start %.3f s is past the end (the file lasts "
+                        "%.3f s)",
+                        start, m.seconds);
+    in->span = m.seconds - start;
+    if (opt->duration > 0 && opt->duration < in->span)
+      in->span = opt->duration;
+    wapf__log(ctx, WAPF_LOG_INFO, "duration %.3f s, measured by reading",
+              m.seconds);
+  }
+  if (copy_audio && in->span > 0)
+    job->acopy_bps = (int64_t)((double)m.audio_bytes * 8 * 1.02 / in->span);
+  if (copy_audio && job->acopy_bps <= 0)
+    job->amode = WAPF_AV_ENCODE; /* nothing to copy in the span */
+  return WAPF_OK;
+}
+
 /* ---- one attempt ---- */
 
-static int prepare(wapf_context *ctx, const wapf_report *r,
+static int prepare(wapf_context *ctx, const wapf_facts *f, const wapf_report *r,
                    const wapf_options *opt, wapf_av_job *job, const attempt *at,
                    wapf_result *res) {
   wapf_av_in *in = &job->in;
@@ -129,6 +169,8 @@ static int prepare(wapf_context *ctx, const wapf_report *r,
   pick_modes(ctx, job, r->plan, at);
   rc = wapf__demux_trim(ctx, in, opt->start, opt->duration,
                         job->vmode == WAPF_AV_COPY);
+  if (rc == WAPF_OK)
+    rc = measure(ctx, f, job, opt);
   if (rc == WAPF_OK && in->aidx >= 0)
     rc = plan_audio(ctx, job, r, opt, at, res);
   if (rc == WAPF_OK && job->vmode == WAPF_AV_ENCODE)
@@ -171,7 +213,7 @@ static int run_once(wapf_context *ctx, const wapf_facts *f,
   int rc = wapf__demux_open(ctx, f->path, &job.in);
   if (rc != WAPF_OK)
     return rc;
-  rc = prepare(ctx, r, opt, &job, at, res);
+  rc = prepare(ctx, f, r, opt, &job, at, res);
   if (rc == WAPF_OK) {
     log_job(ctx, &job);
     rc = wapf__pipeline_run(ctx, &job);

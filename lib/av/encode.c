@@ -1,4 +1,5 @@
-/* Encode stage: libx264 (H.264 High, yuv420p), aac (AAC-LC), libopus. */
+/* Encode stage: libx264 (H.264 Main without B-frames, yuv420p, BT.709
+ * tags), aac (AAC-LC), libopus. */
 #include "av.h"
 
 #include <libavutil/channel_layout.h>
@@ -36,6 +37,30 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
   cc->rc_buffer_size = (int)(p->bufsize > INT32_MAX ? INT32_MAX : p->bufsize);
 }
 
+/* x264 presets per wapf_speed, all legal in Main without B-frames, with
+ * tune ssim (auto-variance AQ, no psy-rd): measured on 10 s cuts of the
+ * bench sources (bench/av/tune.py, bench/av/RESULTS.md) it gains SSIM at
+ * veryfast on light noise for ~the same CPU; the costs and gains of each
+ * speed are in BENCHMARKS.md. */
+static const char *const k_preset[] = {
+    [WAPF_SPEED_BALANCED] = "veryfast",
+    [WAPF_SPEED_FAST] = "superfast",
+    [WAPF_SPEED_BEST] = "slow",
+};
+
+static void video_settings(AVCodecContext *cc, const wapf_vplan *p,
+                           AVDictionary **opts) {
+  int sp = p->speed >= 0 && p->speed <= WAPF_SPEED_BEST ? p->speed
+                                                        : WAPF_SPEED_BALANCED;
+  av_dict_set(opts, "preset", k_preset[sp], 0);
+  av_dict_set(opts, "tune", "ssim", 0);
+  av_dict_set(opts, "profile", "main", 0);
+  cc->max_b_frames = 0; /* Android WhatsApp clients: no B-frames */
+  cc->color_primaries = AVCOL_PRI_BT709;
+  cc->color_trc = AVCOL_TRC_BT709;
+  cc->colorspace = AVCOL_SPC_BT709;
+}
+
 int wapf__enc_video(wapf_context *ctx, const wapf_vplan *p, AVRational tb,
                     AVRational fr, int threads, AVCodecContext **out) {
   int rc;
@@ -53,8 +78,7 @@ int wapf__enc_video(wapf_context *ctx, const wapf_vplan *p, AVRational tb,
   cc->thread_count = threads;
   cc->level = p->level;
   cc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-  av_dict_set(&opts, "preset", "medium", 0);
-  av_dict_set(&opts, "profile", "high", 0);
+  video_settings(cc, p, &opts);
   video_rate_control(cc, p, &opts);
   rc = open_encoder(ctx, cc, &opts);
   if (rc != WAPF_OK)

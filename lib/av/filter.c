@@ -76,7 +76,8 @@ static void video_chain(char *buf, size_t n, const wapf_vfilter_opts *o,
            o->deinterlace ? "bwdif=mode=send_frame:deint=interlaced," : "",
            o->orient && *o->orient ? o->orient : "",
            o->orient && *o->orient ? "," : "", o->width, o->height,
-           yuv ? ":out_range=tv" : "", fps, av_get_pix_fmt_name(o->pix_fmt));
+           yuv ? ":out_range=tv:out_color_matrix=bt709" : "", fps,
+           av_get_pix_fmt_name(o->pix_fmt));
 }
 
 int wapf__vgraph_open(wapf_context *ctx, wapf_av_graph *gr, const AVFrame *in,

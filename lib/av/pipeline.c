@@ -181,8 +181,26 @@ static int progress(run *r, const AVPacket *pkt) {
   return wapf__progress(r->ctx, r->job->opt, frac);
 }
 
+/* A raw elementary stream (.h264) has no timestamps: a copied video
+ * (never with B-frames, so decode order is display order) gets them from
+ * the frame durations. */
+static void stamp_raw(ost *o, AVPacket *pkt) {
+  if (pkt->pts != AV_NOPTS_VALUE || pkt->dts != AV_NOPTS_VALUE ||
+      o->ist->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+    return;
+  AVRational fr = o->ist->avg_frame_rate.num > 0 ? o->ist->avg_frame_rate
+                                                 : o->ist->r_frame_rate;
+  if (pkt->duration <= 0 && fr.num > 0 && fr.den > 0)
+    pkt->duration = av_rescale_q(1, av_inv_q(fr), o->ist->time_base);
+  if (o->next_pts == AV_NOPTS_VALUE)
+    o->next_pts = 0;
+  pkt->pts = pkt->dts = o->next_pts;
+  o->next_pts += pkt->duration > 0 ? pkt->duration : 1;
+}
+
 static int route(run *r, ost *o, AVPacket *pkt) {
   if (o->mode == WAPF_AV_COPY) {
+    stamp_raw(o, pkt);
     int keep = wapf__copy_prepare(&r->job->in, o->ist, &o->started, pkt);
     o->past_end |= keep == 2;
     if (keep != 0)

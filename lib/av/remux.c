@@ -16,6 +16,8 @@ int wapf__copy_video_ok(const AVStream *st, int max_long_side) {
     return 0;
   if (p->field_order > AV_FIELD_PROGRESSIVE)
     return 0;
+  if (p->video_delay > 0) /* B-frames: Android clients do not play them */
+    return 0;
   switch (p->profile) {
   case FF_PROFILE_H264_BASELINE:
   case FF_PROFILE_H264_CONSTRAINED_BASELINE:

@@ -269,20 +269,44 @@ static int settings_ok(const wapf_batch_settings *bs) {
   if (!wapf__zeroed(bs->reserved, sizeof bs->reserved) ||
       !wapf__zeroed(bs->options.reserved, sizeof bs->options.reserved))
     return 0;
+  if (bs->shard_count < 0 || bs->shard_count > 100000 ||
+      (bs->shard_count > 0 &&
+       (bs->shard_index < 0 || bs->shard_index >= bs->shard_count)) ||
+      (bs->shard_count == 0 && bs->shard_index != 0))
+    return 0;
   return bs->jobs >= 0 && bs->jobs <= 256 &&
          bs->options.kind >= WAPF_KIND_AUTO &&
          bs->options.kind <= WAPF_KIND_DOCUMENT;
 }
 
+/* What the state says about the run itself (read by wapf_batch_state_read):
+ * the inputs it took, and at the end whether it handled them all. */
+static void record_meta(wapf__batch *b, int finished) {
+  if (b->bs.dry_run || !b->state)
+    return;
+  char n[32];
+  snprintf(n, sizeof n, "%lld", (long long)b->n);
+  int rc = wapf__state_meta(b->state, "finished", finished ? "1" : "0");
+  if (rc == WAPF_OK && !finished)
+    rc = wapf__state_meta(b->state, "planned", n);
+  if (rc == WAPF_OK && !finished && b->shard)
+    rc = wapf__state_meta(b->state, "shard", b->shard);
+  if (rc != WAPF_OK)
+    wapf__log(b->ctx, WAPF_LOG_WARNING, "%s", wapf_last_error(b->ctx));
+}
+
 static int run_steps(wapf__batch *b) {
   int rc = prepare_dirs(b);
   if (rc == WAPF_OK)
-    rc = wapf__state_open(b->ctx, b->outdir, b->bs.dry_run, &b->state);
+    rc =
+        wapf__state_open(b->ctx, b->outdir, b->shard, b->bs.dry_run, &b->state);
   if (rc == WAPF_OK && !b->bs.dry_run)
     wapf__names_clean_temps(b);
   if (rc == WAPF_OK)
-    rc = wapf__batch_walk(b);
+    rc = b->bs.inputs ? wapf__batch_walk_list(b) : wapf__batch_walk(b);
   if (rc == WAPF_OK) {
+    wapf__select_shard(b);
+    record_meta(b, 0);
     wapf__plan_from_state(b);
     rc = open_workers(b);
   }
@@ -292,6 +316,8 @@ static int run_steps(wapf__batch *b) {
     rc = write_all(b);
   if (rc == WAPF_OK && (wapf__cancelled(b->ctx) || b->stop))
     rc = wapf__fail(b->ctx, WAPF_ECANCELLED, "cancelled");
+  if (rc == WAPF_OK)
+    record_meta(b, 1);
   return rc;
 }
 
@@ -303,6 +329,7 @@ static void batch_free(wapf__batch *b) {
   wapf__batch_entries_free(b);
   free(b->indir);
   free(b->outdir);
+  g_free(b->shard);
   g_free(b->opt_print);
   g_free(b->opt_fail);
 }
@@ -319,6 +346,8 @@ int wapf_batch_run(wapf_context *ctx, const char *indir, const char *outdir,
   }
   if (!settings_ok(bs))
     return wapf__fail(ctx, WAPF_EINVAL, "batch: settings out of range");
+  if (wapf__inputs_check(ctx, bs) != WAPF_OK)
+    return WAPF_EINVAL;
   wapf__batch b;
   memset(&b, 0, sizeof b);
   double t0 = now_seconds();
@@ -331,6 +360,9 @@ int wapf_batch_run(wapf_context *ctx, const char *indir, const char *outdir,
   b.outdir = strip_slash(outdir);
   b.opt_print = wapf__options_print(ctx, &bs->options);
   b.opt_fail = g_strdup_printf("%s lib=%s", b.opt_print, wapf_version());
+  if (bs->shard_count > 0)
+    b.shard =
+        g_strdup_printf("shard-%d-of-%d", bs->shard_index, bs->shard_count);
   int rc = b.indir && b.outdir && b.opt_print && b.opt_fail
                ? run_steps(&b)
                : wapf__fail(ctx, WAPF_ENOMEM, "out of memory");

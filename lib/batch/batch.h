@@ -35,7 +35,8 @@ typedef struct wapf__brow {
   int action;      /* wapf_batch_action of the run that did it */
   int code;        /* WAPF_E* of a failure */
   char *error;
-  char *findings; /* JSON array text, NULL when none */
+  char *findings;  /* JSON array text, NULL when none */
+  int64_t updated; /* time() of the row's last write */
 } wapf__brow;
 
 /* One input file and everything decided about it. */
@@ -87,6 +88,7 @@ typedef struct wapf__batch {
   wapf_batch_summary sum;
   int jobs, threads;
   wapf_context **wctx; /* one context per worker */
+  char *shard;         /* "shard-K-of-N" or NULL */
   int stop;            /* the event callback asked to stop */
 } wapf__batch;
 
@@ -108,9 +110,21 @@ char *wapf__path_join(const char *a, const char *b);
 /* ---- state.c ---- */
 typedef struct wapf__state wapf__state;
 /* Open (create unless read_only) outdir's state and lock it against a
- * second run. read_only: open only when it exists; *out NULL if not. */
-int wapf__state_open(wapf_context *ctx, const char *outdir, int read_only,
-                     wapf__state **out);
+ * second run. shard: "shard-K-of-N" or NULL (state.db). read_only: open
+ * only when it exists; *out NULL if not. */
+int wapf__state_open(wapf_context *ctx, const char *outdir, const char *shard,
+                     int read_only, wapf__state **out);
+/* "file:PATH?mode=ro" (or immutable=1 when no WAL is left), g_free'd. */
+char *wapf__state_ro_uri(const char *path);
+typedef void (*wapf__row_fn)(void *cookie, const char *rel,
+                             const wapf__brow *r);
+/* Call fn for every row read at open (any order). */
+void wapf__state_each(const wapf__state *st, wapf__row_fn fn, void *cookie);
+/* Names stored in a row back to values (unknown: NONE / FAILED). */
+wapf_plan wapf__plan_from_name(const char *name);
+int wapf__action_from_name(const char *name);
+/* Set a meta key ("planned", "finished", "shard", ...). */
+int wapf__state_meta(wapf__state *st, const char *key, const char *value);
 void wapf__state_close(wapf__state **st);
 /* The row of an input, NULL when none. */
 const wapf__brow *wapf__state_get(const wapf__state *st, const char *rel);
@@ -141,10 +155,25 @@ int wapf__code_is_final(int code);
 size_t wapf__names_assign(wapf__batch *b);
 /* Refuse outputs that would replace a file no earlier run wrote. */
 void wapf__names_guard(wapf__batch *b);
-/* Remove the library's leftover temporary files under outdir. */
+/* Remove the temporary files a killed run left beside the outputs its
+ * state marks pending (and made after that mark); nothing else. */
 int wapf__names_clean_temps(wapf__batch *b);
-/* 1 when name is one of the library's temporary names. */
-int wapf__is_temp_name(const char *name);
+/* 1 when name is the temporary name of output base name out. */
+int wapf__is_temp_of(const char *name, const char *out);
+
+/* ---- select.c ---- */
+/* The collision group of a relative path (g_malloc'd): the path without
+ * the last component's extension and without trailing "-<digits>". */
+char *wapf__group_key(const char *rel);
+/* Refuse absolute or ".." paths of bs->inputs (WAPF_EINVAL). */
+int wapf__inputs_check(wapf_context *ctx, const wapf_batch_settings *bs);
+/* Keep only the entries of shard bs.shard_index (no-op when unsharded). */
+void wapf__select_shard(wapf__batch *b);
+
+/* ---- walk.c (list) ---- */
+/* The entries of b->bs.inputs (with their collision groups) instead of
+ * the whole folder. */
+int wapf__batch_walk_list(wapf__batch *b);
 
 /* ---- pool.c ---- */
 typedef int (*wapf__job_fn)(wapf__batch *b, wapf_context *wctx,
@@ -163,6 +192,8 @@ void wapf__report_count(wapf__batch *b, const wapf__bentry *e);
 void wapf__report_event(wapf__batch *b, const wapf__bentry *e,
                         wapf_batch_event_type type, int64_t done,
                         int64_t total);
+/* A JSON string of any bytes (invalid UTF-8 bytes become U+FFFD). */
+struct json_t *wapf__json_str(const char *s);
 /* Findings of a report as a JSON array text (malloc'd). */
 char *wapf__findings_json(const wapf_report *rep);
 /* Write the JSON report to b->bs.report_path (temp + rename). */

@@ -96,60 +96,69 @@ void wapf__names_guard(wapf__batch *b) {
   }
 }
 
-int wapf__is_temp_name(const char *name) {
-  if (name[0] != '.')
+/* The temporary name of output base name out (lib/core/io.c):
+ * ".<out>.XXXXXX<ext of out>", X alphanumeric. */
+int wapf__is_temp_of(const char *name, const char *out) {
+  size_t no = strlen(out);
+  const char *dot = strrchr(out, '.');
+  const char *ext = dot ? dot : "";
+  if (name[0] != '.' || strncmp(name + 1, out, no) != 0 || name[1 + no] != '.')
     return 0;
-  const char *rest = name + 1;
-  size_t len = strlen(rest);
-  for (size_t p = 1; p + 7 <= len; p++) {
-    if (rest[p] != '.')
-      continue;
-    int ok = 1;
-    for (size_t k = 1; k <= 6 && ok; k++)
-      ok = isalnum((unsigned char)rest[p + k]) != 0;
-    if (!ok)
-      continue;
-    char *base = g_strndup(rest, p);
-    const char *dot = strrchr(base, '.');
-    int match = strcmp(rest + p + 7, dot ? dot : "") == 0;
-    g_free(base);
-    if (match)
-      return 1;
-  }
-  return 0;
+  const char *x = name + 2 + no;
+  for (int k = 0; k < 6; k++)
+    if (!isalnum((unsigned char)x[k]))
+      return 0;
+  return strcmp(x + 6, ext) == 0;
 }
 
-static int clean_dir(wapf__batch *b, const char *dir, int depth) {
-  DIR *d = opendir(dir);
-  if (!d || depth > 64) {
-    if (d)
-      closedir(d);
-    return 0;
+/* Seconds a file's mtime may lag the row's time (the clock of a network
+ * file system's server, coarse kernel clocks). */
+static const int64_t k_clock_slack = 5;
+
+typedef struct cleaner {
+  wapf__batch *b;
+  int removed;
+} cleaner;
+
+/* Temporary files of one pending output: in its folder, named after it,
+ * and made no earlier than the row that marked it pending (a user's file
+ * of the same pattern made before is not ours). */
+static void clean_row(void *cookie, const char *rel, const wapf__brow *r) {
+  cleaner *c = cookie;
+  (void)rel;
+  if (strcmp(r->status, "pending") != 0 || !r->output)
+    return;
+  char *final = wapf__path_join(c->b->outdir, r->output);
+  char *slash = final ? strrchr(final, '/') : NULL;
+  if (!slash) {
+    free(final);
+    return;
   }
-  int removed = 0;
+  *slash = '\0';
+  const char *base = slash + 1;
+  DIR *d = opendir(final);
   struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    const char *n = de->d_name;
-    if (!strcmp(n, ".") || !strcmp(n, "..") ||
-        (depth == 0 && !strcmp(n, WAPF__STATE_DIR)))
+  while (d && (de = readdir(d)) != NULL) {
+    if (!wapf__is_temp_of(de->d_name, base))
       continue;
-    char *p = wapf__path_join(dir, n);
+    char *p = wapf__path_join(final, de->d_name);
     struct stat st;
-    if (p && lstat(p, &st) == 0) {
-      if (S_ISDIR(st.st_mode))
-        removed += clean_dir(b, p, depth + 1);
-      else if (S_ISREG(st.st_mode) && wapf__is_temp_name(n) && unlink(p) == 0) {
-        wapf__log(b->ctx, WAPF_LOG_INFO, "removed %s (left by a killed run)",
-                  p);
-        removed++;
-      }
+    if (p && lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+        (int64_t)st.st_mtim.tv_sec >= r->updated - k_clock_slack &&
+        unlink(p) == 0) {
+      wapf__log(c->b->ctx, WAPF_LOG_INFO, "removed %s (left by a killed run)",
+                p);
+      c->removed++;
     }
     free(p);
   }
-  closedir(d);
-  return removed;
+  if (d)
+    closedir(d);
+  free(final);
 }
 
 int wapf__names_clean_temps(wapf__batch *b) {
-  return clean_dir(b, b->outdir, 0);
+  cleaner c = {b, 0};
+  wapf__state_each(b->state, clean_row, &c);
+  return c.removed;
 }

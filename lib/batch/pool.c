@@ -53,11 +53,13 @@ static void *worker_main(void *arg) {
   worker *w = arg;
   pool *p = w->p;
   wapf__bentry *e;
+  wapf__op_begin(w->ctx); /* stop_all's cancel sticks across the calls */
   while ((e = take(p)) != NULL) {
     push(p, e, 1);
     p->fn(p->b, w->ctx, e);
     push(p, e, 0);
   }
+  wapf__op_end(w->ctx);
   pthread_mutex_lock(&p->mu);
   p->running--;
   pthread_cond_signal(&p->cv);

@@ -68,14 +68,30 @@ void wapf__report_event(wapf__batch *b, const wapf__bentry *e,
     b->stop = 1;
 }
 
+/* A JSON string of any bytes: each byte that is not valid UTF-8 becomes
+ * U+FFFD, as the CLI's JSON does (tools/json_out.c); NULL -> null. */
+json_t *wapf__json_str(const char *s) {
+  if (!s)
+    return json_null();
+  if (g_utf8_validate(s, -1, NULL))
+    return json_string(s);
+  char *v = g_utf8_make_valid(s, -1);
+  json_t *j = json_string(v);
+  g_free(v);
+  return j;
+}
+
 char *wapf__findings_json(const wapf_report *rep) {
   json_t *a = json_array();
   for (int i = 0; rep && i < rep->n_findings; i++) {
     const wapf_finding *f = &rep->findings[i];
-    json_array_append_new(
-        a, json_pack("{s:s, s:s, s:s}", "id", f->id ? f->id : "", "severity",
-                     f->severity == WAPF_SEV_FAIL ? "fail" : "warning",
-                     "message", f->message));
+    json_t *o = json_object();
+    json_object_set_new(o, "id", wapf__json_str(f->id ? f->id : ""));
+    json_object_set_new(
+        o, "severity",
+        json_string(f->severity == WAPF_SEV_FAIL ? "fail" : "warning"));
+    json_object_set_new(o, "message", wapf__json_str(f->message));
+    json_array_append_new(a, o);
   }
   char *s = json_dumps(a, JSON_COMPACT);
   json_decref(a);
@@ -113,26 +129,37 @@ static json_t *summary_json(const wapf__batch *b) {
 
 static json_t *entry_json(const wapf__bentry *e) {
   int failed = e->action == WAPF_BATCH_FAILED;
-  json_t *o = json_pack(
-      "{s:s, s:s?, s:s, s:s, s:s?, s:b, s:b, s:I, s:I, s:f}", "path", e->rel,
-      "kind", e->kind == WAPF_KIND_AUTO ? NULL : wapf_kind_name(e->kind),
-      "action", wapf_batch_action_name(e->action), "plan",
-      wapf_plan_name(e->plan), "output", failed ? NULL : e->out, "renamed",
-      !failed && e->renamed, "from_state", e->from_state, "bytes_in",
-      (json_int_t)e->size, "bytes_out",
-      (json_int_t)(failed || e->action == WAPF_BATCH_SKIPPED ? 0 : e->out_size),
-      "seconds", e->seconds);
-  if (!o)
-    return NULL;
+  json_t *o = json_object();
+  json_object_set_new(o, "path", wapf__json_str(e->rel));
+  json_object_set_new(o, "kind",
+                      e->kind == WAPF_KIND_AUTO
+                          ? json_null()
+                          : json_string(wapf_kind_name(e->kind)));
+  json_object_set_new(o, "action",
+                      json_string(wapf_batch_action_name(e->action)));
+  json_object_set_new(o, "plan", json_string(wapf_plan_name(e->plan)));
+  json_object_set_new(o, "output", wapf__json_str(failed ? NULL : e->out));
+  json_object_set_new(o, "renamed", json_boolean(!failed && e->renamed));
+  json_object_set_new(o, "from_state", json_boolean(e->from_state));
+  json_object_set_new(o, "bytes_in", json_integer((json_int_t)e->size));
+  json_object_set_new(
+      o, "bytes_out",
+      json_integer((json_int_t)(failed || e->action == WAPF_BATCH_SKIPPED
+                                    ? 0
+                                    : e->out_size)));
+  json_object_set_new(o, "seconds", json_real(e->seconds));
   if (e->note[0])
-    json_object_set_new(o, "note", json_string(e->note));
+    json_object_set_new(o, "note", wapf__json_str(e->note));
   json_t *f = e->findings ? json_loads(e->findings, 0, NULL) : NULL;
   json_object_set_new(o, "findings", f ? f : json_array());
-  json_object_set_new(o, "error",
-                      failed ? json_pack("{s:s, s:s}", "code",
-                                         wapf_err_name(e->status), "message",
-                                         e->error ? e->error : "")
-                             : json_null());
+  json_t *err = json_null();
+  if (failed) {
+    err = json_object();
+    json_object_set_new(err, "code", json_string(wapf_err_name(e->status)));
+    json_object_set_new(err, "message",
+                        wapf__json_str(e->error ? e->error : ""));
+  }
+  json_object_set_new(o, "error", err);
   return o;
 }
 
@@ -140,10 +167,18 @@ static json_t *report_json(const wapf__batch *b) {
   json_t *files = json_array();
   for (size_t i = 0; i < b->n; i++)
     json_array_append_new(files, entry_json(&b->e[i]));
-  return json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:o}", "tool",
-                   "wa-preflight batch", "version", wapf_version(), "indir",
-                   b->indir, "outdir", b->outdir, "dry_run", b->bs.dry_run,
-                   "jobs", b->jobs, "summary", summary_json(b), "files", files);
+  json_t *r = json_object();
+  json_object_set_new(r, "tool", json_string("wa-preflight batch"));
+  json_object_set_new(r, "version", json_string(wapf_version()));
+  json_object_set_new(r, "indir", wapf__json_str(b->indir));
+  json_object_set_new(r, "outdir", wapf__json_str(b->outdir));
+  json_object_set_new(r, "dry_run", json_boolean(b->bs.dry_run));
+  json_object_set_new(r, "jobs", json_integer(b->jobs));
+  if (b->shard)
+    json_object_set_new(r, "shard", json_string(b->shard));
+  json_object_set_new(r, "summary", summary_json(b));
+  json_object_set_new(r, "files", files);
+  return r;
 }
 
 int wapf__report_write(wapf__batch *b) {

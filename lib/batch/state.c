@@ -1,8 +1,11 @@
-/* The batch state: outdir/.wa-preflight/state.db (SQLite, WAL), one row
- * per input keyed by its relative path. Read once at the start into
- * memory; written row by row from the caller's thread only. */
+/* The batch state: outdir/.wa-preflight/state.db (SQLite, WAL), or
+ * shard-K-of-N.db for a shard, one row per input keyed by its relative
+ * path, and a meta table (what the last run planned, whether it
+ * finished). Read once at the start into memory; written row by row from
+ * the caller's thread only. */
 #include "batch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -18,6 +21,7 @@ struct wapf__state {
   sqlite3 *db;
   sqlite3_stmt *put;
   int lock_fd;       /* flock on the state folder, -1 read-only */
+  int shard_fd;      /* flock on shard-K-of-N.lock, -1 when unsharded */
   GHashTable *rows;  /* rel -> wapf__brow* */
   GHashTable *owned; /* outputs named by any row */
   wapf_context *ctx;
@@ -42,7 +46,7 @@ static const char k_put[] =
 static const char k_select[] =
     "SELECT path, in_size, in_mtime_ns, in_hash, options, output, want,"
     " out_size, out_mtime_ns, out_hash, kind, plan, action, status, code,"
-    " error, findings FROM files";
+    " error, findings, updated FROM files";
 
 static int db_fail(wapf__state *st, const char *what) {
   return wapf__fail(st->ctx, WAPF_EIO, "batch state: %s: %s", what,
@@ -59,14 +63,14 @@ static void copy_col(sqlite3_stmt *s, int i, char *dst, size_t n) {
   wapf__strlcpy(dst, t ? (const char *)t : "", n);
 }
 
-static wapf_plan plan_from_name(const char *name) {
+wapf_plan wapf__plan_from_name(const char *name) {
   for (int p = WAPF_PLAN_NONE; p <= WAPF_PLAN_UNFIXABLE; p++)
     if (name && strcmp(name, wapf_plan_name((wapf_plan)p)) == 0)
       return (wapf_plan)p;
   return WAPF_PLAN_NONE;
 }
 
-static int action_from_name(const char *name) {
+int wapf__action_from_name(const char *name) {
   for (int a = WAPF_BATCH_CONVERTED; a <= WAPF_BATCH_FAILED; a++)
     if (name && strcmp(name, wapf_batch_action_name(a)) == 0)
       return a;
@@ -101,13 +105,14 @@ static wapf__brow *row_read(sqlite3_stmt *s) {
   if (wapf_kind_from_name(buf, &r->kind) != WAPF_OK)
     r->kind = WAPF_KIND_AUTO;
   copy_col(s, 11, buf, sizeof buf);
-  r->plan = plan_from_name(buf);
+  r->plan = wapf__plan_from_name(buf);
   copy_col(s, 12, buf, sizeof buf);
-  r->action = action_from_name(buf);
+  r->action = wapf__action_from_name(buf);
   copy_col(s, 13, r->status, sizeof r->status);
   r->code = sqlite3_column_int(s, 14);
   r->error = dup_col(s, 15);
   r->findings = dup_col(s, 16);
+  r->updated = sqlite3_column_int64(s, 17);
   return r;
 }
 
@@ -129,21 +134,36 @@ static int load_rows(wapf__state *st) {
   return rc == SQLITE_DONE ? WAPF_OK : db_fail(st, "reading");
 }
 
-/* Lock the state folder so that two runs never share an outdir. */
-static int lock_dir(wapf__state *st, const char *dir) {
+/* Lock the state folder so that two runs never share an outdir: an
+ * unsharded run takes it exclusively, a shard shared (so shards run
+ * together but never beside an unsharded run) plus its own lock file. */
+static int lock_dir(wapf__state *st, const char *dir, const char *shard) {
   st->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (st->lock_fd < 0)
     return wapf__from_errno(st->ctx, errno, dir);
-  if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0)
+  if (flock(st->lock_fd, (shard ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0)
+    return wapf__fail(st->ctx, WAPF_EIO, "%s: %s", dir,
+                      shard ? "an unsharded batch is running on this output "
+                              "folder"
+                            : "another batch is running on this output folder");
+  if (!shard)
+    return WAPF_OK;
+  char *lock = g_strdup_printf("%s/%s.lock", dir, shard);
+  st->shard_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  int err = errno;
+  g_free(lock);
+  if (st->shard_fd < 0)
+    return wapf__from_errno(st->ctx, err, dir);
+  if (flock(st->shard_fd, LOCK_EX | LOCK_NB) != 0)
     return wapf__fail(st->ctx, WAPF_EIO,
-                      "%s: another batch is running on this output folder",
-                      dir);
+                      "%s: %s is already running on this output folder", dir,
+                      shard);
   return WAPF_OK;
 }
 
 /* A read-only URI for path: "immutable" (no -wal/-shm files created) when
  * no write-ahead log is left over, else plain read-only. */
-static char *ro_uri(const char *path) {
+char *wapf__state_ro_uri(const char *path) {
   GString *u = g_string_new("file:");
   for (const char *p = path; *p; p++) {
     if (*p == '%' || *p == '?' || *p == '#')
@@ -158,13 +178,14 @@ static char *ro_uri(const char *path) {
   return g_string_free(u, FALSE);
 }
 
-static int open_db(wapf__state *st, const char *dir, int read_only) {
-  char *path = wapf__path_join(dir, "state.db");
+static int open_db(wapf__state *st, const char *dir, const char *name,
+                   int read_only) {
+  char *path = g_strdup_printf("%s/%s.db", dir, name);
   if (!path)
     return wapf__fail(st->ctx, WAPF_ENOMEM, "out of memory");
   int rc;
   if (read_only) {
-    char *uri = ro_uri(path);
+    char *uri = wapf__state_ro_uri(path);
     rc = sqlite3_open_v2(
         uri, &st->db,
         SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
@@ -174,7 +195,7 @@ static int open_db(wapf__state *st, const char *dir, int read_only) {
         path, &st->db,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   }
-  free(path);
+  g_free(path);
   if (rc != SQLITE_OK)
     return db_fail(st, "opening");
   sqlite3_busy_timeout(st->db, 5000);
@@ -187,8 +208,48 @@ static int open_db(wapf__state *st, const char *dir, int read_only) {
   return WAPF_OK;
 }
 
-int wapf__state_open(wapf_context *ctx, const char *outdir, int read_only,
-                     wapf__state **out) {
+/* The outputs the other state databases of dir recorded (an earlier
+ * unsharded run, shards of another N) are ours too: a run may replace
+ * them. Read-only; a database that cannot be read is only logged. */
+static void load_others(wapf__state *st, const char *dir, const char *own) {
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  while (d && (de = readdir(d)) != NULL) {
+    size_t n = strlen(de->d_name);
+    if (n < 4 || strcmp(de->d_name + n - 3, ".db") != 0 ||
+        (strncmp(de->d_name, own, n - 3) == 0 && own[n - 3] == '\0'))
+      continue;
+    char *path = g_strdup_printf("%s/%s", dir, de->d_name);
+    char *uri = wapf__state_ro_uri(path);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_open_v2(
+        uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+        NULL);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_prepare_v2(
+          db, "SELECT output FROM files WHERE output IS NOT NULL", -1, &q,
+          NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+      const char *o = (const char *)sqlite3_column_text(q, 0);
+      if (o)
+        g_hash_table_add(st->owned, g_strdup(o));
+      rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+      wapf__log(st->ctx, WAPF_LOG_INFO, "batch state: %s not read: %s", path,
+                db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    g_free(uri);
+    g_free(path);
+  }
+  if (d)
+    closedir(d);
+}
+
+int wapf__state_open(wapf_context *ctx, const char *outdir, const char *shard,
+                     int read_only, wapf__state **out) {
   *out = NULL;
   char *dir = wapf__path_join(outdir, WAPF__STATE_DIR);
   if (!dir)
@@ -210,13 +271,16 @@ int wapf__state_open(wapf_context *ctx, const char *outdir, int read_only,
   }
   st->ctx = ctx;
   st->lock_fd = -1;
+  st->shard_fd = -1;
   st->rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, row_free);
   st->owned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  int rc = read_only ? WAPF_OK : lock_dir(st, dir);
+  int rc = read_only ? WAPF_OK : lock_dir(st, dir, shard);
   if (rc == WAPF_OK)
-    rc = open_db(st, dir, read_only);
+    rc = open_db(st, dir, shard ? shard : "state", read_only);
   if (rc == WAPF_OK)
     rc = load_rows(st);
+  if (rc == WAPF_OK && !read_only)
+    load_others(st, dir, shard ? shard : "state");
   free(dir);
   if (rc != WAPF_OK && read_only) {
     wapf__log(ctx, WAPF_LOG_INFO, "%s", wapf_last_error(ctx));
@@ -236,6 +300,8 @@ void wapf__state_close(wapf__state **pst) {
     return;
   sqlite3_finalize(st->put);
   sqlite3_close(st->db); /* before the lock goes away */
+  if (st->shard_fd >= 0)
+    close(st->shard_fd);
   if (st->lock_fd >= 0)
     close(st->lock_fd);
   g_hash_table_destroy(st->rows);
@@ -289,7 +355,10 @@ int wapf__state_put(wapf__state *st, const wapf__bentry *e, const char *options,
   bind_text(s, 10, done ? e->out_hash : NULL);
   bind_text(s, 11, wapf_kind_name(e->kind));
   bind_text(s, 12, wapf_plan_name(e->plan));
-  bind_text(s, 13, wapf_batch_action_name(e->action));
+  /* a refreshed skip keeps the action of the run that wrote the output */
+  int action = e->action == WAPF_BATCH_SKIPPED && e->row ? e->row->action
+                                                         : (int)e->action;
+  bind_text(s, 13, wapf_batch_action_name((wapf_batch_action)action));
   bind_text(s, 14, status);
   sqlite3_bind_int(s, 15, e->status);
   bind_text(s, 16, e->error);
@@ -297,5 +366,27 @@ int wapf__state_put(wapf__state *st, const wapf__bentry *e, const char *options,
   sqlite3_bind_int64(s, 18, (sqlite3_int64)time(NULL));
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
+  return rc == SQLITE_DONE ? WAPF_OK : db_fail(st, "writing");
+}
+
+void wapf__state_each(const wapf__state *st, wapf__row_fn fn, void *cookie) {
+  if (!st)
+    return;
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, st->rows);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    fn(cookie, (const char *)k, (const wapf__brow *)v);
+}
+
+int wapf__state_meta(wapf__state *st, const char *key, const char *value) {
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta VALUES(?1,?2)",
+                         -1, &s, NULL) != SQLITE_OK)
+    return db_fail(st, "preparing");
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(s);
+  sqlite3_finalize(s);
   return rc == SQLITE_DONE ? WAPF_OK : db_fail(st, "writing");
 }

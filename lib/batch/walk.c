@@ -248,28 +248,167 @@ static int cmp_entry(const void *a, const void *b) {
   return strcmp(((const wapf__bentry *)a)->rel, ((const wapf__bentry *)b)->rel);
 }
 
-int wapf__batch_walk(wapf__batch *b) {
-  walker w = {b, NULL, NULL, NULL};
-  struct stat st;
-  w.root_real = realpath(b->indir, NULL);
-  if (!w.root_real || stat(w.root_real, &st) != 0) {
-    free(w.root_real);
+static int walker_init(walker *w, wapf__batch *b, struct stat *st) {
+  memset(w, 0, sizeof *w);
+  w->b = b;
+  w->root_real = realpath(b->indir, NULL);
+  if (!w->root_real || stat(w->root_real, st) != 0) {
+    free(w->root_real);
     return wapf__fail(b->ctx, WAPF_ENOENT, "%s: no such folder", b->indir);
   }
-  w.out_real = realpath(b->outdir, NULL);
-  w.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  first_visit(&w, &st);
-  int rc = walk_dir(&w, w.root_real, "", 0);
-  g_hash_table_destroy(w.seen);
-  free(w.root_real);
-  free(w.out_real);
+  w->out_real = realpath(b->outdir, NULL);
+  w->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  first_visit(w, st);
+  return WAPF_OK;
+}
+
+/* Free the walker; sort (and with dedup, drop repeated) entries/dirs. */
+static int walker_done(walker *w, int rc, int dedup) {
+  wapf__batch *b = w->b;
+  g_hash_table_destroy(w->seen);
+  free(w->root_real);
+  free(w->out_real);
   if (rc != WAPF_OK)
     return wapf__fail(b->ctx, rc, "listing %s: out of memory", b->indir);
   if (b->n > 1)
     qsort(b->e, b->n, sizeof *b->e, cmp_entry);
   if (b->n_dirs > 1)
     qsort(b->dirs, b->n_dirs, sizeof *b->dirs, cmp_str);
+  if (!dedup)
+    return WAPF_OK;
+  size_t k = 0;
+  for (size_t i = 0; i < b->n; i++) {
+    if (k && strcmp(b->e[k - 1].rel, b->e[i].rel) == 0) {
+      b->bytes_total -= b->e[i].size;
+      free(b->e[i].rel);
+      free(b->e[i].abs);
+      continue;
+    }
+    b->e[k++] = b->e[i];
+  }
+  b->n = k;
+  k = 0;
+  for (size_t i = 0; i < b->n_dirs; i++) {
+    if (k && strcmp(b->dirs[k - 1], b->dirs[i]) == 0) {
+      free(b->dirs[i]);
+      continue;
+    }
+    b->dirs[k++] = b->dirs[i];
+  }
+  b->n_dirs = k;
   return WAPF_OK;
+}
+
+int wapf__batch_walk(wapf__batch *b) {
+  walker w;
+  struct stat st;
+  int rc = walker_init(&w, b, &st);
+  if (rc != WAPF_OK)
+    return rc;
+  return walker_done(&w, walk_dir(&w, w.root_real, "", 0), 0);
+}
+
+/* The folder part of rel ("" at the top), g_malloc'd. */
+static char *folder_of(const char *rel) {
+  const char *slash = strrchr(rel, '/');
+  return g_strndup(rel, slash ? (size_t)(slash - rel) : 0);
+}
+
+/* Every non-hidden file of rel's folder in rel's collision group, and
+ * the folder's sub-folders (output names must not take theirs). */
+static int add_group(walker *w, GHashTable *groups, const char *rel) {
+  char *key = wapf__group_key(rel);
+  if (g_hash_table_contains(groups, key)) {
+    g_free(key);
+    return WAPF_OK;
+  }
+  g_hash_table_add(groups, key);
+  char *dir = folder_of(rel);
+  char *abs_dir = wapf__path_join(w->root_real, dir);
+  size_t n = 0;
+  char **names = abs_dir ? list_names(abs_dir, &n) : NULL;
+  int rc = WAPF_OK;
+  for (size_t i = 0; names && i < n && rc == WAPF_OK; i++) {
+    char *r = names[i] ? wapf__path_join(dir, names[i]) : NULL;
+    char *a = names[i] ? wapf__path_join(abs_dir, names[i]) : NULL;
+    char *g = r ? wapf__group_key(r) : NULL;
+    struct stat st;
+    if (!r || !a || !g)
+      rc = WAPF_ENOMEM;
+    else if (strcmp(g, key) == 0)
+      rc = visit(w, a, r, 0);
+    else if (stat(a, &st) == 0 && S_ISDIR(st.st_mode))
+      rc = add_dir(w->b, r);
+    free(r);
+    free(a);
+    g_free(g);
+  }
+  for (size_t i = 0; names && i < n; i++)
+    free(names[i]);
+  free(names);
+  free(abs_dir);
+  g_free(dir);
+  return rc;
+}
+
+/* A listed path "a//b/" -> "a/b", "./a" -> "a". */
+static char *clean_rel(const char *rel) {
+  GString *s = g_string_new(NULL);
+  for (const char *p = rel; *p;) {
+    const char *q = strchr(p, '/');
+    size_t n = q ? (size_t)(q - p) : strlen(p);
+    if (n && !(n == 1 && p[0] == '.')) {
+      if (s->len)
+        g_string_append_c(s, '/');
+      g_string_append_len(s, p, (gssize)n);
+    }
+    p += n + (q ? 1 : 0);
+  }
+  return g_string_free(s, FALSE);
+}
+
+/* One listed path: inside indir (not through a link out of it), then
+ * its folder's whole tree or its collision group; a missing path becomes
+ * an input that fails when probed. */
+static int add_listed(walker *w, GHashTable *groups, const char *listed) {
+  char *rel = clean_rel(listed);
+  char *abs = *rel ? wapf__path_join(w->root_real, rel) : strdup(w->root_real);
+  int rc = abs ? WAPF_OK : WAPF_ENOMEM;
+  char *real = abs ? realpath(abs, NULL) : NULL;
+  struct stat st;
+  if (rc == WAPF_OK && !real) {
+    memset(&st, 0, sizeof st);
+    rc = *rel ? add_entry(w->b, rel, abs, &st) : WAPF_OK;
+  } else if (rc == WAPF_OK && (!is_under(real, w->root_real) ||
+                               (w->out_real && is_under(real, w->out_real)))) {
+    wapf__log(w->b->ctx, WAPF_LOG_INFO, "%s: outside the input folder, skipped",
+              rel);
+    w->b->ignored++;
+  } else if (rc == WAPF_OK && stat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
+    rc = *rel ? visit(w, abs, rel, 0) : walk_dir(w, w->root_real, "", 0);
+  } else if (rc == WAPF_OK) {
+    const char *base = strrchr(rel, '/');
+    base = base ? base + 1 : rel;
+    rc = base[0] == '.' ? visit(w, abs, rel, 0) : add_group(w, groups, rel);
+  }
+  free(real);
+  free(abs);
+  g_free(rel);
+  return rc;
+}
+
+int wapf__batch_walk_list(wapf__batch *b) {
+  walker w;
+  struct stat st;
+  int rc = walker_init(&w, b, &st);
+  if (rc != WAPF_OK)
+    return rc;
+  GHashTable *groups =
+      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  for (size_t i = 0; rc == WAPF_OK && i < b->bs.n_inputs; i++)
+    rc = add_listed(&w, groups, b->bs.inputs[i]);
+  g_hash_table_destroy(groups);
+  return walker_done(&w, rc, 1);
 }
 
 void wapf__batch_entries_free(wapf__batch *b) {

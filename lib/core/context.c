@@ -64,18 +64,30 @@ const char *wapf_last_error(const wapf_context *ctx) {
   return ctx ? ctx->detail : "";
 }
 
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+               "wapf_cancel() must stay async-signal-safe");
+
 void wapf_cancel(wapf_context *ctx) {
   if (ctx)
-    ctx->cancelled = 1;
+    atomic_store(&ctx->cancelled, 1);
 }
 
 int wapf__cancelled(const wapf_context *ctx) {
-  return ctx->cancelled != 0;
+  return atomic_load(&((wapf_context *)ctx)->cancelled) != 0;
 }
 
 void wapf__clear(wapf_context *ctx) {
   ctx->detail[0] = '\0';
-  ctx->cancelled = 0;
+  if (atomic_load(&ctx->depth) == 0)
+    atomic_store(&ctx->cancelled, 0);
+}
+
+void wapf__op_begin(wapf_context *ctx) {
+  atomic_fetch_add(&ctx->depth, 1);
+}
+
+void wapf__op_end(wapf_context *ctx) {
+  atomic_fetch_sub(&ctx->depth, 1);
 }
 
 static void vlog(wapf_context *ctx, wapf_log_level level, const char *fmt,
@@ -110,7 +122,7 @@ int wapf__fail(wapf_context *ctx, int code, const char *fmt, ...) {
 
 int wapf__progress(wapf_context *ctx, const wapf_options *opt, double frac) {
   if (opt && opt->progress && opt->progress(opt->progress_cookie, frac))
-    ctx->cancelled = 1;
+    atomic_store(&ctx->cancelled, 1);
   if (wapf__cancelled(ctx))
     return wapf__fail(ctx, WAPF_ECANCELLED, "cancelled");
   return WAPF_OK;

@@ -27,5 +27,5 @@ const char *wapf_strerror(int code) {
 
 const char *wapf_err_name(int code) {
   const err_entry *e = find(code);
-  return e ? e->name : "EUNKNOWN";
+  return e ? e->name : "E?"; /* not EUNKNOWN: that is a real code */
 }

@@ -6,13 +6,17 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #define WAPF_DETAIL_MAX 512
 
 struct wapf_context {
   wapf_settings s;
-  volatile sig_atomic_t cancelled;
+  /* Set by wapf_cancel() (any thread, or a signal handler: lock-free),
+   * cleared only at the start of an outermost public call. */
+  atomic_int cancelled;
+  atomic_int depth; /* nesting of wapf__op_begin() */
   char detail[WAPF_DETAIL_MAX];
 };
 
@@ -31,8 +35,15 @@ void wapf__log(wapf_context *ctx, wapf_log_level level, const char *fmt, ...)
 int wapf__fail(wapf_context *ctx, int code, const char *fmt, ...)
     WAPF_PRINTF(3, 4);
 
-/* Clear the detail at the start of a public call. */
+/* Clear the detail at the start of a public call; also the cancel flag,
+ * unless the call runs inside an operation (wapf__op_begin). */
 void wapf__clear(wapf_context *ctx);
+
+/* An operation that calls public functions itself (wapf_send calls
+ * wapf_probe/check/convert; a batch worker runs several): between begin
+ * and end a cancel sticks, the nested calls do not clear it. Nestable. */
+void wapf__op_begin(wapf_context *ctx);
+void wapf__op_end(wapf_context *ctx);
 
 /* Non-zero once wapf_cancel() was called (or progress asked to stop). */
 int wapf__cancelled(const wapf_context *ctx);

@@ -122,6 +122,7 @@ void wapf__av_stream_facts(const AVStream *st, wapf_stream *s) {
   s->fps = s->duration = -1;
   s->frames = s->bit_rate = -1;
   s->sample_rate = s->channels = -1;
+  s->reorder_depth = s->b_frames = -1;
   common_facts(st, s);
   if (s->type == WAPF_STREAM_VIDEO)
     video_facts(st, s);

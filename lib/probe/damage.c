@@ -10,6 +10,11 @@
 
 #define RD_BUF 65536
 #define PNG_MAX_CHUNKS 4000000 /* past this, stop looking (no verdict) */
+/* Larger files are not walked (no verdict): a JPEG's walk reads all of its
+ * entropy-coded data, and a 20 GB file without an end marker took minutes
+ * of reading that nothing could cancel. Such a file is far over every
+ * WhatsApp size limit; its decoder still reports real damage. */
+#define WALK_MAX_BYTES (64 << 20)
 
 typedef struct reader {
   int fd;
@@ -122,7 +127,7 @@ static int jpeg_truncated(reader *rd) {
 }
 
 int wapf__jpeg_damaged(int fd, int64_t size, char *why, size_t whysize) {
-  reader *rd = malloc(sizeof *rd);
+  reader *rd = size <= WALK_MAX_BYTES ? malloc(sizeof *rd) : NULL;
   if (!rd)
     return 0;
   rd_init(rd, fd, size);
@@ -142,6 +147,18 @@ static uint32_t be32(const uint8_t *p) {
          p[3];
 }
 
+/* A chunk type for a message: its four letters, or its bytes in hex when
+ * they are not letters (a hostile type may hold control bytes). */
+static void chunk_name(const uint8_t *t, char out[16]) {
+  int letters = 1;
+  for (int k = 0; k < 4; k++)
+    letters &= (t[k] | 0x20) >= 'a' && (t[k] | 0x20) <= 'z';
+  if (letters)
+    snprintf(out, 16, "%c%c%c%c", t[0], t[1], t[2], t[3]);
+  else
+    snprintf(out, 16, "0x%02x%02x%02x%02x", t[0], t[1], t[2], t[3]);
+}
+
 /* The PNG chunk walk; fills why and returns 1 on damage. */
 static int png_walk(reader *rd, int64_t size, char *why, size_t whysize) {
   uint8_t h[8];
@@ -159,15 +176,16 @@ static int png_walk(reader *rd, int64_t size, char *why, size_t whysize) {
       return 1;
     }
     uint32_t len = be32(h);
-    char type[5] = {(char)h[4], (char)h[5], (char)h[6], (char)h[7], 0};
     if (len > 0x7fffffffu || pos + 12 + (int64_t)len > size) {
+      char type[16];
+      chunk_name(h + 4, type);
       snprintf(why, whysize,
-               "the PNG is truncated: chunk %.4s at byte %lld runs past the "
+               "the PNG is truncated: chunk %s at byte %lld runs past the "
                "end of the file (%lld bytes)",
                type, (long long)pos, (long long)size);
       return 1;
     }
-    if (memcmp(type, "IEND", 4) == 0)
+    if (memcmp(h + 4, "IEND", 4) == 0)
       return 0;
     rd_skip(rd, (int64_t)len + 4);
     pos += 12 + (int64_t)len;
@@ -176,7 +194,7 @@ static int png_walk(reader *rd, int64_t size, char *why, size_t whysize) {
 }
 
 int wapf__png_damaged(int fd, int64_t size, char *why, size_t whysize) {
-  reader *rd = malloc(sizeof *rd);
+  reader *rd = size <= WALK_MAX_BYTES ? malloc(sizeof *rd) : NULL;
   if (!rd)
     return 0;
   rd_init(rd, fd, size);

@@ -153,10 +153,21 @@ static int dispatch(wapf_context *ctx, wapf_facts *f) {
     if (rc != WAPF_OK)
       return rc;
   }
-  if (sequence)
+  /* Content that libmagic calls audio or video goes to libavformat first:
+   * libvips' loader search would ask every loader (each opening the file,
+   * ImageMagick's too) before failing on it. */
+  int av_first = sequence || !strncmp(f->mime, "video/", 6) ||
+                 !strncmp(f->mime, "audio/", 6);
+  if (av_first)
     TRY(wapf__probe_av(ctx, f));
+  char av_why[WAPF_DETAIL_MAX];
+  wapf__strlcpy(av_why, ctx->detail, sizeof av_why);
   if (maybe_picture(f->mime))
     TRY(wapf__probe_image(ctx, f));
+  if (av_first) { /* libavformat's reason for audio/video content */
+    wapf__strlcpy(ctx->detail, av_why, sizeof ctx->detail);
+    return rc;
+  }
   /* For a picture type, the picture reader's reason is the one to keep. */
   char why[WAPF_DETAIL_MAX];
   wapf__strlcpy(why, ctx->detail, sizeof why);

@@ -24,4 +24,8 @@ void wapf__av_close(wapf_av *av);
 /* The facts of one stream (av_stream.c). */
 void wapf__av_stream_facts(const AVStream *st, wapf_stream *s);
 
+/* reorder_depth and b_frames of the H.264 streams (bframes.c): reads the
+ * first packets (bounded), so it comes last. */
+void wapf__av_bframes(AVFormatContext *fc, wapf_facts *f);
+
 #endif

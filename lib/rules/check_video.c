@@ -1,4 +1,5 @@
-/* Video: MP4/3GP, H.264 8-bit 4:2:0, AAC, one audio stream, faststart.
+/* Video: MP4/3GP, H.264 8-bit 4:2:0 without B-frames, AAC, one audio
+ * stream, faststart.
  * The accepted values are in table.c (wapf__video). */
 #include "rules.h"
 
@@ -27,6 +28,18 @@ static void check_codec(const wapf__check *c, const wapf_stream *v) {
                       "H.264 profile is %s; phones play Baseline, Main and "
                       "High only",
                       v->profile);
+}
+
+/* Meta (Video Messages): Android clients do not play H.264 with
+ * B-frames; High without B-frames (phone recordings) plays. */
+static void check_bframes(const wapf__check *c, const wapf_stream *v) {
+  if (strcmp(v->codec, "h264") != 0 || v->b_frames != 1)
+    return;
+  wapf__add_finding(c->r, "video.bframes", WAPF_SEV_FAIL,
+                    "the H.264 %s stream uses B-frames (reorder depth %d); "
+                    "Android WhatsApp clients do not play them",
+                    or_unknown(v->profile),
+                    v->reorder_depth > 0 ? v->reorder_depth : 0);
 }
 
 static void check_pixels(const wapf__check *c, const wapf_stream *v) {
@@ -108,6 +121,7 @@ static void check_av(const wapf__check *c, const wapf_stream *v) {
   check_decodable(c, v, a);
   check_container(c);
   check_codec(c, v);
+  check_bframes(c, v);
   check_pixels(c, v);
   check_geometry(c, v);
   check_audio_stream(c, a);

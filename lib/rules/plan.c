@@ -37,8 +37,9 @@ static void remux_reason(const wapf__check *c, char *buf, size_t size) {
 static void transcode_reason(const wapf__check *c, char *buf, size_t size) {
   char lim[32];
   snprintf(buf, size,
-           "transcode to H.264 8-bit 4:2:0 (long side at most %d) with "
-           "AAC-LC audio in a faststart MP4 of at most %s bytes",
+           "transcode to H.264 Main 8-bit 4:2:0 without B-frames (long "
+           "side at most %d) with AAC-LC audio in a faststart MP4 of at "
+           "most %s bytes",
            c->settings->max_long_side,
            wapf__commas(lim, sizeof lim, wapf_kind_limit(WAPF_KIND_VIDEO, 0)));
 }

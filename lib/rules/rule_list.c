@@ -30,6 +30,10 @@
   X("video.profile", VIDEO, FAIL, TRANSCODE,                                   \
     "The H.264 profile must be Baseline, Constrained Baseline, Main or "       \
     "High.")                                                                   \
+  X("video.bframes", VIDEO, FAIL, TRANSCODE,                                   \
+    "An H.264 stream must not use B-frames, in any profile (read from the "    \
+    "SPS reorder depth and the first frames' slice types): Android WhatsApp "  \
+    "clients do not play them.")                                               \
   X("video.dimensions", VIDEO, FAIL, TRANSCODE,                                \
     "Width and height must be even.")                                          \
   X("video.long_side", VIDEO, FAIL, TRANSCODE,                                 \

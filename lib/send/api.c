@@ -40,23 +40,6 @@ void wapf_default_send_request(wapf_send_request *r) {
   r->retry_budget = 60;
 }
 
-static int request_valid(wapf_context *ctx, const wapf_send_request *q) {
-  for (size_t i = 0; i < sizeof q->reserved; i++)
-    if (q->reserved[i])
-      return wapf__fail(ctx, WAPF_EINVAL, "reserved bytes must be zero");
-  if (!wapf__provider_get(q->provider))
-    return wapf__fail(ctx, WAPF_EINVAL, "unknown provider");
-  if (!q->to || !*q->to)
-    return wapf__fail(ctx, WAPF_EINVAL, "no recipient (--to)");
-  if (!(q->timeout > 0) || !(q->connect_timeout > 0) || q->max_attempts < 1 ||
-      q->max_attempts > 10 || !(q->retry_budget >= 0))
-    return wapf__fail(ctx, WAPF_EINVAL,
-                      "timeouts or retry limits out of range");
-  if (q->link && q->publish)
-    return wapf__fail(ctx, WAPF_EINVAL, "give --link or --publish, not both");
-  return WAPF_OK;
-}
-
 /* Provider, credentials and base URL: all before touching the file. */
 static int configure(wapf__send *s) {
   const wapf_send_request *q = s->req;
@@ -95,15 +78,20 @@ static int configure(wapf__send *s) {
   return WAPF_OK;
 }
 
-/* Upload, or take the id from the cache. */
+/* Upload, or take the id from the cache (under the cache's lock, so that
+ * runs sending one file at once upload it once). */
 static int obtain_id(wapf__send *s, wapf__cache *cache, const char *key) {
+  int rc = wapf__cache_lock(s, cache);
+  if (rc != WAPF_OK)
+    return rc;
   if (cache && wapf__cache_get(cache, key, s->media_id, sizeof s->media_id)) {
+    wapf__cache_unlock(cache);
     s->res->cache_hit = 1;
     wapf__slog(s, WAPF_LOG_INFO, "media id %s from the cache (no upload)",
                s->media_id);
     return WAPF_OK;
   }
-  int rc = s->prov->upload(s);
+  rc = s->prov->upload(s);
   if (rc == WAPF_OK)
     wapf__slog(s, WAPF_LOG_INFO, "uploaded %lld bytes as %s: media id %s",
                (long long)s->size, s->mime, s->media_id);
@@ -111,6 +99,7 @@ static int obtain_id(wapf__send *s, wapf__cache *cache, const char *key) {
     wapf__slog(s, WAPF_LOG_WARNING,
                "could not store the media id in the "
                "cache");
+  wapf__cache_unlock(cache);
   return rc;
 }
 
@@ -123,50 +112,211 @@ static int stale_id(const wapf__send *s, int rc) {
          code != 80007;
 }
 
-static int by_id(wapf__send *s) {
-  wapf__cache *cache = NULL;
-  char key[1024];
-  if (!s->req->no_cache && wapf__cache_open(s, &cache) != WAPF_OK) {
-    wapf__slog(s, WAPF_LOG_WARNING, "media-id cache unavailable: %s",
-               wapf_last_error(s->ctx));
-    cache = NULL;
-  }
-  wapf__cache_key(s, key, sizeof key);
-  int rc = obtain_id(s, cache, key);
-  if (rc == WAPF_OK)
-    rc = s->prov->message(s);
-  if (stale_id(s, rc)) {
-    wapf__slog(s, WAPF_LOG_INFO, "cached media id refused; uploading again");
-    wapf__cache_drop(cache, key);
-    s->res->cache_hit = 0;
-    s->res->provider_code = 0;
-    s->res->provider_error[0] = '\0';
-    rc = obtain_id(s, NULL, key);
-    if (rc == WAPF_OK && cache)
-      wapf__cache_put(cache, key, s->media_id);
-    if (rc == WAPF_OK)
-      rc = s->prov->message(s);
-  }
-  wapf__cache_close(&cache);
-  return rc;
+static int request_valid(wapf_context *ctx, const wapf_send_request *q,
+                         int need_to) {
+  for (size_t i = 0; i < sizeof q->reserved; i++)
+    if (q->reserved[i])
+      return wapf__fail(ctx, WAPF_EINVAL, "reserved bytes must be zero");
+  if (!wapf__provider_get(q->provider))
+    return wapf__fail(ctx, WAPF_EINVAL, "unknown provider");
+  if (need_to && (!q->to || !*q->to))
+    return wapf__fail(ctx, WAPF_EINVAL, "no recipient (--to)");
+  if (!(q->timeout > 0) || !(q->connect_timeout > 0) || q->max_attempts < 1 ||
+      q->max_attempts > 10 || !(q->retry_budget >= 0))
+    return wapf__fail(ctx, WAPF_EINVAL,
+                      "timeouts or retry limits out of range");
+  if (q->link && q->publish)
+    return wapf__fail(ctx, WAPF_EINVAL, "give --link or --publish, not both");
+  return wapf__template_valid(ctx, q);
 }
 
-static int deliver(wapf__send *s) {
-  int rc;
-  if (s->req->link) {
+/* Validate (the request, and opt when given), then provider, credentials
+ * and base (before the file). */
+static int begin(wapf__send *s, wapf_context *ctx, const wapf_send_request *q,
+                 const wapf_options *opt, wapf_send_result *res, int need_to) {
+  memset(s, 0, sizeof *s);
+  s->ctx = ctx;
+  s->req = q;
+  s->res = res;
+  s->to = q->to;
+  s->caption = q->caption && *q->caption ? q->caption : NULL;
+  int rc = request_valid(ctx, q, need_to);
+  if (rc == WAPF_OK && opt)
+    rc = wapf__check_options(ctx, opt);
+  if (rc == WAPF_OK && q->template_name &&
+      (q->provider == WAPF_PROVIDER_QIKCHAT ||
+       q->provider == WAPF_PROVIDER_LIPACHAT))
+    return wapf__fail(ctx, WAPF_EREFUSED,
+                      "%s: templates are not supported (its template "
+                      "endpoint is not in the documentation this tool "
+                      "follows); nothing was sent",
+                      wapf_provider_name(q->provider));
+  return rc == WAPF_OK ? configure(s) : rc;
+}
+
+static void end(wapf__send *s) {
+  wapf__prepare_cleanup(s);
+  wapf__creds_free(&s->creds);
+}
+
+/* By id: the cached id, or an upload. */
+static int by_id(wapf__send *s, wapf__cache **cache, char *key, size_t ksize) {
+  if (!s->req->no_cache && wapf__cache_open(s, cache) != WAPF_OK) {
+    wapf__slog(s, WAPF_LOG_WARNING, "media-id cache unavailable: %s",
+               wapf_last_error(s->ctx));
+    *cache = NULL;
+  }
+  wapf__cache_key(s, key, ksize);
+  return obtain_id(s, *cache, key);
+}
+
+/* The first half on s (prepared): link, publish or upload. */
+static int reachable(wapf__send *s, wapf__cache **cache, char *key,
+                     size_t ksize) {
+  int rc = wapf__cancelled(s->ctx)
+               ? wapf__fail(s->ctx, WAPF_ECANCELLED, "cancelled")
+               : WAPF_OK;
+  if (rc == WAPF_OK && s->req->link) {
     wapf__strlcpy(s->link, s->req->link, sizeof s->link);
     rc = wapf__verify_link(s, s->link);
-    if (rc == WAPF_OK)
-      rc = s->prov->message(s);
-  } else if (s->req->publish) {
+  } else if (rc == WAPF_OK && s->req->publish) {
     rc = wapf__publish(s);
-    if (rc == WAPF_OK)
-      rc = s->prov->message(s);
-  } else {
-    rc = by_id(s);
+  } else if (rc == WAPF_OK) {
+    rc = by_id(s, cache, key, ksize);
   }
   wapf__strlcpy(s->res->url, s->link, sizeof s->res->url);
   wapf__strlcpy(s->res->media_id, s->media_id, sizeof s->res->media_id);
+  wapf__strlcpy(s->res->sha256, s->sha256, sizeof s->res->sha256);
+  wapf__strlcpy(s->res->filename, s->filename, sizeof s->res->filename);
+  return rc;
+}
+
+static const char *state_for(int rc) {
+  switch (rc) {
+  case WAPF_OK: return "sent";
+  case WAPF_EUNKNOWN: return "unknown";
+  default: return "failed";
+  }
+}
+
+/* The second half on s: journal intent, the message, journal outcome. */
+static int message(wapf__send *s) {
+  const wapf_send_request *q = s->req;
+  int rc = wapf__can_take(s);
+  if (rc != WAPF_OK)
+    return rc;
+  wapf__journal *j = NULL;
+  rc = wapf__journal_open(s->ctx, q->cache_dir, &j);
+  if (rc != WAPF_OK)
+    return rc;
+  char sender[80];
+  wapf__sender(s, sender, sizeof sender);
+  char *tpl = wapf__template_text(q);
+  const char *media = s->sha256[0]     ? s->sha256
+                      : s->media_id[0] ? s->media_id
+                                       : s->link;
+  wapf__journal_row row = {s->prov->name,
+                           sender,
+                           s->to,
+                           media,
+                           s->kind ? wapf_kind_name(s->kind) : NULL,
+                           s->caption,
+                           tpl,
+                           q->template_name};
+  long long id = 0;
+  rc = tpl ? WAPF_OK : wapf__fail(s->ctx, WAPF_ENOMEM, "out of memory");
+  if (rc == WAPF_OK && wapf__cancelled(s->ctx))
+    rc = wapf__fail(s->ctx, WAPF_ECANCELLED, "cancelled");
+  if (rc == WAPF_OK)
+    rc = wapf__journal_intent(s, j, &row, q->resend, &id);
+  if (rc == WAPF_OK) {
+    rc = s->prov->message(s);
+    if (wapf__journal_done(j, id, state_for(rc), s->res->message_id,
+                           rc == WAPF_OK ? NULL : wapf_last_error(s->ctx)))
+      wapf__slog(s, WAPF_LOG_WARNING,
+                 "could not record the outcome of the "
+                 "send in the journal");
+  }
+  free(tpl);
+  wapf__journal_close(&j);
+  if (rc == WAPF_OK)
+    wapf__slog(s, WAPF_LOG_INFO, "sent %s to %s via %s: message id %s",
+               s->kind ? wapf_kind_name(s->kind) : "template", s->to,
+               s->prov->name, s->res->message_id);
+  return rc;
+}
+
+static void start_result(wapf_send_result **res, wapf_send_result *local) {
+  if (!*res)
+    *res = local;
+  memset(*res, 0, sizeof **res);
+}
+
+int wapf_upload(wapf_context *ctx, const char *path, const wapf_options *opt,
+                const wapf_send_request *req, wapf_send_result *res) {
+  wapf_send_result local;
+  wapf_options def;
+  if (!ctx || !path || !req)
+    return WAPF_EINVAL;
+  wapf__clear(ctx);
+  start_result(&res, &local);
+  if (!opt) {
+    wapf_default_options(&def);
+    opt = &def;
+  }
+  wapf__send s;
+  wapf__op_begin(ctx);
+  int rc = begin(&s, ctx, req, opt, res, 0);
+  s.input = path;
+  s.path = rc == WAPF_OK ? strdup(path) : NULL;
+  if (rc == WAPF_OK && !s.path)
+    rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  if (rc == WAPF_OK)
+    rc = wapf__prepare(&s, opt);
+  wapf__cache *cache = NULL;
+  char key[1024];
+  if (rc == WAPF_OK)
+    rc = reachable(&s, &cache, key, sizeof key);
+  wapf__cache_close(&cache);
+  wapf__op_end(ctx);
+  end(&s);
+  return rc;
+}
+
+int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
+                      const wapf_send_result *media, wapf_send_result *res) {
+  wapf_send_result local;
+  if (!ctx || !req)
+    return WAPF_EINVAL;
+  wapf__clear(ctx);
+  if (res && media && res != media)
+    *res = *media;
+  else if (!res || !media)
+    start_result(&res, &local);
+  res->message_id[0] = res->provider_error[0] = '\0';
+  res->attempts = res->http_status = res->provider_code = res->duplicate = 0;
+  wapf__send s;
+  int rc = begin(&s, ctx, req, NULL, res, 1);
+  if (rc == WAPF_OK && !media && !req->template_name)
+    rc = wapf__fail(ctx, WAPF_EINVAL,
+                    "no media: only a template can be sent "
+                    "without one");
+  if (rc == WAPF_OK && media) {
+    s.kind = media->kind;
+    wapf__strlcpy(s.media_id, media->media_id, sizeof s.media_id);
+    wapf__strlcpy(s.link, media->url, sizeof s.link);
+    wapf__strlcpy(s.sha256, media->sha256, sizeof s.sha256);
+    wapf__strlcpy(s.filename, media->filename, sizeof s.filename);
+    if (s.kind <= WAPF_KIND_AUTO || (!s.media_id[0] && !s.link[0]))
+      rc = wapf__fail(ctx, WAPF_EINVAL,
+                      "media: want a kind and a media id "
+                      "or a link");
+    else if (!s.link[0] && !s.prov->by_id)
+      rc = wapf__fail(ctx, WAPF_ECONFIG, "%s sends links only", s.prov->name);
+  }
+  if (rc == WAPF_OK)
+    rc = message(&s);
+  end(&s);
   return rc;
 }
 
@@ -177,35 +327,40 @@ int wapf_send(wapf_context *ctx, const char *path, const wapf_options *opt,
   if (!ctx || !path || !req)
     return WAPF_EINVAL;
   wapf__clear(ctx);
-  if (!res)
-    res = &local;
-  memset(res, 0, sizeof *res);
+  start_result(&res, &local);
   if (!opt) {
     wapf_default_options(&def);
     opt = &def;
   }
-  int rc = request_valid(ctx, req);
-  if (rc == WAPF_OK)
-    rc = wapf__check_options(ctx, opt);
-  if (rc != WAPF_OK)
-    return rc;
   wapf__send s;
-  memset(&s, 0, sizeof s);
-  s.ctx = ctx;
-  s.req = req;
-  s.res = res;
+  wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
+  int rc = begin(&s, ctx, req, opt, res, 1);
   s.input = path;
-  s.caption = req->caption && *req->caption ? req->caption : NULL;
-  s.path = strdup(path);
-  rc = s.path ? configure(&s) : wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  s.path = rc == WAPF_OK ? strdup(path) : NULL;
+  if (rc == WAPF_OK && !s.path)
+    rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
   if (rc == WAPF_OK)
     rc = wapf__prepare(&s, opt);
+  wapf__cache *cache = NULL;
+  char key[1024];
   if (rc == WAPF_OK)
-    rc = deliver(&s);
+    rc = reachable(&s, &cache, key, sizeof key);
   if (rc == WAPF_OK)
-    wapf__slog(&s, WAPF_LOG_INFO, "sent %s via %s: message id %s",
-               wapf_kind_name(s.kind), s.prov->name, res->message_id);
-  wapf__prepare_cleanup(&s);
-  wapf__creds_free(&s.creds);
+    rc = message(&s);
+  if (stale_id(&s, rc) && !wapf__cancelled(ctx)) {
+    wapf__slog(&s, WAPF_LOG_INFO, "cached media id refused; uploading again");
+    wapf__cache_drop(cache, key);
+    res->cache_hit = res->provider_code = 0;
+    res->provider_error[0] = '\0';
+    rc = obtain_id(&s, NULL, key);
+    if (rc == WAPF_OK && cache)
+      wapf__cache_put(cache, key, s.media_id);
+    wapf__strlcpy(res->media_id, s.media_id, sizeof res->media_id);
+    if (rc == WAPF_OK)
+      rc = message(&s); /* the first was refused: not delivered */
+  }
+  wapf__cache_close(&cache);
+  wapf__op_end(ctx);
+  end(&s);
   return rc;
 }

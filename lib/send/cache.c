@@ -10,19 +10,23 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #define WAPF_CACHE_TTL (30 * 24 * 3600)
 #define WAPF_CACHE_BUSY_MS 10000
 
 struct wapf__cache {
   sqlite3 *db;
+  int lock_fd; /* upload.lock, -1 when not open */
 };
 
-static int cache_dir(const wapf__send *s, char *out, size_t size) {
+int wapf__cache_dir(const char *given, char *out, size_t size) {
   const char *x = getenv("XDG_CACHE_HOME");
   const char *home = getenv("HOME");
-  if (s->req->cache_dir && *s->req->cache_dir)
-    snprintf(out, size, "%s", s->req->cache_dir);
+  if (given && *given)
+    snprintf(out, size, "%s", given);
   else if (x && *x)
     snprintf(out, size, "%s/wa-preflight", x);
   else if (home && *home)
@@ -33,7 +37,7 @@ static int cache_dir(const wapf__send *s, char *out, size_t size) {
 }
 
 /* mkdir -p with 0700 for what it creates. */
-static int make_dirs(char *path) {
+int wapf__make_dirs(char *path) {
   for (char *p = path + 1; *p; p++) {
     if (*p != '/')
       continue;
@@ -53,12 +57,16 @@ static const char k_schema[] =
 
 int wapf__cache_open(wapf__send *s, wapf__cache **out) {
   char dir[1024], path[1100];
-  if (cache_dir(s, dir, sizeof dir) != 0 || make_dirs(dir) != 0)
+  if (wapf__cache_dir(s->req->cache_dir, dir, sizeof dir) != 0 ||
+      wapf__make_dirs(dir) != 0)
     return wapf__from_errno(s->ctx, errno ? errno : ENOENT, "cache folder");
   snprintf(path, sizeof path, "%s/media-ids.sqlite", dir);
   wapf__cache *c = calloc(1, sizeof *c);
   if (!c)
     return wapf__fail(s->ctx, WAPF_ENOMEM, "out of memory");
+  char lock[1100];
+  snprintf(lock, sizeof lock, "%s/upload.lock", dir);
+  c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   int e = sqlite3_open_v2(
       path, &c->db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
@@ -70,6 +78,8 @@ int wapf__cache_open(wapf__send *s, wapf__cache **out) {
     int rc = wapf__fail(s->ctx, WAPF_EIO, "media-id cache %s: %s", path,
                         c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(e));
     sqlite3_close(c->db);
+    if (c->lock_fd >= 0)
+      close(c->lock_fd);
     free(c);
     return rc;
   }
@@ -81,24 +91,31 @@ void wapf__cache_close(wapf__cache **c) {
   if (!c || !*c)
     return;
   sqlite3_close((*c)->db);
+  if ((*c)->lock_fd >= 0)
+    close((*c)->lock_fd); /* also releases the lock */
   free(*c);
   *c = NULL;
 }
 
-void wapf__cache_key(const wapf__send *s, char *key, size_t size) {
-  /* The sender: the phone-number id, the --from number, or (for a key
-   * that is the number's identity, as with 360dialog) a hash of it. */
-  char sender[80] = "";
+void wapf__sender(const wapf__send *s, char *sender, size_t size) {
+  /* The phone-number id, the --from number, or (for a key that is the
+   * number's identity, as with 360dialog) a hash of it. */
+  sender[0] = '\0';
   if (s->creds.phone_number_id)
-    wapf__strlcpy(sender, s->creds.phone_number_id, sizeof sender);
+    wapf__strlcpy(sender, s->creds.phone_number_id, size);
   else if (s->req->from)
-    wapf__strlcpy(sender, s->req->from, sizeof sender);
+    wapf__strlcpy(sender, s->req->from, size);
   else if (s->creds.token) {
     gchar *h =
         g_compute_checksum_for_string(G_CHECKSUM_SHA256, s->creds.token, -1);
-    snprintf(sender, sizeof sender, "key:%.16s", h);
+    snprintf(sender, size, "key:%.16s", h);
     g_free(h);
   }
+}
+
+void wapf__cache_key(const wapf__send *s, char *key, size_t size) {
+  char sender[80];
+  wapf__sender(s, sender, sizeof sender);
   snprintf(key, size, "%s|%s|%s|%s", s->prov->name, s->base, sender, s->sha256);
 }
 
@@ -152,4 +169,23 @@ int wapf__cache_put(wapf__cache *c, const char *key, const char *id) {
 
 int wapf__cache_drop(wapf__cache *c, const char *key) {
   return exec_kv(c, "DELETE FROM media WHERE key=?1", key, NULL);
+}
+
+int wapf__cache_lock(wapf__send *s, wapf__cache *c) {
+  if (!c || c->lock_fd < 0)
+    return WAPF_OK; /* no lock file: the cache still works, unshared */
+  while (flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR)
+      return WAPF_OK;
+    if (wapf__cancelled(s->ctx))
+      return wapf__fail(s->ctx, WAPF_ECANCELLED, "cancelled");
+    struct timespec ts = {0, 20 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  return WAPF_OK;
+}
+
+void wapf__cache_unlock(wapf__cache *c) {
+  if (c && c->lock_fd >= 0)
+    flock(c->lock_fd, LOCK_UN);
 }

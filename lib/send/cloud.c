@@ -31,14 +31,17 @@ json_t *wapf__media_object(const wapf__send *s, int voice_flag) {
 
 /* {messaging_product?, recipient_type, to, type, <type>: {...}} */
 json_t *wapf__message_body(const wapf__send *s, int cloud) {
-  const char *type = wapf__kind_type(s->kind);
+  const char *type =
+      s->req->template_name ? "template" : wapf__kind_type(s->kind);
   json_t *b = json_object();
   if (cloud)
     json_object_set_new(b, "messaging_product", json_string("whatsapp"));
   json_object_set_new(b, "recipient_type", json_string("individual"));
-  json_object_set_new(b, "to", json_string(s->req->to));
+  json_object_set_new(b, "to", json_string(s->to));
   json_object_set_new(b, "type", json_string(type));
-  json_object_set_new(b, type, wapf__media_object(s, cloud));
+  json_object_set_new(b, type,
+                      s->req->template_name ? wapf__template_object(s, cloud)
+                                            : wapf__media_object(s, cloud));
   return b;
 }
 
@@ -118,6 +121,7 @@ const wapf__provider wapf__prov_meta = {WAPF_PROVIDER_META,
                                         KINDS_ALL,
                                         0,
                                         1,
+                                        1,
                                         cloud_upload,
                                         cloud_message};
 
@@ -127,6 +131,7 @@ const wapf__provider wapf__prov_360dialog = {WAPF_PROVIDER_360DIALOG,
                                              "D360_API_KEY",
                                              KINDS_ALL,
                                              0,
+                                             1,
                                              1,
                                              cloud_upload,
                                              cloud_message};

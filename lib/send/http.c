@@ -106,8 +106,9 @@ typedef struct xfer {
   wapf__send *s;
   wapf__http_resp *rp;
   int headers_only;
-  int over; /* body over the cap */
-  FILE *in; /* raw body */
+  int over;          /* body over the cap */
+  FILE *in;          /* raw body */
+  int64_t count_max; /* count the body, keep nothing, stop past this */
 } xfer;
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
@@ -115,6 +116,10 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
   size_t len = sz * n;
   if (x->headers_only)
     return 0; /* stop: the headers are all we need */
+  if (x->count_max > 0) {
+    x->rp->counted += (int64_t)len;
+    return x->rp->counted > x->count_max ? 0 : len; /* read no further */
+  }
   if (x->rp->len + len > WAPF_HTTP_MAX_BODY) {
     x->over = 1;
     return 0;
@@ -249,18 +254,72 @@ static void read_info(CURL *h, wapf__http_resp *rp) {
     rp->retry_after = (long)ra;
 }
 
+/* 1 when the request provably never reached the server: no address, no
+ * connection, no TLS session, or not one byte of the request written. */
+static int not_sent(CURL *h, CURLcode cc) {
+  long req_bytes = 0;
+  curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &req_bytes);
+  switch (cc) {
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_SSL_CONNECT_ERROR: return 1;
+  case CURLE_OK: return 0;
+  default: return req_bytes == 0;
+  }
+}
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Run the transfer on a multi handle, polling at most 100 ms at a time,
+ * so that a cancel aborts it within ~100 ms even while the server is
+ * silent (the progress callback alone is called about once a second). */
+static CURLcode run_transfer(CURL *h, wapf__send *s) {
+  if (wapf__cancelled(s->ctx))
+    return CURLE_ABORTED_BY_CALLBACK; /* nothing leaves after a cancel */
+  CURLM *m = curl_multi_init();
+  if (!m)
+    return CURLE_OUT_OF_MEMORY;
+  if (curl_multi_add_handle(m, h) != CURLM_OK) {
+    curl_multi_cleanup(m);
+    return CURLE_OUT_OF_MEMORY;
+  }
+  CURLcode cc = CURLE_OK;
+  for (int running = 1; running;) {
+    if (curl_multi_perform(m, &running) != CURLM_OK) {
+      cc = CURLE_OUT_OF_MEMORY;
+      break;
+    }
+    if (running && wapf__cancelled(s->ctx)) {
+      cc = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    if (running)
+      curl_multi_poll(m, NULL, 0, 100, NULL);
+  }
+  int left;
+  CURLMsg *msg;
+  while (cc == CURLE_OK && (msg = curl_multi_info_read(m, &left)) != NULL)
+    if (msg->msg == CURLMSG_DONE && msg->easy_handle == h)
+      cc = msg->data.result;
+  curl_multi_remove_handle(m, h);
+  curl_multi_cleanup(m);
+  return cc;
+}
+
 /* Perform; a write stopped on purpose (headers only) is not a failure. */
 static int perform(CURL *h, wapf__send *s, const wapf__http_req *rq, xfer *x,
                    const char *errbuf) {
-  CURLcode cc = curl_easy_perform(h);
+  CURLcode cc = run_transfer(h, s);
   read_info(h, x->rp);
-  if (cc == CURLE_WRITE_ERROR && x->headers_only && x->rp->status)
+  x->rp->curl_code = (int)cc;
+  x->rp->not_sent = not_sent(h, cc);
+  if (cc == CURLE_WRITE_ERROR && (x->headers_only || x->count_max > 0) &&
+      x->rp->status)
     cc = CURLE_OK;
   if (cc == CURLE_WRITE_ERROR && x->over)
     return wapf__sfail(s, WAPF_EPROVIDER, "%s %s: the answer is over %d bytes",
@@ -275,7 +334,7 @@ int wapf__http_once(wapf__send *s, const wapf__http_req *rq,
   char errbuf[CURL_ERROR_SIZE] = "";
   struct curl_slist *hl = NULL;
   curl_mime *mime = NULL;
-  xfer x = {s, rp, rq->headers_only, 0, NULL};
+  xfer x = {s, rp, rq->headers_only, 0, NULL, rq->count_max};
   wapf__http_resp_free(rp);
   if (!wapf__url_allowed(rq->url))
     return wapf__sfail(s, WAPF_ECONFIG,

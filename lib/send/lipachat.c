@@ -20,7 +20,7 @@ static json_t *lipa_body(const wapf__send *s) {
   json_t *b = json_object();
   json_object_set_new(b, "messageId", json_string(s->uuid));
   json_object_set_new(b, "from", json_string(s->req->from));
-  json_object_set_new(b, "to", json_string(s->req->to));
+  json_object_set_new(b, "to", json_string(s->to));
   json_object_set_new(b, "mediaType", json_string(type));
   json_object_set_new(b, "mediaUrl", json_string(s->link));
   if (s->caption)
@@ -65,8 +65,9 @@ const wapf__provider wapf__prov_lipachat = {
     "https://gateway.lipachat.com",
     "LIPACHAT_API_KEY",
     (1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |
-        (1u << WAPF_KIND_IMAGE) | (1u << WAPF_KIND_STICKER) |
-        (1u << WAPF_KIND_DOCUMENT),
+        (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |
+        (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT),
+    0,
     0,
     0,
     NULL,

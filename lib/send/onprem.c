@@ -51,9 +51,10 @@ const wapf__provider wapf__prov_onprem = {
     NULL,
     "WA_ONPREM_TOKEN",
     (1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |
-        (1u << WAPF_KIND_IMAGE) | (1u << WAPF_KIND_STICKER) |
-        (1u << WAPF_KIND_DOCUMENT),
+        (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |
+        (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT),
     WAPF_TARGET_NO_ANIMATED_STICKER,
     1,
+    0,
     onprem_upload,
     onprem_message};

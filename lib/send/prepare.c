@@ -111,13 +111,18 @@ static int doc_filename(wapf__send *s, const char *out_ext) {
   return WAPF_OK;
 }
 
-static int can_take(wapf__send *s) {
+int wapf__can_take(wapf__send *s) {
+  if (!s->kind) /* a template without a media header */
+    return WAPF_OK;
+  if (s->req->template_name && s->kind != WAPF_KIND_IMAGE &&
+      s->kind != WAPF_KIND_VIDEO && s->kind != WAPF_KIND_DOCUMENT)
+    return wapf__fail(s->ctx, WAPF_EREFUSED,
+                      "a template's media header is an image, a video or a "
+                      "document, not a %s",
+                      wapf_kind_name(s->kind));
   if (!(s->prov->kinds & (1u << s->kind)))
-    return wapf__fail(s->ctx, WAPF_EREFUSED, "%s cannot send a %s%s",
-                      s->prov->name, wapf_kind_name(s->kind),
-                      s->kind == WAPF_KIND_VOICE
-                          ? " note (no voice flag in its API; send --as audio)"
-                          : "");
+    return wapf__fail(s->ctx, WAPF_EREFUSED, "%s cannot send a %s",
+                      s->prov->name, wapf_kind_name(s->kind));
   if (s->caption && (s->kind == WAPF_KIND_AUDIO || s->kind == WAPF_KIND_VOICE ||
                      s->kind == WAPF_KIND_STICKER))
     return wapf__fail(s->ctx, WAPF_EREFUSED,
@@ -130,23 +135,30 @@ static int can_take(wapf__send *s) {
 /* Convert into a private directory: <tmp>/wapf-send-XXXXXX/<stem><ext>. */
 static int convert_private(wapf__send *s, const wapf_facts *f,
                            const wapf_report *r, const wapf_options *opt) {
-  const char *t = getenv("TMPDIR");
-  char tmpl[1024], out[2048];
-  snprintf(tmpl, sizeof tmpl, "%s/wapf-send-XXXXXX", t && *t ? t : "/tmp");
-  if (!mkdtemp(tmpl))
-    return wapf__from_errno(s->ctx, errno, "temporary directory");
-  s->tmpdir = strdup(tmpl);
+  char out[2048];
+  wapf__tmp_sweep(s); /* folders left by a killed run */
+  int rc = wapf__tmp_make(s);
+  if (rc != WAPF_OK)
+    return rc;
   const char *b = base_name(s->input);
   const char *dot = strrchr(b, '.');
   int stem = dot && dot != b ? (int)(dot - b) : (int)strlen(b);
-  snprintf(out, sizeof out, "%s/%.*s%s", tmpl, stem, b, r->out_ext);
+  snprintf(out, sizeof out, "%s/%.*s%s", s->tmpdir, stem, b, r->out_ext);
   free(s->path);
   s->path = strdup(out);
-  if (!s->tmpdir || !s->path)
+  if (!s->path)
     return wapf__fail(s->ctx, WAPF_ENOMEM, "out of memory");
   wapf__slog(s, WAPF_LOG_INFO, "%s: converting (%s)", s->input,
              wapf_plan_name(r->plan));
   return wapf_convert(s->ctx, f, r, opt, s->path, NULL);
+}
+
+static int has_opus(const wapf_facts *f) {
+  for (int i = 0; i < f->n_streams; i++)
+    if (f->streams[i].type == WAPF_STREAM_AUDIO &&
+        strcmp(f->streams[i].codec, "opus") == 0)
+      return 1;
+  return 0;
 }
 
 static int after_check(wapf__send *s, const wapf_facts *f, const wapf_report *r,
@@ -160,7 +172,15 @@ static int after_check(wapf__send *s, const wapf_facts *f, const wapf_report *r,
   s->mime[strcspn(s->mime, "; ")] = '\0';
   if (s->kind == WAPF_KIND_VOICE)
     wapf__strlcpy(s->mime, "audio/ogg", sizeof s->mime); /* never opus */
-  int rc = can_take(s);
+  s->opus = strcmp(s->mime, "audio/ogg") == 0 &&
+            (r->plan != WAPF_PLAN_NONE || has_opus(f)); /* we encode Opus */
+  int rc = wapf__can_take(s);
+  if (rc == WAPF_OK && s->kind == WAPF_KIND_VOICE && !s->prov->voice_flag)
+    wapf__slog(s, WAPF_LOG_WARNING,
+               "%s has no voice flag: the voice note (Ogg/Opus, mono) is "
+               "sent as audio, shown as a file to play, not as a voice "
+               "message",
+               s->prov->name);
   if (rc == WAPF_OK && r->plan == WAPF_PLAN_UNFIXABLE && !r->compliant)
     rc = wapf__fail(s->ctx, WAPF_EUNFIXABLE, "%s",
                     r->plan_reason[0] ? r->plan_reason
@@ -203,13 +223,7 @@ int wapf__prepare(wapf__send *s, const wapf_options *opt) {
 }
 
 void wapf__prepare_cleanup(wapf__send *s) {
-  if (s->tmpdir) {
-    if (s->path && strncmp(s->path, s->tmpdir, strlen(s->tmpdir)) == 0)
-      unlink(s->path);
-    rmdir(s->tmpdir);
-    free(s->tmpdir);
-    s->tmpdir = NULL;
-  }
+  wapf__tmp_remove(s);
   free(s->path);
   s->path = NULL;
 }

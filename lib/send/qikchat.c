@@ -9,7 +9,7 @@
 static json_t *qik_body(const wapf__send *s) {
   const char *type = wapf__kind_type(s->kind);
   json_t *b = json_object();
-  json_object_set_new(b, "to_contact", json_string(s->req->to));
+  json_object_set_new(b, "to_contact", json_string(s->to));
   json_object_set_new(b, "type", json_string(type));
   json_object_set_new(b, type, wapf__media_object(s, 0));
   return b;
@@ -45,8 +45,9 @@ const wapf__provider wapf__prov_qikchat = {
     "https://api.qikchat.in",
     "QIKCHAT_API_KEY",
     (1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |
-        (1u << WAPF_KIND_IMAGE) | (1u << WAPF_KIND_STICKER) |
-        (1u << WAPF_KIND_DOCUMENT),
+        (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |
+        (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT),
+    0,
     0,
     0,
     NULL,

@@ -1,6 +1,8 @@
 /* Retries: exponential backoff with jitter on 429, 5xx and network
  * failures, honouring Retry-After, bounded in count and in time. Other
- * answers (2xx, 3xx, 4xx) are returned at once and never retried. */
+ * answers (2xx, 3xx, 4xx) are returned at once and never retried.
+ * A request that must not be repeated (a message: no idempotency key) is
+ * retried only when it provably did not reach the provider. */
 #include "send.h"
 
 #include <time.h>
@@ -46,7 +48,14 @@ static int wait_for(wapf__send *s, double seconds) {
   return WAPF_OK;
 }
 
-static int should_retry(int rc, const wapf__http_resp *rp) {
+int wapf__refused_unprocessed(const wapf__http_resp *rp) {
+  return rp->status == 429 || (rp->status == 503 && rp->retry_after >= 0);
+}
+
+static int should_retry(int rc, const wapf__http_resp *rp, int once) {
+  if (once)
+    return (rc == WAPF_ENETWORK && rp->not_sent) ||
+           (rc == WAPF_OK && wapf__refused_unprocessed(rp));
   if (rc == WAPF_ENETWORK)
     return 1;
   return rc == WAPF_OK && wapf__status_retryable(rp->status);
@@ -64,7 +73,7 @@ int wapf__http(wapf__send *s, const wapf__http_req *rq, wapf__http_resp *rp) {
       wapf__slog(s, WAPF_LOG_INFO, "%s: %s %s -> HTTP %ld in %.2f s", rq->what,
                  rq->method, shown, rp->status, rp->seconds);
     }
-    if (!should_retry(rc, rp) || attempt >= q->max_attempts)
+    if (!should_retry(rc, rp, rq->once) || attempt >= q->max_attempts)
       return rc;
     double d = wapf__backoff(attempt, rc == WAPF_OK ? rp->retry_after : -1,
                              g_random_double());

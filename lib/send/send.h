@@ -42,13 +42,16 @@ typedef struct wapf__send {
   wapf_kind kind; /* resolved kind (WAPF_KIND_VOICE for voice) */
   int animated;   /* sticker: animated */
   char mime[64];  /* upload type */
+  int opus;       /* Ogg/Opus audio: published as audio/ogg; codecs=opus */
   int64_t size;
   char sha256[65];    /* hex of the file sent */
   char filename[256]; /* documents: name shown */
   const char *caption;
   char link[1024]; /* link sent, "" when by id */
   char media_id[160];
-  char uuid[40]; /* lipachat messageId, fixed across retries */
+  char uuid[40];     /* lipachat messageId, fixed across retries */
+  const char *to;    /* the recipient of the message being sent */
+  int no_retry_said; /* answer_fail: the request was not retried */
 } wapf__send;
 
 /* ---- the provider vtable (one const instance per provider) ---- */
@@ -60,6 +63,7 @@ typedef struct wapf__provider {
   unsigned kinds;           /* 1u << wapf_kind it can take */
   unsigned target_flags;    /* WAPF_TARGET_* for wapf_check */
   int by_id;                /* can upload and send by media id */
+  int voice_flag;           /* has audio.voice (else voice goes as audio) */
   /* Upload s->path; set s->media_id. NULL for link-only providers. */
   int (*upload)(wapf__send *s);
   /* Send the message by s->media_id or s->link; fill res->message_id. */
@@ -89,6 +93,9 @@ int wapf__creds_load(wapf__send *s);
 void wapf__creds_free(wapf__creds *c);
 /* Replace every secret of s found in buf by "[redacted]" (in place). */
 void wapf__redact(const wapf__send *s, char *buf, size_t size);
+/* A malloc'd copy of text with every secret replaced, never cut (redact
+ * first, truncate after). NULL on ENOMEM. */
+char *wapf__redact_dup(const wapf__send *s, const char *text);
 /* Keep the provider's own error text in the result, secrets redacted. */
 void wapf__provider_error(wapf__send *s, const char *msg);
 /* wapf__fail / wapf__log with secrets redacted. */
@@ -122,6 +129,10 @@ typedef struct wapf__http_req {
   const char *userpwd;   /* with aws_sigv4 */
   int follow;            /* follow up to 5 HTTPS redirects */
   int headers_only;      /* stop reading the body (link checks) */
+  int once;              /* not idempotent (a message): retried only when
+                            it provably did not reach the provider */
+  int64_t count_max;     /* > 0: count the body's bytes (not kept), stop
+                            after this many (a capped link read) */
 } wapf__http_req;
 
 typedef struct wapf__http_resp {
@@ -136,6 +147,10 @@ typedef struct wapf__http_resp {
   char etag[128];
   long retry_after; /* seconds, -1 none */
   double seconds;
+  int curl_code;   /* CURLcode of the transfer */
+  int not_sent;    /* 1: provably never reached the server (no address,
+                      no connection or TLS session, no byte written) */
+  int64_t counted; /* body bytes seen with count_max */
 } wapf__http_resp;
 
 #define WAPF_HTTP_MAX_BODY (1 << 20)
@@ -158,6 +173,9 @@ int wapf__http(wapf__send *s, const wapf__http_req *rq, wapf__http_resp *rp);
 double wapf__backoff(int n, long retry_after, double rnd);
 /* 1 when a status is worth retrying (429, 5xx). */
 int wapf__status_retryable(long status);
+/* 1 for an answer that says the request was not processed: 429, or 503
+ * with Retry-After. */
+int wapf__refused_unprocessed(const wapf__http_resp *rp);
 
 /* ---- answers (answer.c) ---- */
 /* Parse a JSON answer body; NULL (with the failure set) when not JSON. */
@@ -179,6 +197,8 @@ int wapf__post_json(wapf__send *s, const char *url, const char *what,
 int wapf__prepare(wapf__send *s, const wapf_options *opt); /* prepare.c */
 void wapf__prepare_cleanup(wapf__send *s);
 int wapf__caption_ok(wapf__send *s);
+/* The provider can take s->kind (with s->caption)? WAPF_EREFUSED if not. */
+int wapf__can_take(wapf__send *s);
 size_t wapf__utf8_chars(const char *str, int *valid);
 int wapf__file_sha256(const char *path, char hex[65]);
 int wapf__verify_link(wapf__send *s, const char *url); /* link.c */
@@ -186,7 +206,50 @@ int wapf__publish(wapf__send *s);                      /* s3.c */
 int wapf__s3_parse(const char *uri, char *bucket, size_t bsize, char *prefix,
                    size_t psize);
 
+/* ---- the send journal (journal.c) ---- */
+typedef struct wapf__journal wapf__journal;
+/* What makes two sends the same (all borrowed, NULL = none). */
+typedef struct wapf__journal_row {
+  const char *provider, *sender, *recipient, *media, *kind, *caption;
+  const char *template_text; /* name, language, namespace, parameters */
+  const char *template_name; /* shown by the listing */
+} wapf__journal_row;
+int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
+                       wapf__journal **out);
+void wapf__journal_close(wapf__journal **j);
+void wapf__journal_key(const wapf__journal_row *r, char key[65]);
+/* Claim the send (BEGIN IMMEDIATE): refuse it as a duplicate, or write a
+ * "pending" row and return its id in *row. */
+int wapf__journal_intent(wapf__send *s, wapf__journal *j,
+                         const wapf__journal_row *r, int resend,
+                         long long *row);
+int wapf__journal_done(wapf__journal *j, long long row, const char *state,
+                       const char *message_id, const char *detail);
+
+/* ---- processes and temporary folders (tmpdirs.c) ---- */
+long long wapf__process_start(long pid); /* -1 unknown */
+int wapf__process_alive(long pid, long long start);
+/* Remove $TMPDIR/wapf-send-* folders whose marked owner process is gone. */
+void wapf__tmp_sweep(wapf__send *s);
+/* Create s->tmpdir with its owner marker; remove it (and s->path in it). */
+int wapf__tmp_make(wapf__send *s);
+void wapf__tmp_remove(wapf__send *s);
+
+/* ---- templates (template.c) ---- */
+/* The "template" object of a template message (cloud: Cloud API /
+ * 360dialog shape; else On-Premises with namespace and policy). */
+json_t *wapf__template_object(const wapf__send *s, int cloud);
+/* The journal's text for the template: name, language, namespace and
+ * parameters ("" when not a template), malloc'd. */
+char *wapf__template_text(const wapf_send_request *q);
+int wapf__template_valid(wapf_context *ctx, const wapf_send_request *q);
+
 /* ---- media-id cache (cache.c) ---- */
+/* The folder of the cache and journal: given, else $XDG_CACHE_HOME/... */
+int wapf__cache_dir(const char *given, char *out, size_t size);
+int wapf__make_dirs(char *path); /* mkdir -p, 0700 */
+/* The sender's identity for the cache and the journal. */
+void wapf__sender(const wapf__send *s, char *sender, size_t size);
 typedef struct wapf__cache wapf__cache;
 int wapf__cache_open(wapf__send *s, wapf__cache **out);
 void wapf__cache_close(wapf__cache **c);
@@ -196,5 +259,9 @@ void wapf__cache_key(const wapf__send *s, char *key, size_t size);
 int wapf__cache_get(wapf__cache *c, const char *key, char *id, size_t size);
 int wapf__cache_put(wapf__cache *c, const char *key, const char *id);
 int wapf__cache_drop(wapf__cache *c, const char *key);
+/* Serialize look-up + upload + store across runs (flock on upload.lock,
+ * polled so that a cancel is honoured): concurrent runs upload once. */
+int wapf__cache_lock(wapf__send *s, wapf__cache *c);
+void wapf__cache_unlock(wapf__cache *c);
 
 #endif

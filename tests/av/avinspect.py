@@ -45,6 +45,52 @@ def packet_times(path, sel):
                   if p.get("pts_time") not in (None, "N/A"))
 
 
+# H.264 Annex A table A-1: level_idc, MaxFS (macroblocks), MaxMBPS
+LEVELS = [(10, 99, 1485), (11, 396, 3000), (12, 396, 6000), (13, 396, 11880),
+          (20, 396, 11880), (21, 792, 19800), (22, 1620, 20250),
+          (30, 1620, 40500), (31, 3600, 108000), (32, 5120, 216000),
+          (40, 8192, 245760), (41, 8192, 245760), (42, 8704, 522240),
+          (50, 22080, 589824), (51, 36864, 983040), (52, 36864, 2073600)]
+
+
+def needed_level(w, h, fps):
+    """Smallest level whose frame size and macroblock rate hold w x h at fps."""
+    fs = ((w + 15) // 16) * ((h + 15) // 16)
+    for idc, max_fs, max_mbps in LEVELS:
+        if fs <= max_fs and fs * fps <= max_mbps * 1.001:
+            return idc
+    return 52
+
+
+def frame_rate(v):
+    """The lower of ffprobe's two rates (a 4-frame clip's average is
+    rough; a VFR clip's base rate is high)."""
+    rates = []
+    for key in ("avg_frame_rate", "r_frame_rate"):
+        n, _, d = v.get(key, "0/0").partition("/")
+        if d and float(d) > 0 and float(n) > 0:
+            rates.append(float(n) / float(d))
+    return min(rates) if rates else 30.0
+
+
+def check_playable_h264(path, v, copied):
+    """Meta's Android rule and the rest of the output contract, read with
+    ffprobe: no B-frames (SPS reorder depth and every frame's type);
+    an encode is Main, tagged BT.709, at a level that holds its size."""
+    assert int(v.get("has_b_frames", 0)) == 0, f"has_b_frames={v.get('has_b_frames')}"
+    types = sh(f"ffprobe -v error -select_streams v:0 -show_entries frame=pict_type "
+               f"-of csv=p=0 '{path}'").split()
+    assert types, "no frames decoded"
+    assert not any(t.startswith("B") for t in types), "B-frames in the output"
+    if copied:
+        return
+    assert v["profile"] == "Main", v["profile"]
+    for key in ("color_primaries", "color_transfer", "color_space"):
+        assert v.get(key) == "bt709", f"{key}={v.get(key)}"
+    need = needed_level(v["width"], v["height"], frame_rate(v))
+    assert need <= int(v["level"]) <= 52, f"level {v['level']}, size needs {need}"
+
+
 def check_mp4(path, audio=True, duration=None, tol=0.25, max_long=1920,
               copied=False):
     """Assert the WhatsApp video target; returns (info, video stream)."""
@@ -67,6 +113,7 @@ def check_mp4(path, audio=True, duration=None, tol=0.25, max_long=1920,
     assert w % 2 == 0 and h % 2 == 0, f"odd size {w}x{h}"
     assert max(w, h) <= max_long, f"{w}x{h}"
     assert v.get("field_order", "progressive") in ("progressive", "unknown"), v.get("field_order")
+    check_playable_h264(path, v, copied)
     if not copied:
         assert v.get("sample_aspect_ratio", "1:1") in ("1:1", "0:1", "N/A"), v.get("sample_aspect_ratio")
         assert rotation(v) in (None, 0), f"rotation {rotation(v)} left after a transcode"

@@ -1,10 +1,12 @@
 """Video conversion through `wa-preflight convert`: remux, audio-only and
 transcode plans, each output inspected with ffprobe and an MP4 box walk."""
+import json
 import os
+import re
 
 from wapftest import *  # noqa: F401,F403
 from avinspect import (check_mp4, packet_hashes, packet_times, probe,
-                       rotation, sha256, streams)
+                       rotation, sha256, streams, top_boxes)
 
 OUT = tmpdir()
 FF = "ffmpeg -nostdin -v error -y"
@@ -30,10 +32,10 @@ def untouched(src, digest):
 # ---- remux: stream copy, proven by identical packets ----
 
 def h264_aac_mkv():
-    return fixture("av_h264_aac.mkv",
+    return fixture("av_h264_aac_nob.mkv",
                    FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi "
                    "-i sine=f=440:r=48000 -t 2 -c:v libx264 -pix_fmt yuv420p "
-                   "-profile:v high -c:a aac -b:a 96k -f matroska {out}")
+                   "-profile:v high -bf 0 -c:a aac -b:a 96k -f matroska {out}")
 
 
 @case
@@ -49,12 +51,27 @@ def remux_mkv_is_stream_copy():
 
 
 @case
-def remux_moov_at_end_corpus():
-    src = corpus("video/h264_aac_moov_at_end_320x240_10s.mp4")
+def remux_moov_at_end_main_no_bframes():
+    src = fixture("av_main_moov_end.mp4",
+                  FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi "
+                  "-i sine=r=44100 -t 3 -c:v libx264 -profile:v main -bf 0 "
+                  "-pix_fmt yuv420p -c:a aac {out}")
+    assert top_boxes(src).index("moov") > top_boxes(src).index("mdat")
     out, js = convert(src, "remux_moov.mp4")
     assert js["action"] == "remux", js
-    check_mp4(out, duration=10.0, copied=True)
+    check_mp4(out, duration=3.0, copied=True)
     assert packet_hashes(src, "v:0") == packet_hashes(out, "v:0")
+
+
+@case
+def high_with_bframes_is_transcoded_not_copied():
+    """The corpus's moov-at-end clip is High with B-frames: Android clients
+    do not play it, so it is re-encoded (Main, no B-frames), never copied."""
+    src = corpus("video/h264_aac_moov_at_end_320x240_10s.mp4")
+    assert int(streams(probe(src), "video")[0]["has_b_frames"]) > 0
+    out, js = convert(src, "bframes.mp4")
+    assert js["action"] == "transcode", js
+    check_mp4(out, duration=10.0)
 
 
 @case
@@ -74,18 +91,19 @@ def remux_keeps_display_matrix():
 @case
 def remux_drops_100_subtitle_tracks():
     src = corpus("video/h264_100_subtitle_tracks.mp4")
+    # Main with B-frames: transcoded (no longer a remux), the 100
+    # subtitle tracks dropped all the same
     out, js = convert(src, "remux_subs.mp4")
-    assert js["action"] == "remux", js
-    info, _ = check_mp4(out, audio=False, copied=True, duration=10.1, tol=0.3)
+    assert js["action"] == "transcode", js
+    info, _ = check_mp4(out, audio=False, duration=10.1, tol=0.3)
     assert len(info["streams"]) == 1
-    assert packet_hashes(src, "v:0") == packet_hashes(out, "v:0")
 
 
 @case
 def trim_of_a_remux_input_is_transcoded_exactly():
-    src = fixture("av_h264_aac_gop25.mkv",
+    src = fixture("av_h264_aac_gop25_nob.mkv",
                   FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi "
-                  "-i sine=r=48000 -t 4 -c:v libx264 -g 25 -keyint_min 25 "
+                  "-i sine=r=48000 -t 4 -c:v libx264 -bf 0 -g 25 -keyint_min 25 "
                   "-sc_threshold 0 -pix_fmt yuv420p -c:a aac -f matroska {out}")
     # without a trim the plan is a stream copy; a copy would start on the
     # keyframe at 1.0 s, so a trim is encoded to cut exactly at 1.2 s
@@ -100,7 +118,10 @@ def trim_of_a_remux_input_is_transcoded_exactly():
 
 @case
 def audio_only_ts_h264_mp2():
-    src = corpus("video/h264_mp2_640x426.ts")
+    src = fixture("av_h264_mp2.ts",
+                  FF + " -f lavfi -i testsrc2=s=640x426:r=30 -f lavfi "
+                  "-i sine=r=48000 -t 2 -c:v libx264 -bf 0 -pix_fmt yuv420p "
+                  "-c:a mp2 -f mpegts {out}")
     out, js = convert(src, "ts.mp4")
     assert js["action"] == "audio-only", js
     check_mp4(out, copied=True)
@@ -112,9 +133,9 @@ def audio_only_ts_h264_mp2():
 
 @case
 def audio_only_mp3_in_mp4_generated():
-    src = fixture("av_h264_mp3.mp4",
+    src = fixture("av_h264_mp3_nob.mp4",
                   FF + " -f lavfi -i testsrc2=s=320x240:r=30 -f lavfi "
-                  "-i sine=f=300:r=44100 -t 2 -c:v libx264 -pix_fmt yuv420p "
+                  "-i sine=f=300:r=44100 -t 2 -c:v libx264 -bf 0 -pix_fmt yuv420p "
                   "-c:a libmp3lame -movflags +faststart {out}")
     out, js = convert(src, "mp3in.mp4")
     assert js["action"] == "audio-only", js
@@ -124,6 +145,74 @@ def audio_only_mp3_in_mp4_generated():
 
 
 # ---- transcode ----
+
+def audio_packets_from_zero(path):
+    """(size, md5) of the first audio stream's packets at pts >= 0 (an AAC
+    priming packet before 0 is not part of the copied span)."""
+    out = sh(f"ffprobe -v error -select_streams a:0 -show_entries "
+             f"packet=pts,size -show_data_hash md5 -show_packets -of json '{path}'")
+    return [(p["size"], p.get("data_hash")) for p in json.loads(out)["packets"]
+            if int(p.get("pts", 0)) >= 0]
+
+
+@case
+def transcode_keeps_compliant_aac():
+    """High + B-frames video with AAC-LC stereo 48 kHz: the video is
+    re-encoded, the audio packets are copied as they are, and the file
+    still fits."""
+    src = fixture("av_bframes_aac.mp4",
+                  FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi "
+                  "-i sine=f=500:r=48000 -t 3 -c:v libx264 -profile:v high "
+                  "-pix_fmt yuv420p -c:a aac -ac 2 -b:a 128k {out}")
+    out, js = convert(src, "keep_aac.mp4")
+    assert js["action"] == "transcode", js
+    check_mp4(out, duration=3.0)
+    a, b = audio_packets_from_zero(src), audio_packets_from_zero(out)
+    assert a and a == b, f"audio re-encoded: {len(a)} packets in, {len(b)} out"
+
+
+@case
+def transcode_reencodes_noncompliant_aac():
+    """AAC at 22.05 kHz is not kept: it is re-encoded to 44.1/48 kHz."""
+    src = fixture("av_aac22k.mkv",
+                  FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi "
+                  "-i sine=r=22050 -t 2 -c:v libx264 -pix_fmt yuv444p "
+                  "-c:a aac {out}")
+    out, js = convert(src, "aac22k.mp4")
+    assert js["action"] == "transcode", js
+    info, _ = check_mp4(out, duration=2.0)
+    assert streams(info, "audio")[0]["sample_rate"] in ("44100", "48000")
+
+
+def raw_h264(name, extra):
+    return fixture(name, FF + " -f lavfi -i testsrc2=s=320x240:r=30 -t 12 "
+                   f"-c:v libx264 -pix_fmt yuv420p {extra} -f h264 {{out}}")
+
+
+@case
+def raw_h264_duration_is_measured():
+    """A raw .h264 stream has no duration in any header: it is measured by
+    reading the packets (12 s), never guessed (the budget of a 0.1 s guess
+    would allow over 1,000 Mbit/s)."""
+    src = raw_h264("av_raw_bframes.h264", "-profile:v high")
+    assert probe(src)["format"].get("duration") in (None, "N/A")
+    out = os.path.join(OUT, "raw_b.mp4")
+    p, js = run_json("convert", "--json", "--force", "-v", "-o", out, src)
+    assert p.returncode == 0, p.stderr
+    assert js["files"][0]["action"] == "transcode", js
+    assert "duration 12.000 s, measured by reading" in p.stderr, p.stderr
+    span = float(re.search(r"span ([0-9.]+) s", p.stderr).group(1))
+    assert abs(span - 12.0) < 0.05, span
+    check_mp4(out, audio=False, duration=12.0, tol=0.1)
+
+
+@case
+def raw_h264_without_bframes_is_remuxed_with_timestamps():
+    src = raw_h264("av_raw_nob.h264", "-bf 0")
+    out, js = convert(src, "raw_nob.mp4")
+    assert js["action"] == "remux", js
+    _, v = check_mp4(out, audio=False, duration=12.0, tol=0.1, copied=True)
+    assert int(v["nb_frames"]) == 360, v["nb_frames"]
 
 @case
 def transcode_hevc():
@@ -263,6 +352,26 @@ def hdr_hlg_is_tone_mapped_to_sdr():
 
 
 @case
+def animated_avif_as_image_is_its_first_frame():
+    """An image sequence (animated AVIF) sent --as image becomes its first
+    frame as a JPEG, as an animated GIF does; compared with ffmpeg's own
+    decode of that frame."""
+    src = corpus("image/avif_animated_sequence.avifs")
+    out = os.path.join(OUT, "avifs.jpg")
+    p, js = run_json("convert", "--json", "--force", "--as", "image", "-o", out, src)
+    assert p.returncode == 0, p.stderr
+    assert js["files"][0]["action"] == "encode-image", js
+    with open(out, "rb") as f:
+        assert f.read(3) == b"\xff\xd8\xff", "not a JPEG"
+    v = streams(probe(out), "video")[0]
+    s = streams(probe(src), "video")[0]
+    assert (v["width"], v["height"]) == (s["width"], s["height"]), (v, s)
+    ref = os.path.join(OUT, "avifs_ref.png")
+    sh(f"ffmpeg -nostdin -v error -y -i '{src}' -frames:v 1 '{ref}'")
+    assert psnr(out, ref) > 30, psnr(out, ref)
+
+
+@case
 def transcode_gif():
     src = corpus("video/animated_gif_cogs_5frames.gif")
     out, js = convert(src, "gif.mp4")
@@ -285,10 +394,10 @@ def transcode_trim_start_duration():
 
 @case
 def default_audio_track_and_audio_track_option():
-    src = fixture("av_two_audio.mp4",
+    src = fixture("av_two_audio_nob.mp4",
                   FF + " -f lavfi -i testsrc2=s=320x240:r=25 -f lavfi -i sine=r=44100 "
                   "-f lavfi -i sine=f=880:r=48000 -t 2 -map 0 -map 1 -map 2 "
-                  "-c:v libx264 -pix_fmt yuv420p -c:a aac -ac:a:0 1 -ac:a:1 2 "
+                  "-c:v libx264 -bf 0 -pix_fmt yuv420p -c:a aac -ac:a:0 1 -ac:a:1 2 "
                   "-disposition:a:0 0 -disposition:a:1 default {out}")
     out, js = convert(src, "twoaud.mp4")
     assert js["action"] == "remux", js

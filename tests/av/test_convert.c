@@ -232,6 +232,36 @@ static void convert_audio_track_out_of_range(void) {
   wapf_close(&ctx);
 }
 
+/* A raw .h264 declares no duration: convert measures it by reading, and
+ * the duration safety limit holds for what it measured. */
+static void convert_measured_duration_over_the_limit(void) {
+  const char *in =
+      avt_make("raw8.h264", "-f lavfi -i testsrc2=s=160x120:r=25 -t 8 "
+                            "-c:v libx264 -profile:v high -f h264");
+  T_CHECK(in);
+  wapf_context *ctx = NULL;
+  wapf_settings s;
+  wapf_default_settings(&s);
+  s.threads = 2;
+  s.max_duration = 5;
+  T_EQ_INT(wapf_open(&ctx, &s), WAPF_OK);
+  wapf_facts *f = NULL;
+  wapf_report *r = NULL;
+  wapf_options opt;
+  wapf_default_options(&opt);
+  T_EQ_INT(wapf_probe(ctx, in, &f), WAPF_OK);
+  T_CHECK(f->duration < 0); /* not in any header */
+  T_EQ_INT(wapf_check(ctx, f, &opt, &r), WAPF_OK);
+  T_EQ_INT(r->plan, WAPF_PLAN_TRANSCODE); /* B-frames */
+  const char *out = avt_path("raw8.mp4");
+  T_EQ_INT(wapf_convert(ctx, f, r, &opt, out, NULL), WAPF_ELIMIT);
+  T_CHECK(strstr(wapf_last_error(ctx), "measured by reading"));
+  T_CHECK(access(out, F_OK) != 0);
+  wapf_report_free(&r);
+  wapf_facts_free(&f);
+  wapf_close(&ctx);
+}
+
 /* The rules call VVC unfixable; the back end must say why on its own. */
 static void convert_vvc_unsupported(void) {
   const char *in = avt_corpus("video/vvc_h266_320x180.mp4");
@@ -267,5 +297,6 @@ int main(void) {
   T_RUN(convert_cancel_leaves_nothing);
   T_RUN(convert_audio_track_out_of_range);
   T_RUN(convert_vvc_unsupported);
+  T_RUN(convert_measured_duration_over_the_limit);
   return T_DONE();
 }

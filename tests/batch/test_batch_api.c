@@ -12,17 +12,49 @@
 #include "t.h"
 
 static void temp_names_match_only_the_library_pattern(void) {
-  T_CHECK(wapf__is_temp_name(".a.mp4.Ab12Cd.mp4"));
-  T_CHECK(wapf__is_temp_name(".photo.jpg.000000.jpg"));
-  T_CHECK(wapf__is_temp_name(".my.file.name.pdf.zZ9yY8.pdf"));
-  T_CHECK(wapf__is_temp_name(".README.x1Y2z3"));
-  T_CHECK(!wapf__is_temp_name("a.mp4.Ab12Cd.mp4"));  /* not hidden */
-  T_CHECK(!wapf__is_temp_name(".a.mp4.Ab12Cd.ogg")); /* other extension */
-  T_CHECK(!wapf__is_temp_name(".a.mp4.Ab1-Cd.mp4")); /* not alphanumeric */
-  T_CHECK(!wapf__is_temp_name(".a.mp4.Ab12C.mp4"));  /* five characters */
-  T_CHECK(!wapf__is_temp_name(".notes.txt.backup"));
-  T_CHECK(!wapf__is_temp_name(".keep"));
-  T_CHECK(!wapf__is_temp_name(".wa-preflight"));
+  T_CHECK(wapf__is_temp_of(".a.mp4.Ab12Cd.mp4", "a.mp4"));
+  T_CHECK(wapf__is_temp_of(".photo.jpg.000000.jpg", "photo.jpg"));
+  T_CHECK(wapf__is_temp_of(".my.file.name.pdf.zZ9yY8.pdf", "my.file.name.pdf"));
+  T_CHECK(wapf__is_temp_of(".README.x1Y2z3", "README"));
+  T_CHECK(
+      !wapf__is_temp_of(".README.x1Y2z3", "README.md")); /* not its output */
+  T_CHECK(!wapf__is_temp_of(".a.mp4.Ab12Cd.mp4", "b.mp4"));
+  T_CHECK(!wapf__is_temp_of("a.mp4.Ab12Cd.mp4", "a.mp4")); /* not hidden */
+  T_CHECK(
+      !wapf__is_temp_of(".a.mp4.Ab12Cd.ogg", "a.mp4")); /* other extension */
+  T_CHECK(
+      !wapf__is_temp_of(".a.mp4.Ab1-Cd.mp4", "a.mp4")); /* not alphanumeric */
+  T_CHECK(!wapf__is_temp_of(".a.mp4.Ab12C.mp4", "a.mp4")); /* five characters */
+  T_CHECK(!wapf__is_temp_of(".notes.txt.backup", "notes.txt"));
+}
+
+static void groups_and_shards_are_stable(void) {
+  char *g = wapf__group_key("clips/a.mkv");
+  T_EQ_STR(g, "clips/a");
+  g_free(g);
+  g = wapf__group_key("clips/a-2.mp4");
+  T_EQ_STR(g, "clips/a");
+  g_free(g);
+  g = wapf__group_key("a-1-22");
+  T_EQ_STR(g, "a");
+  g_free(g);
+  g = wapf__group_key("x/v1.2-3.tar.gz");
+  T_EQ_STR(g, "x/v1.2-3.tar");
+  g_free(g);
+  g = wapf__group_key("x/-2.jpg"); /* never empty */
+  T_EQ_STR(g, "x/-2");
+  g_free(g);
+  /* FNV-1a 64 of "clips/a" = 0x... mod N, fixed forever */
+  T_EQ_INT(wapf_batch_shard_of("clips/a.mkv", 1), 0);
+  T_EQ_INT(wapf_batch_shard_of("clips/a.mkv", 3),
+           wapf_batch_shard_of("clips/a-2.mp4", 3));
+  T_EQ_INT(wapf_batch_shard_of("clips/a.mkv", 0), -1);
+  T_EQ_INT(wapf_batch_shard_of(NULL, 3), -1);
+  /* known values: FNV-1a 64 of "" and of "a" (published test vectors) */
+  T_EQ_INT(wapf_batch_shard_of("a.jpg", 1000),
+           (int)(0xaf63dc4c8601ec8cULL % 1000));
+  T_EQ_INT(wapf_batch_shard_of("foobar.png", 1000),
+           (int)(0x85944171f73967e8ULL % 1000));
 }
 
 static char g_dir[64];
@@ -132,6 +164,7 @@ static void small_run_events_and_summary(void) {
 int main(void) {
   make_dir();
   T_RUN(temp_names_match_only_the_library_pattern);
+  T_RUN(groups_and_shards_are_stable);
   T_RUN(bad_arguments_are_refused);
   T_RUN(small_run_events_and_summary);
   char cmd[128];

@@ -53,6 +53,10 @@ CLASSES = {
     "wapf_facts": "library",
     "wapf_report": "library",
     "wapf_batch_event": "library",
+    "wapf_batch_record": "array",
+    "wapf_batch_shard_state": "array",
+    "wapf_batch_state_report": "library",
+    "wapf_journal_entry": "library",  # handed to wapf_journal_list's callback
 }
 
 

@@ -3,13 +3,11 @@
 #include "fx.h"
 
 static const char *const k_video_ids[] = {
-    "video.container",     "video.codec",
-    "video.pixel_format",  "video.profile",
-    "video.dimensions",    "video.long_side",
-    "video.interlaced",    "video.size",
-    "video.audio_codec",   "video.audio_streams",
-    "video.extra_streams", "video.faststart",
-    "video.fragmented",    NULL};
+    "video.container",     "video.codec",         "video.pixel_format",
+    "video.profile",       "video.dimensions",    "video.long_side",
+    "video.interlaced",    "video.size",          "video.audio_codec",
+    "video.audio_streams", "video.extra_streams", "video.faststart",
+    "video.fragmented",    "video.bframes",       NULL};
 
 static void compliant_mp4_needs_nothing(void) {
   fx x;
@@ -65,6 +63,44 @@ static void trim_of_a_compliant_video_transcodes(void) {
   T_CHECK(r);
   T_EQ_INT(r->compliant, 0);
   T_EQ_STR(wapf_plan_name(r->plan), "transcode");
+}
+
+/* Meta: Android clients do not play H.264 with B-frames, in any profile;
+ * High without B-frames (phones) plays. */
+static void bframes_need_a_transcode(void) {
+  fx x;
+  fx_mp4(&x);
+  x.s[0].b_frames = 0; /* phone-like: High, no B-frames */
+  x.s[0].reorder_depth = 0;
+  const wapf_report *r = check_as(&x, WAPF_KIND_VIDEO);
+  EXPECT_PASS(r, "video.bframes");
+  T_EQ_STR(wapf_plan_name(r->plan), "none");
+  const char *profiles[] = {"High", "Main", "Baseline"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(x.s[0].profile, sizeof x.s[0].profile, "%s", profiles[i]);
+    x.s[0].b_frames = 1;
+    x.s[0].reorder_depth = 2;
+    r = check_as(&x, WAPF_KIND_VIDEO);
+    EXPECT_FAIL(r, "video.bframes");
+    T_EQ_INT(r->compliant, 0);
+    T_EQ_STR(wapf_plan_name(r->plan), "transcode");
+    T_HAS(message_of(r, "video.bframes"), "Android");
+    T_HAS(r->plan_reason, "without B-frames");
+  }
+  /* with moov at end as well: still a transcode, not a remux */
+  x.f.moov_at_end = 1;
+  r = check_as(&x, WAPF_KIND_VIDEO);
+  T_EQ_STR(wapf_plan_name(r->plan), "transcode");
+  /* unknown (-1) is not a finding: nothing was seen */
+  x.s[0].b_frames = -1;
+  r = check_as(&x, WAPF_KIND_VIDEO);
+  EXPECT_PASS(r, "video.bframes");
+  T_EQ_STR(wapf_plan_name(r->plan), "remux");
+  /* other codecs are judged by video.codec alone */
+  snprintf(x.s[0].codec, sizeof x.s[0].codec, "hevc");
+  x.s[0].b_frames = 1;
+  r = check_as(&x, WAPF_KIND_VIDEO);
+  EXPECT_PASS(r, "video.bframes");
 }
 
 static void moov_at_end_needs_remux(void) {
@@ -374,6 +410,7 @@ int main(void) {
   T_RUN(compliant_mp4_needs_nothing);
   T_RUN(phone_variants_are_compliant);
   T_RUN(trim_of_a_compliant_video_transcodes);
+  T_RUN(bframes_need_a_transcode);
   T_RUN(moov_at_end_needs_remux);
   T_RUN(fragmented_needs_remux);
   T_RUN(mkv_and_mov_need_remux);

@@ -15,11 +15,28 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Reply:
     """A scripted answer for the next request (status, JSON or raw body,
-    headers); slow=N sleeps N seconds first; raw=bytes sends them as is."""
+    headers); slow=N sleeps N seconds first; raw=bytes sends them as is.
+    status 0 = the fake's own answer (after slow). The request is checked
+    first like any other (a bad one gets the fake's rejection, not the
+    script); record=True keeps what it did (an accepted message counts as
+    delivered) although the scripted answer says otherwise: "answered 500
+    after it was recorded". With status 0 it is always recorded."""
 
-    def __init__(self, status=200, body=None, headers=None, slow=0, raw=None):
+    def __init__(self, status=200, body=None, headers=None, slow=0, raw=None,
+                 record=False):
         self.status, self.body, self.headers = status, body, headers or {}
-        self.slow, self.raw = slow, raw
+        self.slow, self.raw, self.record = slow, raw, record or status == 0
+
+
+class _Capture:
+    """Stands in for the handler while a scripted request is checked."""
+
+    def __init__(self, command):
+        self.command = command
+        self.answered = None
+
+    def answer(self, status, body=b"", headers=None, ctype="application/json"):
+        self.answered = (status, body, headers, ctype)
 
 
 class Seen:
@@ -158,6 +175,8 @@ class Fake:
     def __init__(self, tls=None):
         self.requests = []
         self.script = []
+        self.scripts = {}  # endpoint ("upload", "message") -> [Reply]
+        self.delivered = {}  # recipient -> messages accepted
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
@@ -185,9 +204,30 @@ class Fake:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def push(self, *replies):
+    def push(self, *replies, endpoint=None):
+        """Script the next answers: of any request, or only of one
+        endpoint's ("upload", "message")."""
         with self.lock:
-            self.script.extend(replies)
+            if endpoint:
+                self.scripts.setdefault(endpoint, []).extend(replies)
+            else:
+                self.script.extend(replies)
+
+    def endpoint(self, seen):
+        """"upload", "message" or None, from the path (subclasses)."""
+        return None
+
+    def deliver(self, to):
+        self.delivered[to] = self.delivered.get(to, 0) + 1
+
+    def _snapshot(self):
+        return {k: (list(v) if isinstance(v, list) else dict(v))
+                for k, v in vars(self).items()
+                if k in ("sent", "message_ids", "media", "delivered", "ids")}
+
+    def _restore(self, snap):
+        for k, v in snap.items():
+            setattr(self, k, v)
 
     def count(self, method=None, path=None):
         return len(self.matching(method, path))
@@ -201,24 +241,46 @@ class Fake:
         return [r.problem for r in self.requests if r.problem]
 
     def _dispatch(self, h, seen):
+        ep = self.endpoint(seen)
         with self.lock:
             self.requests.append(seen)
-            reply = self.script.pop(0) if self.script else None
-        if reply is not None:
-            if reply.slow:
-                time.sleep(reply.slow)
-            if reply.raw is not None:
-                h.answer(reply.status, reply.raw, reply.headers)
+            queue = self.scripts.get(ep) or self.script
+            reply = queue.pop(0) if queue else None
+        if reply is None:
+            return self._handle(h, seen)
+        cap = _Capture(h.command)
+        with self.lock:
+            snap = self._snapshot()
+            try:
+                self.handle(cap, seen)
+            except Bad as e:  # checked like any request: no script for it
+                seen.problem = e.why
+                queue.insert(0, reply)  # kept for the next valid request
+                self.reject(h, seen, e)
                 return
-            if reply.status:
-                h.answer(reply.status, reply.body if reply.body is not None
-                         else b"", reply.headers)
-                return
+            if not reply.record:
+                self._restore(snap)
+        if reply.slow:
+            time.sleep(reply.slow)
+        if reply.raw is not None:
+            h.answer(reply.status, reply.raw, reply.headers)
+        elif reply.status:
+            h.answer(reply.status, reply.body if reply.body is not None
+                     else b"", reply.headers)
+        elif cap.answered:
+            h.answer(*cap.answered)
+
+    def _handle(self, h, seen):
         try:
-            self.handle(h, seen)
+            with self.lock:
+                cap = _Capture(h.command)
+                self.handle(cap, seen)
         except Bad as e:
             seen.problem = e.why
             self.reject(h, seen, e)
+            return
+        if cap.answered:
+            h.answer(*cap.answered)
 
     def handle(self, h, seen):
         raise NotImplementedError

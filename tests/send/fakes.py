@@ -79,6 +79,13 @@ class FakeCloud(Fake):
             self.need(seen.headers.get("d360-api-key") == self.token,
                       "bad or missing D360-API-KEY", 401)
 
+    def endpoint(self, seen):
+        if seen.path == self._prefix() + "/media":
+            return "upload"
+        if seen.path == self._prefix() + "/messages":
+            return "message"
+        return None
+
     def handle(self, h, seen):
         self._auth(seen)
         self.need(seen.method == "POST", f"method {seen.method}", 400)
@@ -139,7 +146,8 @@ class FakeCloud(Fake):
     def _message(self, h, seen):
         b = self.json_body(seen)
         mtype = b.get("type")
-        self.need(mtype in MEDIA_FIELDS, f"type {mtype!r} is not a media type")
+        self.need(mtype in MEDIA_FIELDS or mtype == "template",
+                  f"type {mtype!r} is not a media type nor template")
         exact_keys(b, ["messaging_product", "recipient_type", "to", "type",
                        mtype])
         self.need(b["messaging_product"] == "whatsapp",
@@ -148,12 +156,71 @@ class FakeCloud(Fake):
                   "recipient_type must be individual")
         self.need(isinstance(b["to"], str) and b["to"].isdigit(),
                   "to must be a phone number")
-        self._media_object(b[mtype], mtype)
+        if mtype == "template":
+            check_template(self, b["template"], onprem=False)
+        else:
+            self._media_object(b[mtype], mtype)
         self.sent.append(b)
+        self.deliver(b["to"])
         self.message_ids.append("wamid.HBgL" + uuid.uuid4().hex)
         h.answer(200, {"messaging_product": "whatsapp",
                        "contacts": [{"input": b["to"], "wa_id": b["to"]}],
                        "messages": [{"id": self.message_ids[-1]}]})
+
+
+def check_template(fake, t, onprem):
+    """A template object as documented: name, language {code} (On-Premises:
+    namespace and language.policy = deterministic), components: at most one
+    header with one image/video/document parameter (id or link, never both;
+    filename only on a document) and a body of text parameters."""
+    need = fake.need
+    need(isinstance(t, dict), "template must be an object")
+    exact_keys(t, ["name", "language"] + (["namespace"] if onprem else []),
+               ["components"], where="template")
+    need(isinstance(t["name"], str) and t["name"], "template.name")
+    lang = t["language"]
+    need(isinstance(lang, dict), "template.language must be an object")
+    if onprem:
+        exact_keys(lang, ["policy", "code"], where="template.language")
+        need(lang["policy"] == "deterministic", "language.policy")
+        need(isinstance(t["namespace"], str) and t["namespace"],
+             "template.namespace")
+    else:
+        exact_keys(lang, ["code"], where="template.language")
+    need(isinstance(lang["code"], str) and lang["code"], "language.code")
+    comps = t.get("components", [])
+    need(isinstance(comps, list) and ("components" not in t or comps),
+         "template.components must be a non-empty list")
+    kinds = [c.get("type") for c in comps if isinstance(c, dict)]
+    need(len(kinds) == len(comps) and len(set(kinds)) == len(kinds)
+         and set(kinds) <= {"header", "body"}, f"components {kinds}")
+    for c in comps:
+        exact_keys(c, ["type", "parameters"], where=f"component {c['type']}")
+        ps = c["parameters"]
+        need(isinstance(ps, list) and ps, f"{c['type']}.parameters")
+        if c["type"] == "header":
+            need(len(ps) == 1, "a header has one parameter")
+            p = ps[0]
+            kind = p.get("type")
+            need(kind in ("image", "video", "document"), f"header type {kind}")
+            exact_keys(p, ["type", kind], where="header parameter")
+            m = p[kind]
+            need(isinstance(m, dict) and (("id" in m) != ("link" in m)),
+                 "header media: exactly one of id and link")
+            exact_keys(m, [], ["id", "link"] + (["filename"] if kind ==
+                                                "document" else []),
+                       where=f"header {kind}")
+            if "id" in m:
+                need(m["id"] in fake.media, f"header id {m['id']} unknown")
+                mime = fake.media[m["id"]]["mime"]
+                types = CLOUD_TYPES[kind]
+                need(types is None or mime in types, f"header {kind} is {mime}")
+        else:
+            for q in ps:
+                need(isinstance(q, dict), "body parameter must be an object")
+                exact_keys(q, ["type", "text"], where="body parameter")
+                need(q["type"] == "text" and isinstance(q["text"], str)
+                     and q["text"], "body parameter: non-empty text")
 
 
 # --------------------------------------------------------- On-Premises API
@@ -182,6 +249,9 @@ class FakeOnPrem(Fake):
             h.answer(err.status, onprem_error(1009, "Parameter value is not "
                                               "valid", err.why))
 
+    def endpoint(self, seen):
+        return {"/v1/media": "upload", "/v1/messages": "message"}.get(seen.path)
+
     def handle(self, h, seen):
         self.need(seen.headers.get("authorization") == f"Bearer {self.token}",
                   "bad or missing Authorization: Bearer", 401)
@@ -208,10 +278,14 @@ class FakeOnPrem(Fake):
     def _message(self, h, seen):
         b = self.json_body(seen)
         mtype = b.get("type")
-        self.need(mtype in MEDIA_FIELDS, f"type {mtype!r} is not a media type")
+        self.need(mtype in MEDIA_FIELDS or mtype == "template",
+                  f"type {mtype!r} is not a media type nor template")
         exact_keys(b, ["recipient_type", "to", "type", mtype])
         self.need(b["recipient_type"] == "individual",
                   "recipient_type must be individual")
+        if mtype == "template":
+            check_template(self, b["template"], onprem=True)
+            return self._accept(h, b)
         obj = b[mtype]
         self.need(isinstance(obj, dict), f"{mtype} must be an object")
         allowed = sorted(MEDIA_FIELDS[mtype] - {"voice"})
@@ -224,7 +298,11 @@ class FakeOnPrem(Fake):
             if mtype == "sticker":
                 self.need(not is_webp_animated(m["data"]),
                           "animated stickers are not supported")
+        return self._accept(h, b)
+
+    def _accept(self, h, b):
         self.sent.append(b)
+        self.deliver(b["to"])
         self.message_ids.append("gBEGkYiEB1VXAgIK1ZEqA1YKPrU" + uuid.uuid4().hex[:6])
         h.answer(201, {"messages": [{"id": self.message_ids[-1]}],
                        "meta": {"api_status": "stable", "version": "2.45.2"}})
@@ -235,6 +313,9 @@ class FakeOnPrem(Fake):
 
 class FakeQikchat(Fake):
     """Qikchat: POST /v1/messages, QIKCHAT-API-KEY, links only."""
+
+    def endpoint(self, seen):
+        return "message" if seen.path == "/v1/messages" else None
 
     def __init__(self, key, tls=None):
         super().__init__(tls)
@@ -263,6 +344,7 @@ class FakeQikchat(Fake):
         self.need(obj["link"].startswith("https://"), "link must be https")
         check_caption(obj, mtype)
         self.sent.append(b)
+        self.deliver(b["to_contact"])
         self.message_ids.append(uuid.uuid4().hex[:25])
         h.answer(200, {"status": True, "message": "Messages queued successfully",
                        "data": [{"id": self.message_ids[-1],
@@ -286,6 +368,9 @@ class FakeLipachat(Fake):
     key answers 401 with "status":"success" and "data":null."""
 
     PATH = "/api/v1/whatsapp/media"
+
+    def endpoint(self, seen):
+        return "message" if seen.path == self.PATH else None
 
     def __init__(self, key, tls=None):
         super().__init__(tls)
@@ -322,6 +407,8 @@ class FakeLipachat(Fake):
             check_caption(b, "body")
         if "filename" in b:
             self.need(b["mediaType"] == "DOCUMENT", "filename on a non-document")
+        if b["messageId"] not in self.ids:  # de-duplicated on messageId
+            self.deliver(b["to"])
         ours = self.ids.setdefault(b["messageId"], str(uuid.uuid4()))
         self.sent.append(b)
         h.answer(200, {"timestamp": now_iso(),

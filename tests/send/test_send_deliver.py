@@ -188,21 +188,21 @@ def cache_hit_skips_the_upload():
         first = json.loads(p1.stdout)
         assert f.count("POST", media) == 1 and not first["cache_hit"]
         p2 = send("--provider", "meta", "--to", TO, "--api-base", f.url,
-                  "--json", image_jpg(), env=env)
+                  "--json", "--resend", image_jpg(), env=env)
         expect(p2, 0)
         second = json.loads(p2.stdout)
         assert f.count("POST", media) == 1, "no upload the second time"
         assert second["cache_hit"] and second["media_id"] == first["media_id"]
         assert f.sent[-1]["image"]["id"] == first["media_id"]
         p3 = send("--provider", "meta", "--to", TO, "--api-base", f.url,
-                  "--no-cache", image_jpg(), env=env)
+                  "--no-cache", "--resend", image_jpg(), env=env)
         expect(p3, 0)
         assert f.count("POST", media) == 2, "--no-cache uploads again"
         assert os.path.exists(os.path.join(env["XDG_CACHE_HOME"], "wa-preflight",
                                            "media-ids.sqlite"))
     with FakeCloud(TOKEN, PHONE_ID) as g:  # another base URL: another key
         p4 = send("--provider", "meta", "--to", TO, "--api-base", g.url,
-                  image_jpg(), env=env)
+                  "--resend", image_jpg(), env=env)
         expect(p4, 0)
         assert g.count("POST", f"/v21.0/{PHONE_ID}/media") == 1
 
@@ -215,7 +215,7 @@ def stale_cached_id_is_uploaded_again():
                     image_jpg(), env=env), 0)
         f.media.clear()  # the provider forgot the media (expired)
         p = send("--provider", "meta", "--to", TO, "--api-base", f.url,
-                 "--json", image_jpg(), env=env)
+                 "--json", "--resend", image_jpg(), env=env)
         expect(p, 0)
         assert f.count("POST", f"/v21.0/{PHONE_ID}/media") == 2
         assert json.loads(p.stdout)["media_id"] in f.media
@@ -226,15 +226,18 @@ def concurrent_runs_share_the_cache():
     import concurrent.futures
     env = base_env()
     with FakeCloud(TOKEN, PHONE_ID) as f:
-        def one(_):
-            return send("--provider", "meta", "--to", TO, "--api-base", f.url,
-                        video_mp4(), env=env)
+        def one(i):
+            return send("--provider", "meta", "--to", f"1555000000{i}",
+                        "--api-base", f.url, video_mp4(), env=env)
         with concurrent.futures.ThreadPoolExecutor(4) as ex:
             results = list(ex.map(one, range(4)))
         for p in results:
             expect(p, 0)
         assert f.problems() == []
         assert f.count("POST", f"/v21.0/{PHONE_ID}/messages") == 4
+        # one file, four runs at once: one upload, the others use its id
+        assert f.count("POST", f"/v21.0/{PHONE_ID}/media") == 1
+        assert f.delivered == {f"1555000000{i}": 1 for i in range(4)}
 
 
 @case

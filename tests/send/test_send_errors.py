@@ -67,27 +67,14 @@ def caption_on_audio_voice_or_sticker_is_refused():
 
 
 @case
-def onprem_refuses_animated_stickers_and_voice_before_any_request():
+def onprem_refuses_animated_stickers_before_any_request():
     with FakeOnPrem(ONPREM_TOKEN) as f:
         base = ["--provider", "onprem", "--to", TO, "--api-base", f.url,
                 "--no-cache"]
         p = send(*base, sticker_animated_webp(), env=base_env())
         expect(p, 1)
         assert "animated" in p.stderr, p.stderr
-        p = send(*base, "--as", "voice", voice_ogg(), env=base_env())
-        expect(p, 1)
-        assert "voice" in p.stderr
         assert f.requests == []
-
-
-@case
-def link_only_provider_refuses_voice_before_any_request():
-    with FakeQikchat(QIK_KEY) as q:
-        p = send("--provider", "qikchat", "--to", TO, "--api-base", q.url,
-                 "--as", "voice", "--link", "https://127.0.0.1:1/v.ogg",
-                 voice_ogg(), env=base_env())
-        expect(p, 1)
-        assert q.requests == []
 
 
 @case
@@ -337,8 +324,9 @@ def interrupt_during_a_request_stops_and_cleans_up():
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
-        assert proc.returncode == 1, (proc.returncode, err)
+        assert proc.returncode == 130, (proc.returncode, err)
         assert "cancelled" in err
+        time.sleep(0.5)  # nothing may follow the interrupted upload
         assert f.count("POST", MSGS) == 0
         assert os.listdir(env["TMPDIR"]) == []
         for s in (TOKEN,):

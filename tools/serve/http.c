@@ -1,0 +1,444 @@
+/* libmicrohttpd glue: one thread per connection (a request's work runs in
+ * its connection's thread, the gate bounds how many at once), the body
+ * cap checked on Content-Length and while reading, the key, routing, the
+ * answers, and the shutdown on SIGTERM (stop accepting, finish, exit 0). */
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../json_out.h"
+#include "request.h"
+
+static const srv_config *g_c;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_inflight;
+
+static int route(const char *url, const char *method, srv_endpoint *ep) {
+  static const struct {
+    const char *path, *method;
+    srv_endpoint ep;
+  } k[] = {
+      {"/v1/check", "POST", EP_CHECK},
+      {"/v1/convert", "POST", EP_CONVERT},
+      {"/process-audio", "POST", EP_PROCESS_AUDIO},
+      {"/healthz", "GET", EP_HEALTHZ},
+      {"/metrics", "GET", EP_METRICS},
+  };
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+    if (strcmp(url, k[i].path) != 0)
+      continue;
+    *ep = k[i].ep;
+    if (!strcmp(method, k[i].method) ||
+        (!strcmp(method, "HEAD") && !strcmp(k[i].method, "GET")))
+      return 0;
+    return 405;
+  }
+  *ep = EP_OTHER;
+  return 404;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, srv_req *r,
+                                     int status, struct MHD_Response *resp,
+                                     const char *reason, uint64_t size) {
+  if (!resp)
+    return MHD_NO;
+  r->status = status;
+  r->reason = reason;
+  r->bytes_out = size;
+  enum MHD_Result ok = MHD_queue_response(conn, (unsigned)status, resp);
+  MHD_destroy_response(resp);
+  return ok;
+}
+
+static struct MHD_Response *json_response(json_t *j, uint64_t *size) {
+  char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+  if (!text)
+    return NULL;
+  size_t n = strlen(text);
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(text);
+    return NULL;
+  }
+  MHD_add_response_header(resp, "Content-Type", "application/json");
+  *size = n;
+  return resp;
+}
+
+static enum MHD_Result send_answer(struct MHD_Connection *conn, srv_req *r,
+                                   srv_answer *a) {
+  struct MHD_Response *resp = NULL;
+  uint64_t size = 0;
+  if (a->file) {
+    int fd = open(a->file, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 &&
+        (resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd))) {
+      char cd[128];
+      size = (uint64_t)st.st_size;
+      snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", a->filename);
+      MHD_add_response_header(resp, "Content-Type", a->mime);
+      MHD_add_response_header(resp, "Content-Disposition", cd);
+      if (a->report)
+        MHD_add_response_header(resp, "X-Preflight-Report", a->report);
+    } else if (fd >= 0) {
+      close(fd);
+    }
+    if (!resp)
+      answer_error(a, 500, "internal", "cannot read the converted file");
+  }
+  if (!resp)
+    resp = json_response(a->json, &size);
+  if (resp && a->retry_after) {
+    char v[16];
+    snprintf(v, sizeof v, "%d", a->retry_after);
+    MHD_add_response_header(resp, "Retry-After", v);
+  }
+  return send_response(conn, r, a->status, resp, a->reason, size);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, srv_req *r,
+                                  int status, const char *reason,
+                                  const char *msg) {
+  srv_answer a;
+  memset(&a, 0, sizeof a);
+  answer_error(&a, status, reason, "%s", msg);
+  enum MHD_Result ok = send_answer(conn, r, &a);
+  answer_free(&a);
+  return ok;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, srv_req *r,
+                                 char *text, const char *ctype) {
+  if (!text)
+    return MHD_NO;
+  size_t n = strlen(text);
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(text);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, "Content-Type", ctype);
+  return send_response(conn, r, 200, resp, "", n);
+}
+
+/* Query parameters as convert options, through the CLI's own option
+ * table (tools/opts.c), so both take the same values. */
+static const opt_id k_check_query[] = {OPT_AS, OPT_STEREO, OPT_PNG, OPT_NONE};
+static const opt_id k_convert_query[] = {
+    OPT_AS,         OPT_STEREO,    OPT_AUDIO_TRACK,
+    OPT_START,      OPT_DURATION,  OPT_PNG,
+    OPT_BACKGROUND, OPT_FIT,       OPT_KEEP_METADATA,
+    OPT_PACK_ID,    OPT_PACK_NAME, OPT_PUBLISHER,
+    OPT_EMOJI,      OPT_NONE};
+
+typedef struct query_ctx {
+  srv_req *r;
+  cli_args a;
+  char err[300];
+} query_ctx;
+
+static int is_flag(const char *key) {
+  return !strcmp(key, "stereo") || !strcmp(key, "png") ||
+         !strcmp(key, "keep-metadata");
+}
+
+static enum MHD_Result on_query(void *cls, enum MHD_ValueKind kind,
+                                const char *key, const char *value) {
+  query_ctx *q = cls;
+  (void)kind;
+  if (q->err[0])
+    return MHD_NO;
+  if (!strcmp(key, "name")) {
+    snprintf(q->r->filename, sizeof q->r->filename, "%s", value ? value : "");
+    return MHD_YES;
+  }
+  const opt_id *allowed = q->r->ep == EP_CHECK     ? k_check_query
+                          : q->r->ep == EP_CONVERT ? k_convert_query
+                                                   : NULL;
+  if (!allowed) {
+    snprintf(q->err, sizeof q->err,
+             "query parameter '%s': %s takes its fields in the form", key,
+             srv_endpoint_name(q->r->ep));
+    return MHD_NO;
+  }
+  if (is_flag(key)) {
+    int f = parse_flag(value);
+    if (f < 0) {
+      snprintf(q->err, sizeof q->err, "%s: want 1/true or 0/false", key);
+      return MHD_NO;
+    }
+    if (f == 0)
+      return MHD_YES;
+  } else if (!value || !*value) {
+    snprintf(q->err, sizeof q->err, "%s: wants a value", key);
+    return MHD_NO;
+  }
+  if (cli_set_option(&q->a, allowed, key, value, q->err, sizeof q->err))
+    return MHD_NO;
+  return MHD_YES;
+}
+
+/* The first call for a request: route, key, size, query, set-up. */
+static enum MHD_Result begin(struct MHD_Connection *conn, srv_req *r,
+                             const char *url, const char *method) {
+  int rs = route(url, method, &r->ep);
+  if (rs == 404)
+    return send_error(conn, r, 404, "not_found", "no such endpoint");
+  if (rs == 405)
+    return send_error(conn, r, 405, "method_not_allowed",
+                      r->ep == EP_HEALTHZ || r->ep == EP_METRICS ? "use GET"
+                                                                 : "use POST");
+  if (r->ep != EP_HEALTHZ &&
+      !srv_key_ok(g_c,
+                  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "apikey")))
+    return send_error(conn, r, 401, "unauthorized",
+                      "missing or wrong apikey header");
+  if (r->ep == EP_HEALTHZ) {
+    return send_text(conn, r, strdup("{\"status\":\"ok\"}"),
+                     "application/json");
+  }
+  if (r->ep == EP_METRICS)
+    return send_text(conn, r, metrics_text(),
+                     "text/plain; version=0.0.4; charset=utf-8");
+  const char *cl =
+      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+  int64_t len = parse_content_length(cl);
+  if (cl && len < 0)
+    return send_error(conn, r, 400, "bad_request", "malformed Content-Length");
+  if (len > 0 && (uint64_t)len > g_c->max_body) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "the body is over --max-body (%llu bytes)",
+             (unsigned long long)g_c->max_body);
+    return send_error(conn, r, 413, "too_large", msg);
+  }
+  query_ctx q;
+  memset(&q, 0, sizeof q);
+  q.r = r;
+  q.a.cmd = "serve";
+  wapf_default_options(&q.a.opt);
+  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_query, &q);
+  if (q.err[0])
+    return send_error(conn, r, 400, "bad_query", q.err);
+  r->opt = q.a.opt;
+  const char *ct =
+      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+  r->form = content_type_form(ct);
+  if (r->ep != EP_PROCESS_AUDIO && r->form == 2)
+    r->form = 0; /* curl --data-binary: a raw body */
+  if (r->ep == EP_PROCESS_AUDIO && !r->form)
+    return send_error(conn, r, 415, "bad_request",
+                      "/process-audio wants multipart/form-data with a "
+                      "field file, base64 or url");
+  r->want_json =
+      accept_json(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"));
+  if (upload_begin(r, conn))
+    return send_error(conn, r, r->err_status, r->err_reason, r->err);
+  return MHD_YES;
+}
+
+/* The body is complete: run the work and answer. */
+static enum MHD_Result finish(struct MHD_Connection *conn, srv_req *r) {
+  if (upload_end(r))
+    return send_error(conn, r, r->err_status, r->err_reason, r->err);
+  if (r->url_len) {
+    char why[400];
+    fetch_limits lim = {g_c->max_body, r->start + g_c->timeout - srv_now(),
+                        g_c->allow_private_urls, 5};
+    int st = fetch_url(r->url, r->in, &lim, why, sizeof why);
+    if (st)
+      return send_error(conn, r, st,
+                        st == 400   ? "url_refused"
+                        : st == 413 ? "too_large"
+                        : st == 504 ? "url_timeout"
+                                    : "url_failed",
+                        why);
+  } else if (r->body == 0 || access(r->in, F_OK) != 0) {
+    return send_error(conn, r, 400, "missing_body",
+                      r->form ? "missing field: give file, base64 or url"
+                              : "missing body: send the file as the body "
+                                "or as the multipart field 'file'");
+  }
+  srv_work w;
+  srv_answer a;
+  memset(&w, 0, sizeof w);
+  memset(&a, 0, sizeof a);
+  w.ep = r->ep;
+  w.in = r->in;
+  w.dir = r->dir;
+  w.name = r->filename[0] ? r->filename : "upload";
+  w.opt = r->opt;
+  w.want_json = r->want_json;
+  w.deadline = r->start + g_c->timeout;
+  int fmt = parse_audio_format(r->format);
+  if (fmt < 0)
+    return send_error(conn, r, 400, "bad_format",
+                      "field 'format': want ogg, opus, mp3 or mp4");
+  w.format = (audio_format)fmt;
+  work_run(g_c, &w, &a);
+  enum MHD_Result ok = send_answer(conn, r, &a);
+  answer_free(&a);
+  return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *data,
+                                  size_t *size, void **con_cls) {
+  srv_req *r = *con_cls;
+  (void)cls, (void)version;
+  if (!r) {
+    if (!(r = calloc(1, sizeof *r)))
+      return MHD_NO;
+    r->fd = -1;
+    r->start = srv_now();
+    *con_cls = r;
+    pthread_mutex_lock(&g_lock);
+    g_inflight++;
+    pthread_mutex_unlock(&g_lock);
+    return begin(conn, r, url, method);
+  }
+  if (r->status) /* answered early: discard the rest */
+    return *size = 0, MHD_YES;
+  if (*size) { /* no answer can be queued while the body arrives */
+    uint64_t n = *size;
+    *size = 0;
+    r->body += n;
+    if (r->body > g_c->max_body) { /* no Content-Length: cut it off */
+      r->status = 413;
+      r->reason = "too_large";
+      return MHD_NO;
+    }
+    if (srv_now() > r->start + g_c->timeout) {
+      r->status = 408;
+      r->reason = "timeout";
+      return MHD_NO;
+    }
+    upload_data(r, data, (size_t)n); /* a failure is answered at the end */
+    return MHD_YES;
+  }
+  return finish(conn, r);
+}
+
+static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                    enum MHD_RequestTerminationCode code) {
+  srv_req *r = *con_cls;
+  (void)cls, (void)conn;
+  if (!r)
+    return;
+  int status = r->status ? r->status : 499; /* client went away */
+  const char *reason = r->status ? r->reason : "client_closed";
+  if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status)
+    reason = r->reason && *r->reason ? r->reason : "send_failed";
+  metrics_request(r->ep, status, status >= 400 ? reason : "",
+                  srv_now() - r->start);
+  metrics_bytes(r->body,
+                code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->bytes_out : 0);
+  if (g_c->verbose)
+    srv_log("%s %d %.3f s", srv_endpoint_name(r->ep), status,
+            srv_now() - r->start);
+  upload_free(r);
+  free(r);
+  *con_cls = NULL;
+  pthread_mutex_lock(&g_lock);
+  g_inflight--;
+  pthread_mutex_unlock(&g_lock);
+}
+
+static int inflight(void) {
+  pthread_mutex_lock(&g_lock);
+  int n = g_inflight;
+  pthread_mutex_unlock(&g_lock);
+  return n;
+}
+
+/* The address to bind; 0 or -1 (line printed). */
+static int bind_addr(const srv_config *c, struct sockaddr_storage *ss,
+                     int *v6) {
+  struct addrinfo hints, *res = NULL;
+  char port[16];
+  memset(&hints, 0, sizeof hints);
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  snprintf(port, sizeof port, "%d", c->port);
+  if (getaddrinfo(c->host, port, &hints, &res) != 0 || !res) {
+    srv_log("--listen: cannot resolve %s", c->host);
+    return -1;
+  }
+  memcpy(ss, res->ai_addr, res->ai_addrlen);
+  *v6 = res->ai_family == AF_INET6;
+  freeaddrinfo(res);
+  return 0;
+}
+
+static struct MHD_Daemon *start(const srv_config *c) {
+  struct sockaddr_storage ss;
+  int v6 = 0;
+  if (bind_addr(c, &ss, &v6))
+    return NULL;
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
+                   MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                   (v6 ? MHD_USE_IPv6 : 0);
+  unsigned idle = (unsigned)(c->client_timeout + 0.999);
+  unsigned limit = (unsigned)(c->workers + c->queue + 64);
+  return MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, idle,
+      MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t)256 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+      MHD_OPTION_END);
+}
+
+/* Wait for SIGTERM/SIGINT (blocked in every thread, taken here). */
+static int wait_signal(void) {
+  sigset_t set;
+  int sig = 0;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigwait(&set, &sig);
+  return sig;
+}
+
+int http_run(const srv_config *c) {
+  sigset_t set;
+  g_c = c;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  struct MHD_Daemon *d = start(c);
+  if (!d) {
+    srv_log("cannot listen on %s:%d", c->host, c->port);
+    return EXIT_USAGE;
+  }
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  srv_log("listening on http://%s%s%s:%u (workers %d, queue %d, %s)",
+          strchr(c->host, ':') ? "[" : "", c->host,
+          strchr(c->host, ':') ? "]" : "", info ? info->port : 0, c->workers,
+          c->queue, c->key ? "apikey required" : "no key: loopback only");
+  int sig = wait_signal();
+  MHD_socket s = MHD_quiesce_daemon(d); /* stop accepting */
+  if (s != MHD_INVALID_SOCKET)
+    close(s);
+  if (!c->quiet)
+    srv_log("signal %d: finishing %d request(s)", sig, inflight());
+  double until = srv_now() + c->timeout + c->client_timeout + 5;
+  while (inflight() > 0 && srv_now() < until)
+    usleep(20 * 1000);
+  MHD_stop_daemon(d);
+  if (!c->quiet)
+    srv_log("stopped");
+  return EXIT_OK;
+}

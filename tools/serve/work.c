@@ -1,0 +1,293 @@
+/* The endpoints' work: probe, check, convert under the gate, each call
+ * bounded by the request's deadline; errors become HTTP answers. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../json_out.h"
+#include "parse.h"
+#include "work.h"
+
+void answer_error(srv_answer *a, int status, const char *reason,
+                  const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(a->message, sizeof a->message, fmt, ap);
+  va_end(ap);
+  a->status = status;
+  a->reason = reason;
+  json_decref(a->json);
+  a->json = json_object();
+  json_object_set_new(a->json, "error", json_string(reason));
+  json_object_set_new(a->json, "message", jo_str(a->message));
+}
+
+void answer_free(srv_answer *a) {
+  json_decref(a->json);
+  free(a->file);
+  free(a->report);
+  memset(a, 0, sizeof *a);
+}
+
+/* A library failure as an answer. */
+static void lib_error(srv_answer *a, const srv_job *job, wapf_context *ctx,
+                      int rc) {
+  const char *d = ctx ? wapf_last_error(ctx) : "";
+  char msg[400];
+  if (d && *d)
+    snprintf(msg, sizeof msg, "%s (%s)", wapf_strerror(rc), d);
+  else
+    snprintf(msg, sizeof msg, "%s", wapf_strerror(rc));
+  switch (rc) {
+  case WAPF_ECANCELLED:
+    if (job->timed_out || srv_now() > job->deadline)
+      answer_error(a, 504, "timeout", "the request took longer than --timeout");
+    else
+      answer_error(a, 503, "shutting_down", "%s", msg);
+    a->retry_after = 5;
+    return;
+  case WAPF_EEMPTY:
+  case WAPF_ECORRUPT:
+  case WAPF_EUNSUPPORTED: answer_error(a, 422, "unreadable", "%s", msg); return;
+  case WAPF_EUNFIXABLE: answer_error(a, 422, "unfixable", "%s", msg); return;
+  case WAPF_ELIMIT: answer_error(a, 422, "limit", "%s", msg); return;
+  case WAPF_ENOMEM:
+    answer_error(a, 503, "no_memory", "%s", msg);
+    a->retry_after = 5;
+    return;
+  default: answer_error(a, 500, "internal", "%s", msg); return;
+  }
+}
+
+/* Past the deadline (checked between library calls)? */
+static int late(const srv_job *job) {
+  return job->timed_out || srv_now() > job->deadline;
+}
+
+static wapf_context *open_ctx(const srv_config *c) {
+  wapf_settings s;
+  wapf_default_settings(&s);
+  if (c->max_pixels)
+    s.max_pixels = c->max_pixels;
+  if (c->max_long_side)
+    s.max_long_side = c->max_long_side;
+  s.threads = 1; /* --workers sets the parallelism */
+  wapf_context *ctx = NULL;
+  return wapf_open(&ctx, &s) == WAPF_OK ? ctx : NULL;
+}
+
+static void do_check(srv_work *w, srv_answer *a, const wapf_facts *f,
+                     const wapf_report *r) {
+  (void)f;
+  a->status = 200;
+  a->reason = "";
+  a->json = jo_report(w->name, r);
+}
+
+/* The whole file at path as a JSON base64 string; NULL on failure. */
+static json_t *file_base64(const char *path, int64_t *size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  json_t *j = NULL;
+  if (fd < 0)
+    return NULL;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    uint8_t *buf = malloc((size_t)st.st_size);
+    char *b64 = malloc(b64_enc_len((size_t)st.st_size) + 1);
+    size_t got = 0;
+    while (buf && got < (size_t)st.st_size) {
+      ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+      if (n <= 0)
+        break;
+      got += (size_t)n;
+    }
+    if (buf && b64 && got == (size_t)st.st_size) {
+      b64_encode(buf, got, b64);
+      j = json_stringn_nocheck(b64, b64_enc_len(got));
+      *size = (int64_t)got;
+    }
+    free(buf);
+    free(b64);
+  }
+  close(fd);
+  return j;
+}
+
+static char *out_path(const srv_work *w, const char *ext) {
+  size_t n = strlen(w->dir) + strlen(ext) + 8;
+  char *p = malloc(n);
+  if (p)
+    snprintf(p, n, "%s/out%s", w->dir, ext);
+  return p;
+}
+
+/* Convert and answer the file (or {"report", "file"}). */
+static void do_convert(srv_work *w, srv_answer *a, wapf_context *ctx,
+                       const srv_job *job, const wapf_facts *f,
+                       const wapf_report *r) {
+  wapf_result res;
+  memset(&res, 0, sizeof res);
+  char *out = out_path(w, r->out_ext);
+  int rc = out ? wapf_convert(ctx, f, r, &w->opt, out, &res) : WAPF_ENOMEM;
+  if (rc == WAPF_OK && late(job))
+    rc = WAPF_ECANCELLED;
+  if (rc != WAPF_OK) {
+    lib_error(a, job, ctx, rc);
+    json_object_set_new(
+        a->json, "report",
+        jo_result(w->name, NULL, r->kind, &res, rc, wapf_last_error(ctx)));
+    free(out);
+    return;
+  }
+  json_t *rep = jo_result(w->name, NULL, r->kind, &res, rc, "");
+  a->status = 200;
+  a->reason = "";
+  snprintf(a->mime, sizeof a->mime, "%s", res.mime);
+  snprintf(a->filename, sizeof a->filename, "converted%s", r->out_ext);
+  if (w->want_json) {
+    int64_t size = 0;
+    json_t *b = file_base64(out, &size);
+    if (!b) {
+      json_decref(rep);
+      answer_error(a, 500, "internal", "cannot read the converted file");
+    } else {
+      a->json = json_object();
+      json_object_set_new(a->json, "report", rep);
+      json_object_set_new(a->json, "file", b);
+    }
+    free(out);
+    return;
+  }
+  a->report = json_dumps(rep, JSON_COMPACT | JSON_ENSURE_ASCII);
+  json_decref(rep);
+  a->file = out;
+}
+
+/* /process-audio: Ogg/Opus voice note, or what was asked. */
+static void do_audio(srv_work *w, srv_answer *a, wapf_context *ctx,
+                     const srv_job *job, const wapf_facts *f,
+                     const wapf_report *r) {
+  wapf_result res;
+  wapf_facts *of = NULL;
+  memset(&res, 0, sizeof res);
+  if (r->plan == WAPF_PLAN_UNFIXABLE) {
+    answer_error(a, 422, "unfixable", "cannot be made a voice note: %s",
+                 r->plan_reason);
+    return;
+  }
+  char *out = out_path(w, r->out_ext);
+  int rc = out ? wapf_convert(ctx, f, r, &w->opt, out, &res) : WAPF_ENOMEM;
+  if (rc == WAPF_OK && !late(job))
+    rc = wapf_probe(ctx, out, &of);
+  if (rc == WAPF_OK && late(job))
+    rc = WAPF_ECANCELLED;
+  int64_t size = 0;
+  json_t *b64 = rc == WAPF_OK ? file_base64(out, &size) : NULL;
+  if (rc != WAPF_OK)
+    lib_error(a, job, ctx, rc);
+  else if (!b64)
+    answer_error(a, 500, "internal", "cannot read the converted file");
+  else {
+    const char *fmt = !strcmp(of->format, "ogg")   ? "ogg"
+                      : !strcmp(of->format, "mp3") ? "mp3"
+                                                   : "mp4";
+    a->status = 200;
+    a->reason = "";
+    a->json = json_object();
+    json_object_set_new(a->json, "duration", jo_real(of->duration));
+    json_object_set_new(a->json, "audio", b64);
+    json_object_set_new(a->json, "format", json_string(fmt));
+    json_object_set_new(a->json, "size", json_integer(size));
+    b64 = NULL;
+  }
+  json_decref(b64);
+  wapf_facts_free(&of);
+  free(out);
+}
+
+/* Check again with the options format= asks for; mp3 input that is
+ * already compliant stays MP3 (the library writes no MP3). */
+static int audio_options(srv_work *w, wapf_context *ctx, const wapf_facts *f,
+                         wapf_report **r) {
+  if (w->format == FMT_OGG) {
+    w->opt.kind = WAPF_KIND_VOICE;
+    return wapf_check(ctx, f, &w->opt, r);
+  }
+  w->opt.kind = WAPF_KIND_AUDIO;
+  if (w->format == FMT_MP3) {
+    int rc = wapf_check(ctx, f, &w->opt, r);
+    if (rc != WAPF_OK ||
+        (!strcmp((*r)->out_ext, ".mp3") && (*r)->plan == WAPF_PLAN_NONE))
+      return rc;
+    wapf_report_free(r);
+  }
+  w->opt.stereo = 1; /* AAC-LC in MP4 */
+  return wapf_check(ctx, f, &w->opt, r);
+}
+
+static void run_job(const srv_config *c, srv_work *w, srv_answer *a,
+                    srv_job *job) {
+  wapf_context *ctx = open_ctx(c);
+  wapf_facts *f = NULL;
+  wapf_report *r = NULL;
+  if (!ctx) {
+    answer_error(a, 500, "internal", "cannot start the media libraries");
+    return;
+  }
+  gate_attach(job, ctx);
+  w->opt.progress = gate_progress;
+  w->opt.progress_cookie = job;
+  int rc = wapf_probe(ctx, w->in, &f);
+  if (rc == WAPF_OK && late(job))
+    rc = WAPF_ECANCELLED;
+  if (rc == WAPF_OK)
+    rc = w->ep == EP_PROCESS_AUDIO ? audio_options(w, ctx, f, &r)
+                                   : wapf_check(ctx, f, &w->opt, &r);
+  if (rc == WAPF_OK && late(job))
+    rc = WAPF_ECANCELLED;
+  if (rc != WAPF_OK) {
+    lib_error(a, job, ctx, rc);
+    if (w->ep == EP_CHECK && a->status == 422) { /* like check --json */
+      json_decref(a->json);
+      a->json = jo_report_error(w->name, rc, wapf_last_error(ctx));
+    }
+  } else if (w->ep == EP_CHECK)
+    do_check(w, a, f, r);
+  else if (w->ep == EP_CONVERT && r->plan == WAPF_PLAN_UNFIXABLE) {
+    answer_error(a, 422, "unfixable", "cannot be made compliant: %s",
+                 r->plan_reason);
+    json_object_set_new(a->json, "check", jo_report(w->name, r));
+  } else if (w->ep == EP_CONVERT)
+    do_convert(w, a, ctx, job, f, r);
+  else
+    do_audio(w, a, ctx, job, f, r);
+  wapf_report_free(&r);
+  wapf_facts_free(&f);
+  gate_attach(job, NULL);
+  wapf_close(&ctx);
+}
+
+void work_run(const srv_config *c, srv_work *w, srv_answer *a) {
+  srv_job job;
+  memset(&job, 0, sizeof job);
+  job.deadline = w->deadline;
+  job.slot = -1;
+  int g = gate_enter(&job);
+  if (g == -1) {
+    answer_error(a, 503, "queue_full",
+                 "%d conversions are running and %d waiting; try again",
+                 c->workers, c->queue);
+    a->retry_after = 2;
+    return;
+  }
+  if (g == -2) {
+    answer_error(a, 504, "timeout", "no worker became free within --timeout");
+    return;
+  }
+  run_job(c, w, a, &job);
+  gate_leave(&job);
+}
