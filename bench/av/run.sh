@@ -2,10 +2,17 @@
 # Benchmarks of video/audio conversion against the ffmpeg command line.
 #   bench/av/run.sh [BUILD_DIR]      print the report
 #   bench/av/run.sh -w [BUILD_DIR]   also write bench/av/RESULTS.md
+#   bench/av/run.sh --equal [BUILD_DIR]  only the equal-constraint table
+#     (issue 9: --speed against ffmpeg recipes at the same size; ~40 min)
 # Needs a built tree (meson/ninja) and ffmpeg; takes 15-30 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 write=0
+if [ "${1:-}" = "--equal" ]; then
+  shift
+  export WAPF_BIN=${WAPF_BIN:-${1:-build}/tools/wa-preflight}
+  exec python3 bench/av/equal.py
+fi
 if [ "${1:-}" = "-w" ]; then
   write=1
   shift

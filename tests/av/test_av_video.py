@@ -156,6 +156,24 @@ def audio_packets_from_zero(path):
 
 
 @case
+def every_speed_writes_the_same_compliant_stream():
+    """--speed changes the encoder effort only: each output is Main without
+    B-frames at the same size; a bad value is a usage error."""
+    src = fixture("av_speed.mkv",
+                  FF + " -f lavfi -i testsrc2=s=320x240:r=25 -t 2 -c:v libx264 "
+                  "-pix_fmt yuv444p {out}")
+    sizes = set()
+    for speed in ("fast", "balanced", "best"):
+        out, js = convert(src, f"speed_{speed}.mp4", "--speed", speed)
+        assert js["action"] == "transcode", js
+        _, v = check_mp4(out, audio=False, duration=2.0, tol=0.1)
+        sizes.add((v["width"], v["height"]))
+    assert sizes == {(320, 240)}, sizes
+    p = run("convert", "--speed", "fastest", "-o", os.path.join(OUT, "x.mp4"), src)
+    assert p.returncode == 2 and "--speed" in p.stderr, (p.returncode, p.stderr)
+
+
+@case
 def transcode_keeps_compliant_aac():
     """High + B-frames video with AAC-LC stereo 48 kHz: the video is
     re-encoded, the audio packets are copied as they are, and the file
