@@ -228,6 +228,10 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
   r.interval = 1.0 / pick_rate(a);
   progress_init(&r.bar, a->quiet || a->json);
   wapf_send_result media;
+  if (a->n_files && !q->filename) { /* the name a document is shown with */
+    const char *sl = strrchr(a->files[0], '/');
+    q->filename = sl ? sl + 1 : a->files[0];
+  }
   if (a->n_files) {
     wapf_options opt = a->opt;
     progress_start(&r.bar, a->files[0], &opt);
