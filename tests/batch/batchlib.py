@@ -20,14 +20,14 @@ MEDIA = {
     "still.webp": f"{LAVFI} -f lavfi -i testsrc=size=200x100 -frames:v 1 "
                   f"-c:v libwebp {{out}}",
     "clip.mp4": f"{LAVFI} -f lavfi -i testsrc=size=160x120:rate=10 -f lavfi "
-                f"-i sine=f=440:sample_rate=44100 -t 1 -c:v libx264 -pix_fmt "
+                f"-i sine=f=440:sample_rate=44100 -t 1 -c:v libx264 -bf 0 -pix_fmt "
                 f"yuv420p -profile:v high -c:a aac -ac 1 -movflags +faststart "
                 f"{{out}}",
     "clip.mov": f"{LAVFI} -f lavfi -i testsrc=size=160x120:rate=10 -f lavfi "
-                f"-i sine=f=330:sample_rate=44100 -t 1 -c:v libx264 -pix_fmt "
+                f"-i sine=f=330:sample_rate=44100 -t 1 -c:v libx264 -bf 0 -pix_fmt "
                 f"yuv420p -c:a aac -ac 1 -f mov {{out}}",
     "clip.mkv": f"{LAVFI} -f lavfi -i testsrc2=size=160x120:rate=10 -f lavfi "
-                f"-i sine=f=550:sample_rate=44100 -t 1 -c:v libx264 -pix_fmt "
+                f"-i sine=f=550:sample_rate=44100 -t 1 -c:v libx264 -bf 0 -pix_fmt "
                 f"yuv420p -c:a aac -ac 1 -f matroska {{out}}",
     "tone.wav": f"{LAVFI} -f lavfi -i sine=f=440:sample_rate=16000 -t 1 {{out}}",
     "song.mp3": f"{LAVFI} -f lavfi -i sine=f=660:sample_rate=44100 -t 1 "
@@ -36,7 +36,9 @@ MEDIA = {
 
 
 def media(name):
-    return fixture("batch-" + name, MEDIA[name])
+    # v2: H.264 without B-frames (a compliant clip stays a copy, a MOV a
+    # remux, since the rules refuse B-frames)
+    return fixture("batch-v2-" + name, MEDIA[name])
 
 
 def put(root, rel, src=None, data=None):
