@@ -58,7 +58,8 @@ node_packages() {
     }
   fi
   log "npm ci in $dir"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    log "npm ci failed: the serve Node test will skip"
 }
 
 setup() {

@@ -37,24 +37,24 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
   cc->rc_buffer_size = (int)(p->bufsize > INT32_MAX ? INT32_MAX : p->bufsize);
 }
 
-/* x264 settings per wapf_speed, all legal in Main without B-frames; the
- * choice is measured in bench/av (BENCHMARKS.md). */
-static const struct {
-  const char *preset;
-  const char *params;
-} k_speed[] = {
-    [WAPF_SPEED_BALANCED] = {"veryfast", "aq-mode=2:psy-rd=0.6,0"},
-    [WAPF_SPEED_FAST] = {"superfast", "aq-mode=2:psy-rd=0.6,0"},
-    [WAPF_SPEED_BEST] = {"slow", "aq-mode=2:psy-rd=0.6,0"},
+/* x264 presets per wapf_speed, all legal in Main without B-frames, with
+ * tune ssim (auto-variance AQ, no psy-rd): measured on 10 s cuts of the
+ * bench sources (bench/av/tune.py, bench/av/RESULTS.md) it gains SSIM at
+ * veryfast on light noise for ~the same CPU; the costs and gains of each
+ * speed are in BENCHMARKS.md. */
+static const char *const k_preset[] = {
+    [WAPF_SPEED_BALANCED] = "veryfast",
+    [WAPF_SPEED_FAST] = "superfast",
+    [WAPF_SPEED_BEST] = "slow",
 };
 
 static void video_settings(AVCodecContext *cc, const wapf_vplan *p,
                            AVDictionary **opts) {
   int sp = p->speed >= 0 && p->speed <= WAPF_SPEED_BEST ? p->speed
                                                         : WAPF_SPEED_BALANCED;
-  av_dict_set(opts, "preset", k_speed[sp].preset, 0);
+  av_dict_set(opts, "preset", k_preset[sp], 0);
+  av_dict_set(opts, "tune", "ssim", 0);
   av_dict_set(opts, "profile", "main", 0);
-  av_dict_set(opts, "x264-params", k_speed[sp].params, 0);
   cc->max_b_frames = 0; /* Android WhatsApp clients: no B-frames */
   cc->color_primaries = AVCOL_PRI_BT709;
   cc->color_trc = AVCOL_TRC_BT709;

@@ -192,10 +192,14 @@ out:
   return rc;
 }
 
-static size_t read_all(int fd, uint8_t *p, size_t want) {
+/* Read want bytes in steps of at most 1 MiB, stopping early when the
+ * operation is cancelled (a whole file can be 256 MiB). */
+static size_t read_all(const wapf_context *ctx, int fd, uint8_t *p,
+                       size_t want) {
   size_t got = 0;
-  while (got < want) {
-    ssize_t r = read(fd, p + got, want - got);
+  while (got < want && !wapf__cancelled(ctx)) {
+    size_t step = want - got < (1u << 20) ? want - got : (1u << 20);
+    ssize_t r = read(fd, p + got, step);
     if (r < 0 && errno == EINTR)
       continue;
     if (r <= 0)
@@ -226,8 +230,12 @@ int wapf__read_file(wapf_context *ctx, const char *path, size_t max,
                : wapf__fail(ctx, WAPF_EEMPTY, "%s: empty", path);
   }
   uint8_t *p = malloc((size_t)st.st_size);
-  size_t got = p ? read_all(fd, p, (size_t)st.st_size) : 0;
+  size_t got = p ? read_all(ctx, fd, p, (size_t)st.st_size) : 0;
   close(fd);
+  if (p && got != (size_t)st.st_size && wapf__cancelled(ctx)) {
+    free(p);
+    return wapf__fail(ctx, WAPF_ECANCELLED, "cancelled");
+  }
   if (!p || got != (size_t)st.st_size) {
     free(p);
     return p ? wapf__fail(ctx, WAPF_EIO, "%s: short read", path)

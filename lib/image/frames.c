@@ -2,22 +2,34 @@
  * 512x512 canvas, with their start times.
  *
  * Sources: an animated GIF (libvips, read sequentially page by page), an
- * animated WebP (libwebp's WebPAnimDecoder: Debian's FFmpeg cannot decode
- * it), or anything with a video stream (lib/av's wapf__av_decode_frames).
- * Frames closer together than 1000/max_fps ms are dropped as they arrive,
- * and nothing past WAPF_ANIM_MAX_MS after the start is kept, so memory is
- * bounded by max_fps * 10 s canvases (150 MiB at 15 fps). */
+ * animated WebP (libwebp's demuxer and scaled decoding, composed here:
+ * Debian's FFmpeg cannot decode it), or anything with a video stream (lib/av's
+ * wapf__av_decode_frames). Frames closer together than 1000/max_fps ms are
+ * dropped as they arrive, and nothing past WAPF_ANIM_MAX_MS after the start is
+ * kept, so memory is bounded by max_fps * 10 s canvases (150 MiB at 15 fps). */
 #include "image.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <webp/decode.h>
 #include <webp/demux.h>
 
 #define GIF_MIN_DELAY_MS 20 /* browsers show shorter GIF delays as 100 */
 #define GIF_DEFAULT_DELAY_MS 100
 #define ANIM_READ_MAX (64u << 20)
+/* Source pixels an animation may make us decode (GIF pages, WebP frames):
+ * about 10 s of CPU. Past it the file is refused, whatever its size. */
+#define ANIM_PIXEL_BUDGET (1000ull * 1000 * 1000)
+
+static int over_budget(wapf_context *ctx, const char *path, int frame, int w,
+                       int h) {
+  return wapf__fail(ctx, WAPF_ELIMIT,
+                    "%s: the animation's frames hold more than %llu million "
+                    "pixels (frame %d is %dx%d): too much to decode",
+                    path, ANIM_PIXEL_BUDGET / 1000000, frame, w, h);
+}
 
 void wapf__frames_free(wapf_frames *fr) {
   for (int i = 0; i < fr->n; i++)
@@ -147,8 +159,14 @@ static int load_gif(wapf_context *ctx, const char *path,
   for (int i = 0; i < pages; i++)
     total += gif_delay(d, nd, i);
   fr->src_ms = total;
+  uint64_t decoded = 0; /* libvips renders every page at the screen size */
   for (int i = 0; rc == WAPF_OK && i < pages && t < fr->max_ms; i++) {
     int64_t next = t + gif_delay(d, nd, i);
+    decoded += (uint64_t)all->Xsize * (uint64_t)ph;
+    if (decoded > ANIM_PIXEL_BUDGET) {
+      rc = over_budget(ctx, path, i + 1, all->Xsize, ph);
+      break;
+    }
     /* a frame under way at the trim start is shown from 0 */
     int64_t ts = t < 0 && next > 0 ? 0 : t;
     if (wanted(fr, ts, gap)) {
@@ -170,43 +188,126 @@ static int load_gif(wapf_context *ctx, const char *path,
   return rc;
 }
 
-/* ---- animated WebP through WebPAnimDecoder ---- */
+/* ---- animated WebP, composed at a working size ---- */
 
-static int read_file(wapf_context *ctx, const char *path, WebPData *d) {
-  uint8_t *p = NULL;
-  size_t n = 0;
-  int rc = wapf__read_file(ctx, path, ANIM_READ_MAX, &p, &n);
-  if (rc != WAPF_OK)
-    return rc;
-  d->bytes = p;
-  d->size = n;
+/* libwebp's WebPAnimDecoder keeps two canvases at full size: a 4,844-byte
+ * file of 100 1x1 frames on a 12999x12999 canvas made it hold 1.3 GB.
+ * Here each frame is decoded already scaled (libwebp's scaled decoding)
+ * and composed on a canvas of at most ANIM_WORK_SIDE, the source pixels
+ * decoded are counted against ANIM_PIXEL_BUDGET, and cancellation is
+ * checked after every frame. */
+#define ANIM_WORK_SIDE (2 * WAPF_STICKER_SIDE)
+
+typedef struct webp_canvas {
+  uint8_t *px; /* w x h RGBA, not premultiplied */
+  int w, h;
+  double s; /* working size / source size */
+  uint64_t decoded;
+  int dx, dy, dw, dh, dispose; /* the previous frame's rectangle */
+} webp_canvas;
+
+static int scaled(int v, double s) {
+  int r = (int)(v * s + 0.5);
+  return r < 1 ? 1 : r;
+}
+
+/* src over dst, both RGBA not premultiplied */
+static void blend_px(uint8_t *d, const uint8_t *src) {
+  unsigned sa = src[3], da = d[3] * (255u - sa) / 255u, oa = sa + da;
+  if (oa == 0) {
+    memset(d, 0, 4);
+    return;
+  }
+  for (int k = 0; k < 3; k++)
+    d[k] = (uint8_t)((src[k] * sa + d[k] * da) / oa);
+  d[3] = (uint8_t)oa;
+}
+
+static void clear_rect(webp_canvas *c) {
+  for (int y = c->dy; y < c->dy + c->dh; y++)
+    memset(c->px + ((size_t)y * c->w + c->dx) * 4, 0, (size_t)c->dw * 4);
+}
+
+/* Decode one frame, scaled, and put it on the canvas. */
+static int compose(wapf_context *ctx, webp_canvas *c, const WebPIterator *it) {
+  WebPDecoderConfig dc;
+  if (!WebPInitDecoderConfig(&dc))
+    return wapf__fail(ctx, WAPF_EINTERNAL, "libwebp version mismatch");
+  int x = (int)(it->x_offset * c->s), y = (int)(it->y_offset * c->s);
+  int fw = scaled(it->width, c->s), fh = scaled(it->height, c->s);
+  if (x >= c->w || y >= c->h)
+    return WAPF_OK;
+  dc.output.colorspace = MODE_RGBA;
+  if (fw != it->width || fh != it->height) {
+    dc.options.use_scaling = 1;
+    dc.options.scaled_width = fw;
+    dc.options.scaled_height = fh;
+  }
+  int st = WebPDecode(it->fragment.bytes, it->fragment.size, &dc);
+  if (st != VP8_STATUS_OK) {
+    WebPFreeDecBuffer(&dc.output);
+    return wapf__from_vp8(ctx, st, "animated WebP frame");
+  }
+  const WebPRGBABuffer *o = &dc.output.u.RGBA;
+  int w = fw < c->w - x ? fw : c->w - x, h = fh < c->h - y ? fh : c->h - y;
+  for (int r = 0; r < h; r++) {
+    uint8_t *d = c->px + ((size_t)(y + r) * c->w + x) * 4;
+    const uint8_t *src = o->rgba + (size_t)r * o->stride;
+    if (it->blend_method == WEBP_MUX_NO_BLEND)
+      memcpy(d, src, (size_t)w * 4);
+    else
+      for (int k = 0; k < w; k++)
+        blend_px(d + k * 4, src + k * 4);
+  }
+  WebPFreeDecBuffer(&dc.output);
+  c->dx = x, c->dy = y, c->dw = w, c->dh = h;
+  c->dispose = it->dispose_method == WEBP_MUX_DISPOSE_BACKGROUND;
   return WAPF_OK;
 }
 
-static int webp_frames(wapf_context *ctx, WebPAnimDecoder *dec,
+static int webp_frame(wapf_context *ctx, webp_canvas *c, const WebPIterator *it,
+                      const char *path) {
+  c->decoded += (uint64_t)it->width * (uint64_t)it->height;
+  if (c->decoded > ANIM_PIXEL_BUDGET)
+    return over_budget(ctx, path, it->frame_num, it->width, it->height);
+  if (c->dispose)
+    clear_rect(c);
+  return compose(ctx, c, it);
+}
+
+static int webp_frames(wapf_context *ctx, WebPDemuxer *dmx, const char *path,
                        const wapf_options *opt, int64_t gap, wapf_frames *fr) {
-  WebPAnimInfo info;
-  if (!WebPAnimDecoderGetInfo(dec, &info))
-    return wapf__fail(ctx, WAPF_ECORRUPT, "animated WebP: no header");
+  int cw = (int)WebPDemuxGetI(dmx, WEBP_FF_CANVAS_WIDTH);
+  int ch = (int)WebPDemuxGetI(dmx, WEBP_FF_CANVAS_HEIGHT);
+  int big = cw > ch ? cw : ch;
+  webp_canvas c = {0};
+  c.s = big > ANIM_WORK_SIDE ? (double)ANIM_WORK_SIDE / big : 1.0;
+  c.w = scaled(cw, c.s);
+  c.h = scaled(ch, c.s);
+  c.px = g_try_malloc0((size_t)c.w * c.h * 4);
+  if (!c.px)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  WebPIterator it;
   int64_t start = (int64_t)(opt->start * 1000), prev = 0;
-  int rc = WAPF_OK;
-  while (rc == WAPF_OK && WebPAnimDecoderHasMoreFrames(dec)) {
-    uint8_t *buf = NULL;
-    int end = 0;
-    if (!WebPAnimDecoderGetNext(dec, &buf, &end))
-      return wapf__fail(ctx, WAPF_ECORRUPT, "animated WebP: damaged frame");
-    int64_t t = prev - start;
+  int rc = WebPDemuxGetFrame(dmx, 1, &it)
+               ? WAPF_OK
+               : wapf__fail(ctx, WAPF_ECORRUPT, "%s: no frame", path);
+  for (int more = rc == WAPF_OK; more && rc == WAPF_OK;
+       more = WebPDemuxNextFrame(&it)) {
+    int64_t end = prev + it.duration, t = prev - start;
     if (t < 0 && end - start > 0)
       t = 0;
-    rc = wapf__frames_add(ctx, fr, buf, (int)info.canvas_width,
-                          (int)info.canvas_height, (int)info.canvas_width * 4,
-                          t, opt->fit, gap);
+    rc = webp_frame(ctx, &c, &it, path);
+    if (rc == WAPF_OK)
+      rc = wapf__frames_add(ctx, fr, c.px, c.w, c.h, c.w * 4, t, opt->fit, gap);
     if (end <= prev) /* zero or broken durations: show 100 ms */
-      end = (int)prev + GIF_DEFAULT_DELAY_MS;
+      end = prev + GIF_DEFAULT_DELAY_MS;
     prev = end;
     if (rc == WAPF_OK)
       rc = wapf__progress(ctx, opt, -1);
   }
+  WebPDemuxReleaseIterator(&it);
+  g_free(c.px);
   fr->src_ms = prev;
   finish(fr, prev - start);
   return rc;
@@ -214,24 +315,19 @@ static int webp_frames(wapf_context *ctx, WebPAnimDecoder *dec,
 
 static int load_webp(wapf_context *ctx, const char *path,
                      const wapf_options *opt, int64_t gap, wapf_frames *fr) {
-  WebPData data;
-  WebPAnimDecoderOptions o;
-  int rc = read_file(ctx, path, &data);
+  uint8_t *p = NULL;
+  size_t n = 0;
+  int rc = wapf__read_file(ctx, path, ANIM_READ_MAX, &p, &n);
   if (rc != WAPF_OK)
     return rc;
-  if (!WebPAnimDecoderOptionsInit(&o)) {
-    free((void *)data.bytes);
-    return wapf__fail(ctx, WAPF_EINTERNAL, "libwebp version mismatch");
-  }
-  o.color_mode = MODE_RGBA;
-  o.use_threads = 0;
-  WebPAnimDecoder *dec = WebPAnimDecoderNew(&data, &o);
-  if (!dec)
+  WebPData data = {p, n};
+  WebPDemuxer *dmx = WebPDemux(&data);
+  if (!dmx)
     rc = wapf__from_vp8(ctx, VP8_STATUS_BITSTREAM_ERROR, path);
   else
-    rc = webp_frames(ctx, dec, opt, gap, fr);
-  WebPAnimDecoderDelete(dec);
-  free((void *)data.bytes);
+    rc = webp_frames(ctx, dmx, path, opt, gap, fr);
+  WebPDemuxDelete(dmx);
+  free(p);
   return rc;
 }
 

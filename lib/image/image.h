@@ -48,6 +48,12 @@ int wapf__img_open(wapf_context *ctx, const char *path, uint64_t max_pixels,
 int wapf__img_to_srgb8(wapf_context *ctx, VipsImage *in, int keep_alpha,
                        uint32_t background, VipsImage **out);
 
+/* The first frame of an image sequence (animated AVIF/HEIF, probed as
+ * audio/video) decoded with FFmpeg, upright, alpha flattened onto
+ * background: 8-bit sRGB, 3 bands, in memory (first_frame.c). */
+int wapf__img_first_frame(wapf_context *ctx, const wapf_facts *f,
+                          uint32_t background, VipsImage **out);
+
 /* open + to_srgb8, then one decode into memory and the orientation
  * applied (vips_autorot: the tag is removed). *out reads from memory. */
 int wapf__img_load_upright(wapf_context *ctx, const char *path,

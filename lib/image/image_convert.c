@@ -26,8 +26,10 @@ static int load_encode(wapf_context *ctx, const wapf_facts *f,
                        const wapf_options *opt, int png, uint64_t max_pixels,
                        int exact, wapf_budget_result *br, uint64_t *loaded) {
   VipsImage *im = NULL;
-  int rc = wapf__img_load_upright(ctx, f->path, max_pixels, exact, 0,
-                                  opt->background, &im);
+  int rc = f->media == WAPF_MEDIA_AV
+               ? wapf__img_first_frame(ctx, f, opt->background, &im)
+               : wapf__img_load_upright(ctx, f->path, max_pixels, exact, 0,
+                                        opt->background, &im);
   if (rc != WAPF_OK)
     return rc;
   *loaded = (uint64_t)im->Xsize * (uint64_t)im->Ysize;

@@ -120,16 +120,29 @@ static int full_first(anim_job *j, const WebPConfig *c, WebPMuxFrameInfo *fi) {
   return WAPF_OK;
 }
 
-/* Copy the frames of raw into mux, the first one made full-canvas. */
+/* Copy the frames of raw into mux, the first one made full-canvas. When
+ * every frame was the same, WebPAnimEncoder made a still picture (and the
+ * muxer turns a lone frame into one too): it is shown twice, for half of
+ * the time each, so that the sticker stays an animated WebP. */
 static int copy_frames(anim_job *j, const WebPConfig *c, WebPMux *src,
                        WebPMux *dst) {
   int n = 0, err = WebPMuxNumChunks(src, WEBP_CHUNK_ANMF, &n), rc = WAPF_OK;
-  for (int i = 1; rc == WAPF_OK && err == WEBP_MUX_OK && i <= n; i++) {
+  int still = err == WEBP_MUX_OK && n == 0;
+  int64_t half =
+      j->end / 2 > WAPF_ANIM_MIN_FRAME_MS ? j->end / 2 : WAPF_ANIM_MIN_FRAME_MS;
+  for (int i = 1; rc == WAPF_OK && err == WEBP_MUX_OK && i <= (still ? 2 : n);
+       i++) {
     WebPMuxFrameInfo fi;
     memset(&fi, 0, sizeof fi);
-    err = WebPMuxGetFrame(src, (uint32_t)i, &fi);
+    err = WebPMuxGetFrame(src, still ? 1 : (uint32_t)i, &fi);
     if (err != WEBP_MUX_OK)
       break;
+    if (still) {
+      fi.id = WEBP_CHUNK_ANMF;
+      fi.duration = (int)half;
+      fi.dispose_method = WEBP_MUX_DISPOSE_NONE;
+      fi.blend_method = WEBP_MUX_NO_BLEND;
+    }
     if (i == 1)
       rc = full_first(j, c, &fi);
     if (rc == WAPF_OK)
@@ -147,6 +160,11 @@ static int finalize(anim_job *j, const WebPConfig *c, const WebPData *raw,
   int rc = WAPF_OK, err = WEBP_MUX_MEMORY_ERROR;
   if (src && dst)
     err = WebPMuxGetAnimationParams(src, &ap);
+  if (err == WEBP_MUX_NOT_FOUND) { /* a still picture: see copy_frames */
+    ap.bgcolor = 0;
+    ap.loop_count = 0;
+    err = WEBP_MUX_OK;
+  }
   if (err == WEBP_MUX_OK)
     err = WebPMuxSetCanvasSize(dst, j->fr->side, j->fr->side);
   if (err == WEBP_MUX_OK)

@@ -70,7 +70,9 @@ static void format_name(const AVFormatContext *fc, const wapf_boxinfo *bi,
                         const char *mime, char *out, size_t n) {
   const char *name = fc->iformat->name;
   if (is_mov_family(name)) {
-    if (!bi->brand[0] || strcmp(bi->brand, "qt  ") == 0)
+    if (bi->has_avis) /* an image sequence: animated AVIF / HEIF */
+      name = strcmp(bi->brand, "msf1") == 0 ? "heifs" : "avifs";
+    else if (!bi->brand[0] || strcmp(bi->brand, "qt  ") == 0)
       name = "mov";
     else if (strncmp(bi->brand, "3g", 2) == 0)
       name = "3gp";

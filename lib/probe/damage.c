@@ -10,6 +10,11 @@
 
 #define RD_BUF 65536
 #define PNG_MAX_CHUNKS 4000000 /* past this, stop looking (no verdict) */
+/* Larger files are not walked (no verdict): a JPEG's walk reads all of its
+ * entropy-coded data, and a 20 GB file without an end marker took minutes
+ * of reading that nothing could cancel. Such a file is far over every
+ * WhatsApp size limit; its decoder still reports real damage. */
+#define WALK_MAX_BYTES (64 << 20)
 
 typedef struct reader {
   int fd;
@@ -122,7 +127,7 @@ static int jpeg_truncated(reader *rd) {
 }
 
 int wapf__jpeg_damaged(int fd, int64_t size, char *why, size_t whysize) {
-  reader *rd = malloc(sizeof *rd);
+  reader *rd = size <= WALK_MAX_BYTES ? malloc(sizeof *rd) : NULL;
   if (!rd)
     return 0;
   rd_init(rd, fd, size);
@@ -189,7 +194,7 @@ static int png_walk(reader *rd, int64_t size, char *why, size_t whysize) {
 }
 
 int wapf__png_damaged(int fd, int64_t size, char *why, size_t whysize) {
-  reader *rd = malloc(sizeof *rd);
+  reader *rd = size <= WALK_MAX_BYTES ? malloc(sizeof *rd) : NULL;
   if (!rd)
     return 0;
   rd_init(rd, fd, size);

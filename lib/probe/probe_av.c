@@ -17,6 +17,10 @@
 #define AV_PROBESIZE (5 * 1000 * 1000)
 #define AV_ANALYZE_US (5 * AV_TIME_BASE)
 #define AV_BUDGET_US (20 * 1000 * 1000)
+/* Bytes a probe may read. Demuxers read far less (probesize, the index),
+ * but a parser that looks for the next picture reads on until it finds
+ * one: a PNG head followed by 20 GB of zeros. */
+#define AV_READ_MAX (128 << 20)
 
 typedef struct av_io {
   wapf_context *ctx;
@@ -24,6 +28,8 @@ typedef struct av_io {
   int64_t pos, size;
   int64_t deadline; /* av_gettime_relative() limit */
   int timed_out;
+  int64_t read; /* bytes read so far, up to AV_READ_MAX */
+  int read_out;
 } av_io;
 
 static int av_interrupt(void *opaque) {
@@ -41,6 +47,10 @@ static int io_read(void *opaque, uint8_t *buf, int n) {
   av_io *io = opaque;
   if (av_interrupt(io))
     return AVERROR_EXIT;
+  if (io->read >= AV_READ_MAX) {
+    io->read_out = 1;
+    return AVERROR_EXIT;
+  }
   for (;;) {
     ssize_t got = pread(io->fd, buf, (size_t)n, (off_t)io->pos);
     if (got < 0 && errno == EINTR)
@@ -50,6 +60,7 @@ static int io_read(void *opaque, uint8_t *buf, int n) {
     if (got == 0)
       return AVERROR_EOF;
     io->pos += got;
+    io->read += got;
     return (int)got;
   }
 }
@@ -125,6 +136,11 @@ static int av_error(wapf_context *ctx, wapf_av *av, int err, const char *what) {
     return wapf__fail(ctx, WAPF_EUNSUPPORTED,
                       "%s: gave up after %d s of reading", what,
                       AV_BUDGET_US / 1000000);
+  if (io && io->read_out)
+    return wapf__fail(ctx, WAPF_EUNSUPPORTED,
+                      "%s: gave up after reading %d MiB without finding the "
+                      "streams",
+                      what, AV_READ_MAX >> 20);
   return wapf__from_averror(ctx, err, what);
 }
 

@@ -4,6 +4,7 @@
 #include "rules.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char *or_unknown(const char *s) {
   return s && s[0] ? s : "unknown";
@@ -75,6 +76,11 @@ static void check_icc(const wapf__check *c) {
                       "shift on some phones");
 }
 
+/* An animated AVIF/HEIF (image sequence), probed as audio/video. */
+static int is_sequence(const wapf_facts *f) {
+  return strcmp(f->format, "avifs") == 0 || strcmp(f->format, "heifs") == 0;
+}
+
 void wapf__check_image(const wapf__check *c) {
   char why[192];
   const wapf_stream *v = wapf__main_video(c->f);
@@ -85,6 +91,11 @@ void wapf__check_image(const wapf__check *c) {
     wapf__check_size(c, "image.size", wapf_kind_limit(WAPF_KIND_IMAGE, 0),
                      "an image");
     check_icc(c);
+    return;
+  }
+  if (c->f->media == WAPF_MEDIA_AV && v && is_sequence(c->f)) {
+    /* like an animated GIF: its first frame becomes the image */
+    check_format(c);
     return;
   }
   if (c->f->media == WAPF_MEDIA_AV && v)

@@ -38,10 +38,12 @@ json_t *wapf__answer_json(wapf__send *s, const wapf__http_resp *rp, int *rc) {
   json_t *j = rp->body ? json_loadb(rp->body, rp->len, 0, &err) : NULL;
   if (!j || !json_is_object(j)) {
     json_decref(j);
-    *rc = wapf__sfail(s, WAPF_EPROVIDER,
-                      "%s: HTTP %ld but the answer is not a JSON object%s%.60s",
-                      s->prov->name, rp->status, rp->len ? ": " : "",
-                      rp->body ? rp->body : "");
+    char *r = wapf__redact_dup(s, rp->body); /* redact, then cut */
+    *rc =
+        wapf__sfail(s, WAPF_EPROVIDER,
+                    "%s: HTTP %ld but the answer is not a JSON object%s%.60s",
+                    s->prov->name, rp->status, rp->len ? ": " : "", r ? r : "");
+    free(r);
     return NULL;
   }
   *rc = WAPF_OK;
@@ -51,6 +53,14 @@ json_t *wapf__answer_json(wapf__send *s, const wapf__http_resp *rp, int *rc) {
 static const char *jstr(json_t *o, const char *key) {
   const char *v = json_string_value(json_object_get(o, key));
   return v ? v : "";
+}
+
+/* Copy a provider's text, secrets redacted before it is cut to size. */
+static void take_text(const wapf__send *s, char *dst, size_t size,
+                      const char *text) {
+  char *r = wapf__redact_dup(s, text);
+  wapf__strlcpy(dst, r ? r : "", size);
+  free(r);
 }
 
 static long jcode(json_t *o, const char *key) {
@@ -70,28 +80,28 @@ typedef struct failure {
 
 /* Graph {"error":{...}}, On-Premises {"errors":[{...}]}, Qikchat and
  * Lipachat {"message"...}: whichever the body carries. */
-static void parse_failure(json_t *j, failure *f) {
+static void parse_failure(const wapf__send *s, json_t *j, failure *f) {
   json_t *e = json_object_get(j, "error");
   json_t *errs = json_object_get(j, "errors");
   if (json_is_object(e)) {
-    wapf__strlcpy(f->message, jstr(e, "message"), sizeof f->message);
+    take_text(s, f->message, sizeof f->message, jstr(e, "message"));
     f->code = jcode(e, "code");
     f->subcode = jcode(e, "error_subcode");
-    wapf__strlcpy(f->details, jstr(json_object_get(e, "error_data"), "details"),
-                  sizeof f->details);
+    take_text(s, f->details, sizeof f->details,
+              jstr(json_object_get(e, "error_data"), "details"));
   } else if (json_is_array(errs) && json_is_object(json_array_get(errs, 0))) {
     json_t *e0 = json_array_get(errs, 0);
-    wapf__strlcpy(f->message, jstr(e0, "title"), sizeof f->message);
+    take_text(s, f->message, sizeof f->message, jstr(e0, "title"));
     if (!f->message[0])
-      wapf__strlcpy(f->message, jstr(e0, "message"), sizeof f->message);
+      take_text(s, f->message, sizeof f->message, jstr(e0, "message"));
     f->code = jcode(e0, "code");
-    wapf__strlcpy(f->details, jstr(e0, "details"), sizeof f->details);
+    take_text(s, f->details, sizeof f->details, jstr(e0, "details"));
   } else {
-    wapf__strlcpy(f->message, jstr(j, "message"), sizeof f->message);
+    take_text(s, f->message, sizeof f->message, jstr(j, "message"));
     if (!f->message[0])
-      wapf__strlcpy(f->message, jstr(j, "error"), sizeof f->message);
+      take_text(s, f->message, sizeof f->message, jstr(j, "error"));
     if (json_is_string(e))
-      wapf__strlcpy(f->details, json_string_value(e), sizeof f->details);
+      take_text(s, f->details, sizeof f->details, json_string_value(e));
     if (!strcmp(f->details, f->message))
       f->details[0] = '\0';
   }
@@ -115,10 +125,13 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp) {
   json_t *j = rp->body ? json_loadb(rp->body, rp->len, 0, &err) : NULL;
   int is_obj = json_is_object(j);
   if (is_obj)
-    parse_failure(j, &f);
+    parse_failure(s, j, &f);
   json_decref(j);
-  if (!f.message[0] && rp->body && rp->len && !is_obj)
-    snprintf(f.message, sizeof f.message, "%.120s", rp->body);
+  if (!f.message[0] && rp->body && rp->len && !is_obj) {
+    char *r = wapf__redact_dup(s, rp->body);
+    snprintf(f.message, sizeof f.message, "%.120s", r ? r : "");
+    free(r);
+  }
   for (char *p = f.message; *p; p++)
     if (*p == '\n' || *p == '\r')
       *p = ' ';
@@ -135,29 +148,31 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp) {
   int rc = wapf__status_retryable(rp->status) ? WAPF_ENETWORK : WAPF_EPROVIDER;
   return wapf__sfail(
       s, rc, "%s: HTTP %ld%s%s%s%s%s%s%s%s", s->prov->name, rp->status,
-      rc == WAPF_ENETWORK ? " after the retries" : "", code,
-      f.message[0] ? ": " : "", f.message, f.details[0] ? " — " : "", f.details,
-      adv ? " — " : "", adv ? adv : "");
+      rc == WAPF_ENETWORK && !s->no_retry_said ? " after the retries" : "",
+      code, f.message[0] ? ": " : "", f.message, f.details[0] ? " — " : "",
+      f.details, adv ? " — " : "", adv ? adv : "");
 }
 
 /* A message request whose answer was lost after it may have reached the
  * provider (a timeout or reset after the body was written, a cancel while
  * waiting, a 5xx other than 503 with Retry-After) is WAPF_EUNKNOWN. */
-static int unknown_outcome(wapf__send *s, int rc, const wapf__http_resp *rp) {
+static int unknown_outcome(wapf__send *s, int rc, const wapf__http_resp *rp,
+                           int once) {
   static const char look[] =
       "the message may have been delivered: look at the provider's status "
       "webhook (or its console) before sending it again";
   char why[WAPF_DETAIL_MAX];
   if ((rc == WAPF_ENETWORK || rc == WAPF_ECANCELLED) && !rp->not_sent) {
     wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
-    return wapf__sfail(s, WAPF_EUNKNOWN, "delivery state unknown (%s): %s", why,
-                       look);
+    return wapf__sfail(s, WAPF_EUNKNOWN, "%s; %s", why, look);
   }
   if (rc == WAPF_OK && rp->status >= 500 && !wapf__refused_unprocessed(rp)) {
+    s->no_retry_said = once;
     wapf__answer_fail(s, rp); /* the provider's code and text */
+    s->no_retry_said = 0;
     wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
-    return wapf__sfail(s, WAPF_EUNKNOWN, "delivery state unknown (%s): %s", why,
-                       look);
+    return wapf__sfail(s, WAPF_EUNKNOWN, "%s%s; %s", why,
+                       once ? ", not retried" : "", look);
   }
   return rc;
 }
@@ -183,8 +198,8 @@ int wapf__post_json(wapf__send *s, const char *url, const char *what,
   rq.once = s->prov->id != WAPF_PROVIDER_LIPACHAT;
   wapf__slog(s, WAPF_LOG_DEBUG, "%s body: %s", what, text);
   int rc = wapf__http(s, &rq, &rp);
-  if (rq.once)
-    rc = unknown_outcome(s, rc, &rp);
+  /* Lipachat too: its retries reuse the messageId, but a rerun would not */
+  rc = unknown_outcome(s, rc, &rp, rq.once);
   if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
     rc = wapf__answer_fail(s, &rp);
   else if (rc == WAPF_OK)

@@ -221,30 +221,62 @@ void wapf__redact(const wapf__send *s, char *buf, size_t size) {
   }
 }
 
+char *wapf__redact_dup(const wapf__send *s, const char *text) {
+  GString *g = g_string_new(text ? text : "");
+  for (int i = 0; i < WAPF_SEND_MAX_SECRETS; i++) {
+    const char *sec = s->secrets[i];
+    size_t n = sec ? strlen(sec) : 0;
+    if (n < 4) /* too short to be a key; never match everything */
+      continue;
+    char *p;
+    gsize from = 0;
+    while ((p = strstr(g->str + from, sec)) != NULL) {
+      gsize at = (gsize)(p - g->str);
+      g_string_erase(g, (gssize)at, (gssize)n);
+      g_string_insert(g, (gssize)at, "[redacted]");
+      from = at + 10;
+    }
+  }
+  char *out = strdup(g->str);
+  g_string_free(g, TRUE);
+  return out;
+}
+
 void wapf__provider_error(wapf__send *s, const char *msg) {
-  wapf__strlcpy(s->res->provider_error, msg ? msg : "",
+  char *r = wapf__redact_dup(s, msg); /* redact first, then cut */
+  wapf__strlcpy(s->res->provider_error, r ? r : "",
                 sizeof s->res->provider_error);
-  wapf__redact(s, s->res->provider_error, sizeof s->res->provider_error);
+  free(r);
+}
+
+/* The whole formatted text, redacted, before anything cuts it. */
+static char *format_redacted(const wapf__send *s, const char *fmt, va_list ap) {
+  char *full = g_strdup_vprintf(fmt, ap);
+  char *r = wapf__redact_dup(s, full);
+  g_free(full);
+  return r;
 }
 
 int wapf__sfail(wapf__send *s, int code, const char *fmt, ...) {
-  char buf[WAPF_DETAIL_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  char *r = format_redacted(s, fmt, ap);
   va_end(ap);
-  wapf__redact(s, buf, sizeof buf);
-  return wapf__fail(s->ctx, code, "%s", buf);
+  if (!r)
+    return wapf__fail(s->ctx, code, "(out of memory)");
+  int rc = wapf__fail(s->ctx, code, "%s", r);
+  free(r);
+  return rc;
 }
 
 void wapf__slog(wapf__send *s, wapf_log_level level, const char *fmt, ...) {
-  char buf[WAPF_DETAIL_MAX];
   if (!s->ctx->s.logger || level > s->ctx->s.log_level)
     return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  char *r = format_redacted(s, fmt, ap);
   va_end(ap);
-  wapf__redact(s, buf, sizeof buf);
-  wapf__log(s->ctx, level, "%s", buf);
+  if (r)
+    wapf__log(s->ctx, level, "%s", r);
+  free(r);
 }

@@ -106,8 +106,9 @@ typedef struct xfer {
   wapf__send *s;
   wapf__http_resp *rp;
   int headers_only;
-  int over; /* body over the cap */
-  FILE *in; /* raw body */
+  int over;          /* body over the cap */
+  FILE *in;          /* raw body */
+  int64_t count_max; /* count the body, keep nothing, stop past this */
 } xfer;
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
@@ -115,6 +116,10 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
   size_t len = sz * n;
   if (x->headers_only)
     return 0; /* stop: the headers are all we need */
+  if (x->count_max > 0) {
+    x->rp->counted += (int64_t)len;
+    return x->rp->counted > x->count_max ? 0 : len; /* read no further */
+  }
   if (x->rp->len + len > WAPF_HTTP_MAX_BODY) {
     x->over = 1;
     return 0;
@@ -313,7 +318,8 @@ static int perform(CURL *h, wapf__send *s, const wapf__http_req *rq, xfer *x,
   read_info(h, x->rp);
   x->rp->curl_code = (int)cc;
   x->rp->not_sent = not_sent(h, cc);
-  if (cc == CURLE_WRITE_ERROR && x->headers_only && x->rp->status)
+  if (cc == CURLE_WRITE_ERROR && (x->headers_only || x->count_max > 0) &&
+      x->rp->status)
     cc = CURLE_OK;
   if (cc == CURLE_WRITE_ERROR && x->over)
     return wapf__sfail(s, WAPF_EPROVIDER, "%s %s: the answer is over %d bytes",
@@ -328,7 +334,7 @@ int wapf__http_once(wapf__send *s, const wapf__http_req *rq,
   char errbuf[CURL_ERROR_SIZE] = "";
   struct curl_slist *hl = NULL;
   curl_mime *mime = NULL;
-  xfer x = {s, rp, rq->headers_only, 0, NULL};
+  xfer x = {s, rp, rq->headers_only, 0, NULL, rq->count_max};
   wapf__http_resp_free(rp);
   if (!wapf__url_allowed(rq->url))
     return wapf__sfail(s, WAPF_ECONFIG,

@@ -90,6 +90,32 @@ static int64_t served_size(const wapf__http_resp *rp, int ranged) {
   return rp->content_length;
 }
 
+/* No size announced: read the body, keeping nothing, but never more than
+ * the kind's limit + 1 byte (over that it is too large anyway). The size
+ * read, or -1 (no limit to cap with), or -2 (the read failed). */
+static int64_t read_capped(wapf__send *s, const char *url, int64_t limit) {
+  if (limit <= 0)
+    return -1;
+  wapf__http_req rq = {.method = "GET", .url = s->link, .what = "link read"};
+  rq.follow = 1;
+  rq.count_max = limit + 1;
+  wapf__http_resp rp = {0};
+  int rc = wapf__http(s, &rq, &rp);
+  int64_t n = rp.counted;
+  long status = rp.status;
+  wapf__http_resp_free(&rp);
+  if (rc != WAPF_OK || status != 200) {
+    if (rc == WAPF_OK)
+      wapf__sfail(s, WAPF_ENETWORK, "link %s: HTTP %ld on reading it", url,
+                  status);
+    return -2;
+  }
+  wapf__slog(s, WAPF_LOG_INFO,
+             "link gives no Content-Length: read %s%lld bytes",
+             n > limit ? "over " : "", (long long)(n > limit ? limit : n));
+  return n;
+}
+
 static int judge(wapf__send *s, const char *url, const wapf__http_resp *rp,
                  int ranged) {
   char type[128];
@@ -124,7 +150,11 @@ static int judge(wapf__send *s, const char *url, const wapf__http_resp *rp,
   int64_t size = served_size(rp, ranged);
   int64_t limit = wapf_kind_limit(s->kind, s->animated);
   if (size < 0)
-    wapf__slog(s, WAPF_LOG_WARNING, "link gives no Content-Length");
+    size = read_capped(s, url, limit);
+  if (size == -2)
+    return WAPF_ENETWORK; /* the failure is set */
+  if (size < 0)
+    wapf__slog(s, WAPF_LOG_WARNING, "link gives no size");
   else if (limit > 0 && size > limit)
     return wapf__sfail(s, WAPF_EREFUSED,
                        "link serves %lld bytes, over the %lld-byte limit "

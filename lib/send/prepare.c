@@ -153,6 +153,14 @@ static int convert_private(wapf__send *s, const wapf_facts *f,
   return wapf_convert(s->ctx, f, r, opt, s->path, NULL);
 }
 
+static int has_opus(const wapf_facts *f) {
+  for (int i = 0; i < f->n_streams; i++)
+    if (f->streams[i].type == WAPF_STREAM_AUDIO &&
+        strcmp(f->streams[i].codec, "opus") == 0)
+      return 1;
+  return 0;
+}
+
 static int after_check(wapf__send *s, const wapf_facts *f, const wapf_report *r,
                        const wapf_options *opt) {
   s->kind = r->kind;
@@ -164,6 +172,8 @@ static int after_check(wapf__send *s, const wapf_facts *f, const wapf_report *r,
   s->mime[strcspn(s->mime, "; ")] = '\0';
   if (s->kind == WAPF_KIND_VOICE)
     wapf__strlcpy(s->mime, "audio/ogg", sizeof s->mime); /* never opus */
+  s->opus = strcmp(s->mime, "audio/ogg") == 0 &&
+            (r->plan != WAPF_PLAN_NONE || has_opus(f)); /* we encode Opus */
   int rc = wapf__can_take(s);
   if (rc == WAPF_OK && s->kind == WAPF_KIND_VOICE && !s->prov->voice_flag)
     wapf__slog(s, WAPF_LOG_WARNING,

@@ -56,12 +56,14 @@ static void trim_slash(char *s) {
 /* A storage refusal: S3's XML <Code> and <Message> as one line. */
 static int s3_fail(wapf__send *s, const wapf__http_resp *rp) {
   char code[96] = "", msg[200] = "";
-  const char *b = rp->body ? rp->body : "";
+  char *red = wapf__redact_dup(s, rp->body); /* redact, then cut */
+  const char *b = red ? red : "";
   const char *c = strstr(b, "<Code>"), *m = strstr(b, "<Message>");
   if (c)
     snprintf(code, sizeof code, "%.*s", (int)strcspn(c + 6, "<"), c + 6);
   if (m)
     snprintf(msg, sizeof msg, "%.*s", (int)strcspn(m + 9, "<"), m + 9);
+  free(red);
   int rc = wapf__status_retryable(rp->status) ? WAPF_ENETWORK : WAPF_EPROVIDER;
   return wapf__sfail(s, rc, "publish: storage answered HTTP %ld%s%s%s%s%s",
                      rp->status, code[0] ? ": " : "", code, msg[0] ? " (" : "",
@@ -74,7 +76,9 @@ static int put_object(wapf__send *s, const char *url) {
   snprintf(sigv4, sizeof sigv4, "aws:amz:%s:s3", region);
   snprintf(userpwd, sizeof userpwd, "%s:%s", s->creds.aws_key_id,
            s->creds.aws_secret);
-  snprintf(ctype, sizeof ctype, "Content-Type: %s", s->mime);
+  /* Opus must be served with its codec (Qikchat refuses bare audio/ogg) */
+  snprintf(ctype, sizeof ctype, "Content-Type: %s%s", s->mime,
+           s->opus ? "; codecs=opus" : "");
   snprintf(sha, sizeof sha, "x-amz-content-sha256: %s", s->sha256);
   wapf__http_req rq = {.method = "PUT", .url = url, .what = "publish"};
   rq.headers[0] = ctype;

@@ -42,14 +42,16 @@ typedef struct wapf__send {
   wapf_kind kind; /* resolved kind (WAPF_KIND_VOICE for voice) */
   int animated;   /* sticker: animated */
   char mime[64];  /* upload type */
+  int opus;       /* Ogg/Opus audio: published as audio/ogg; codecs=opus */
   int64_t size;
   char sha256[65];    /* hex of the file sent */
   char filename[256]; /* documents: name shown */
   const char *caption;
   char link[1024]; /* link sent, "" when by id */
   char media_id[160];
-  char uuid[40];  /* lipachat messageId, fixed across retries */
-  const char *to; /* the recipient of the message being sent */
+  char uuid[40];     /* lipachat messageId, fixed across retries */
+  const char *to;    /* the recipient of the message being sent */
+  int no_retry_said; /* answer_fail: the request was not retried */
 } wapf__send;
 
 /* ---- the provider vtable (one const instance per provider) ---- */

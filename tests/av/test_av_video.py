@@ -352,6 +352,26 @@ def hdr_hlg_is_tone_mapped_to_sdr():
 
 
 @case
+def animated_avif_as_image_is_its_first_frame():
+    """An image sequence (animated AVIF) sent --as image becomes its first
+    frame as a JPEG, as an animated GIF does; compared with ffmpeg's own
+    decode of that frame."""
+    src = corpus("image/avif_animated_sequence.avifs")
+    out = os.path.join(OUT, "avifs.jpg")
+    p, js = run_json("convert", "--json", "--force", "--as", "image", "-o", out, src)
+    assert p.returncode == 0, p.stderr
+    assert js["files"][0]["action"] == "encode-image", js
+    with open(out, "rb") as f:
+        assert f.read(3) == b"\xff\xd8\xff", "not a JPEG"
+    v = streams(probe(out), "video")[0]
+    s = streams(probe(src), "video")[0]
+    assert (v["width"], v["height"]) == (s["width"], s["height"]), (v, s)
+    ref = os.path.join(OUT, "avifs_ref.png")
+    sh(f"ffmpeg -nostdin -v error -y -i '{src}' -frames:v 1 '{ref}'")
+    assert psnr(out, ref) > 30, psnr(out, ref)
+
+
+@case
 def transcode_gif():
     src = corpus("video/animated_gif_cogs_5frames.gif")
     out, js = convert(src, "gif.mp4")

@@ -60,6 +60,16 @@ def mp4_top_boxes(path):
 H264_PROFILES = {"Baseline", "Constrained Baseline", "Main", "High"}
 
 
+def has_bframes(path, v):
+    """Meta: Android clients do not play H.264 with B-frames. ffprobe's
+    reorder depth, else a B among the first 64 frames' types."""
+    if int(v.get("has_b_frames", 0)) > 0:
+        return True
+    out = sh(f"ffprobe -v error -select_streams {v['index']} -read_intervals %+#64 "
+             f"-show_entries frame=pict_type -of csv=p=0 '{path}'")
+    return "B" in out
+
+
 def expect_video(path):
     """(compliant, why) for `--as video`, from ffprobe and a box walk."""
     info = ffprobe(path)
@@ -80,6 +90,8 @@ def expect_video(path):
             why.append("pix_fmt")
         if v.get("codec_name") == "h264" and v.get("profile") not in H264_PROFILES:
             why.append("profile")
+        if v.get("codec_name") == "h264" and has_bframes(path, v):
+            why.append("bframes")
         w, h = v.get("width", 0), v.get("height", 0)
         if w % 2 or h % 2:
             why.append("odd")

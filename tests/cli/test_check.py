@@ -9,6 +9,8 @@ from clihelp import (expect_audio, expect_image, expect_sticker, expect_video,
 
 ENTRY_KEYS = {"path", "kind", "compliant", "findings", "plan", "plan_reason",
               "output", "error"}
+# a real phone recording: High profile without B-frames, faststart, AAC
+PHONE_OK = "video/h264_aac_xiaomi_phone_vfr_1080p_14mbps.mp4"
 PLANS = {"none", "strip-metadata", "remux", "audio-only", "transcode",
          "encode-audio", "encode-image", "make-sticker", "unfixable"}
 
@@ -49,6 +51,8 @@ def agree(path, expect, kind, as_kind=None):
 @case
 def video_verdicts_agree_with_ffprobe():
     files = ["h264_aac_faststart_compliant_1080x720.mp4",
+             "h264_aac_xiaomi_phone_vfr_1080p_14mbps.mp4",
+             "h264_pixel7_vfr_rot180_noaudio.mp4",
              "h264_rotate_and_reflect_matrix.mp4",
              "h264_aac_moov_at_end_320x240_10s.mp4",
              "hevc_854x480_bframes_noaudio.mp4",
@@ -61,7 +65,7 @@ def video_verdicts_agree_with_ffprobe():
     for name in files:
         e, why = agree(corpus("video/" + name), expect_video, "video")
         codec_level = {"codec", "pix_fmt", "odd", "long side", "profile",
-                       "interlaced", "size"}
+                       "interlaced", "size", "bframes"}
         if codec_level & set(why):
             assert e["plan"] == "transcode", (name, why, e["plan"])
         elif why == ["moov"] or why == ["extra streams", "moov"]:
@@ -71,13 +75,27 @@ def video_verdicts_agree_with_ffprobe():
 
 
 @case
+def bframes_fail_an_otherwise_perfect_mp4():
+    """High + B-frames, faststart, AAC, 1080x720: only video.bframes fails
+    and the plan is a transcode; a phone's High without B-frames passes."""
+    path = corpus("video/h264_aac_faststart_compliant_1080x720.mp4")
+    e, why = agree(path, expect_video, "video")
+    assert why == ["bframes"], why
+    assert [f["id"] for f in e["findings"] if f["severity"] == "fail"] == ["video.bframes"], e
+    assert "Android" in e["findings"][0]["message"], e["findings"]
+    assert e["plan"] == "transcode", e
+    ok = check1(corpus(PHONE_OK))
+    assert ok["compliant"] and ok["plan"] == "none", ok
+
+
+@case
 def video_with_mp3_audio_needs_only_the_audio_encoded():
-    path = fixture("cli_h264_mp3.mp4",
+    path = fixture("cli_h264_mp3_nob.mp4",
                    "ffmpeg -v error -f lavfi -i testsrc2=size=320x240:rate=25 "
-                   "-f lavfi -i sine -t 2 -c:v libx264 -pix_fmt yuv420p "
+                   "-f lavfi -i sine -t 2 -c:v libx264 -bf 0 -pix_fmt yuv420p "
                    "-c:a libmp3lame -movflags +faststart -y {out} || "
                    "ffmpeg -v error -f lavfi -i testsrc2=size=320x240:rate=25 "
-                   "-f lavfi -i sine -t 2 -c:v libx264 -pix_fmt yuv420p "
+                   "-f lavfi -i sine -t 2 -c:v libx264 -bf 0 -pix_fmt yuv420p "
                    "-c:a mp2 -movflags +faststart -y {out}")
     e, why = agree(path, expect_video, "video")
     assert why == ["audio codec"], why
@@ -193,9 +211,9 @@ def auto_kinds_follow_the_content():
 
 @case
 def human_output_is_one_line_per_file_with_verdict_and_plan():
-    ok = corpus("video/h264_aac_faststart_compliant_1080x720.mp4")
+    ok = corpus(PHONE_OK)
     hevc = corpus("video/hevc_854x480_bframes_noaudio.mp4")
-    moov = corpus("video/h264_aac_moov_at_end_320x240_10s.mp4")
+    moov = corpus("video/h264_pixel7_vfr_rot180_noaudio.mp4")  # High, no B
     p = tool("check", ok, hevc, moov)
     assert p.returncode == 1 and p.stderr == "", p.stderr
     out = p.stdout.splitlines()
@@ -220,7 +238,7 @@ def verbose_puts_each_finding_on_its_own_line_with_its_id():
 
 @case
 def quiet_hides_compliant_files_only():
-    ok = corpus("video/h264_aac_faststart_compliant_1080x720.mp4")
+    ok = corpus(PHONE_OK)
     hevc = corpus("video/hevc_854x480_bframes_noaudio.mp4")
     p = tool("check", "-q", ok, hevc)
     out = lines(p.stdout)
@@ -231,7 +249,7 @@ def quiet_hides_compliant_files_only():
 
 @case
 def all_compliant_exits_0():
-    p = tool("check", corpus("video/h264_aac_faststart_compliant_1080x720.mp4"),
+    p = tool("check", corpus(PHONE_OK),
              corpus("document/pdf_minimal_130B.pdf"))
     assert p.returncode == 0, p.stdout + p.stderr
 

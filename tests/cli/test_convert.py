@@ -37,7 +37,8 @@ def convert_json(*args):
 @case
 def compliant_file_is_copied_unchanged_with_its_extension():
     d = tmpdir()
-    src = copy_in(d, "video/h264_aac_faststart_compliant_1080x720.mp4", "clip.mp4")
+    # a phone recording: High without B-frames, faststart, AAC
+    src = copy_in(d, "video/h264_aac_xiaomi_phone_vfr_1080p_14mbps.mp4", "clip.mp4")
     before = sha256(src)
     p, files = convert_json(src)
     assert p.returncode == 0, p.stderr
@@ -161,7 +162,8 @@ def unfixable_file_is_one_line_with_the_reason():
 @case
 def moov_at_end_is_remuxed_to_faststart():
     d = tmpdir()
-    src = copy_in(d, "video/h264_aac_moov_at_end_320x240_10s.mp4", "clip.mp4")
+    # High without B-frames, moov at the end (a B-frame file is transcoded)
+    src = copy_in(d, "video/h264_pixel7_vfr_rot180_noaudio.mp4", "clip.mp4")
     before = sha256(src)
     p, files = convert_json(src)
     assert p.returncode == 0, (p.stderr, files)
@@ -260,7 +262,7 @@ def trim_of_a_stream_copy_is_exact_or_says_where_it_cut():
 @case
 def trim_of_a_compliant_file_is_cut_exactly():
     d = tmpdir()
-    src = copy_in(d, "video/h264_aac_faststart_compliant_1080x720.mp4", "ok.mp4")
+    src = copy_in(d, "video/h264_aac_xiaomi_phone_vfr_1080p_14mbps.mp4", "ok.mp4")
     before = sha256(src)
     p, files = convert_json("--duration", "0.5", src)
     assert p.returncode == 0, p.stderr

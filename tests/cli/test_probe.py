@@ -11,7 +11,8 @@ FILE_KEYS = {"path", "size", "mime", "format", "media", "duration", "bit_rate",
 STREAM_KEYS = {"index", "type", "codec", "profile", "level", "duration",
                "bit_rate", "default", "language", "decoder_available"}
 VIDEO_KEYS = {"pix_fmt", "bit_depth", "chroma", "width", "height", "rotation",
-              "interlaced", "fps", "frames", "attached_pic"}
+              "interlaced", "fps", "frames", "attached_pic", "reorder_depth",
+              "b_frames"}
 AUDIO_KEYS = {"sample_rate", "channels"}
 IMAGE_KEYS = {"width", "height", "bands", "bit_depth", "interpretation",
               "has_alpha", "alpha_used", "palette", "has_icc", "icc_srgb", "orientation",
@@ -51,6 +52,17 @@ def check_schema(f):
         assert f["image"] is None
 
 
+def ffprobe_bframes(path, index):
+    """B-frames as ffprobe sees them: a reorder depth, or a B among the
+    first 64 frames' picture types."""
+    r = [s for s in ffprobe(path)["streams"] if s["index"] == index][0]
+    if int(r.get("has_b_frames", 0)) > 0:
+        return True
+    out = sh(f"ffprobe -v error -select_streams {index} -read_intervals %+#64 "
+             f"-show_entries frame=pict_type -of csv=p=0 '{path}'")
+    return "B" in out
+
+
 def compare_streams(f, path):
     ref = ffprobe(path)["streams"]
     assert len(f["streams"]) == len(ref), (len(f["streams"]), len(ref))
@@ -62,6 +74,9 @@ def compare_streams(f, path):
             assert (s["width"], s["height"]) == (r["width"], r["height"])
             assert s["pix_fmt"] == r.get("pix_fmt", "")
             assert s["attached_pic"] == bool(r["disposition"]["attached_pic"])
+            if s["codec"] == "h264":
+                assert s["reorder_depth"] == int(r["has_b_frames"]), (s, r["has_b_frames"])
+                assert s["b_frames"] == ffprobe_bframes(path, s["index"]), s
         if s["type"] == "audio":
             assert s["sample_rate"] == int(r["sample_rate"])
             assert s["channels"] == r["channels"]
@@ -76,6 +91,21 @@ def video_mp4_facts_match_ffprobe():
     compare_streams(f, path)
     dur = float(ffprobe(path)["format"]["duration"])
     assert abs(f["duration"] - dur) < 0.1, (f["duration"], dur)
+
+
+@case
+def bframes_are_reported_like_ffprobe_sees_them():
+    """High + B-frames, High without (phones), Main with B-frames."""
+    paths = [corpus("video/h264_aac_faststart_compliant_1080x720.mp4"),
+             corpus("video/h264_aac_xiaomi_phone_vfr_1080p_14mbps.mp4"),
+             corpus("video/h264_100_subtitle_tracks.mp4")]
+    want = [True, False, True]
+    for path, b in zip(paths, want):
+        f = probe1(path)
+        compare_streams(f, path)
+        assert f["streams"][0]["b_frames"] is b, (path, f["streams"][0])
+    hevc = probe1(corpus("video/hevc_854x480_bframes_noaudio.mp4"))
+    assert hevc["streams"][0]["b_frames"] is None  # judged as H.264 only
 
 
 @case

@@ -38,3 +38,11 @@ rm -f /tmp/wapf-seed-0.v
 mkdir -p mp4box exif icc strip answer config
 cp $p/mp4/gen_h264_aac.mp4 $p/mp4/gen_fragmented.mp4 $p/mov/gen_mjpeg_pcm.mov $p/heif/gen_16x12.avif mp4box/
 cp $p/jpeg/gen_16x12.jpg $p/png/gen_16x12.png $p/png/gen_interlaced.png $p/jpeg/gen_progressive.jpg strip/
+# animated WebPs with real content: moving offsets, blending, disposal
+d=$(mktemp -d)
+ff -f lavfi -i testsrc=size=24x16:rate=5:duration=0.8 "$d/f%d.png"
+img2webp -loop 0 -mixed -d 120 "$d"/f1.png "$d"/f2.png "$d"/f3.png "$d"/f4.png -o frames/gen_mixed.webp >/dev/null
+img2webp -loop 2 -lossy -q 20 -d 80 "$d"/f1.png -d 40 "$d"/f3.png -o frames/gen_lossy2.webp >/dev/null
+ff -f lavfi -i testsrc=size=24x16:rate=5:duration=0.8 -loop 0 frames/gen_4frames.gif
+rm -rf "$d"
+cp frames/gen_mixed.webp probe/webp/

@@ -24,4 +24,4 @@ if [ "$rc" -ne 0 ]; then
   echo "$name: libFuzzer exit $rc; input saved under $art (see $log)"
   exit 1
 fi
-echo "$name: ${runs% *} executions in ${runs#* } s, $cov, corpus $(ls "$work" | wc -l) new inputs"
+echo "$name: ${runs% *} executions in ${runs#* } s, $cov, work corpus $(ls "$work" | wc -l) inputs"

@@ -6,6 +6,7 @@ skipped; meson counts that as skipped).
 """
 import atexit
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -166,13 +167,16 @@ def fixture(name, cmd):
     cmd is a shell command with {out} for the output path; it writes to a
     temp name and renames, under a lock, so parallel tests are safe."""
     os.makedirs(FIXTURES, exist_ok=True)
-    path = os.path.join(FIXTURES, name)
+    # The command's hash is in the name: a changed recipe never reuses a
+    # fixture an older one left in the build dir.
+    stem, ext = os.path.splitext(name)
+    tag = hashlib.sha256(cmd.encode()).hexdigest()[:10]
+    path = os.path.join(FIXTURES, f"{stem}-{tag}{ext}")
     if os.path.exists(path):
         return path
     with open(os.path.join(FIXTURES, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not os.path.exists(path):
-            stem, ext = os.path.splitext(name)
             tmp = os.path.join(FIXTURES, f".tmp-{os.getpid()}-{stem}{ext}")
             sh(cmd.format(out=tmp))
             os.rename(tmp, path)

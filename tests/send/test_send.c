@@ -72,6 +72,87 @@ static void secrets_are_redacted(void) {
   T_CHECK(strstr(tight, "sekrit") == NULL);
 }
 
+/* ---- a token at every offset of a long answer and of a log line ---- */
+#define TOKEN_X "Zq8xW3pL0vN5tR7yB2mKc4Hd"
+static char g_seen[1 << 16];
+
+static void keep_log(void *cookie, wapf_log_level l, const char *msg) {
+  (void)cookie, (void)l;
+  size_t n = strlen(g_seen);
+  snprintf(g_seen + n, sizeof g_seen - n, "%s\n", msg);
+}
+
+/* 1 when no 6-character piece of the token is in text. */
+static int no_piece(const char *text) {
+  const char *tok = TOKEN_X;
+  for (size_t i = 0; i + 6 <= strlen(tok); i++) {
+    char piece[7];
+    memcpy(piece, tok + i, 6);
+    piece[6] = '\0';
+    if (strstr(text, piece)) {
+      fprintf(stderr, "piece %s found in: %s\n", piece, text);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static void token_at_every_offset_is_never_cut_then_shown(void) {
+  wapf_settings set;
+  wapf_default_settings(&set);
+  set.logger = keep_log;
+  set.log_level = WAPF_LOG_DEBUG;
+  wapf_context *ctx = NULL;
+  T_EQ_INT(wapf_open(&ctx, &set), WAPF_OK);
+  wapf_send_request q;
+  wapf_default_send_request(&q);
+  wapf_send_result res;
+  wapf__send s;
+  memset(&s, 0, sizeof s);
+  s.ctx = ctx;
+  s.req = &q;
+  s.res = &res;
+  s.prov = &wapf__prov_meta;
+  s.secrets[0] = TOKEN_X;
+  char filler[1200];
+  for (size_t i = 0; i < sizeof filler - 1; i++)
+    filler[i] = " .,-"[i % 4];
+  filler[sizeof filler - 1] = '\0';
+  int bad = 0;
+  for (int k = 0; k <= 1100 && !bad; k++) {
+    char text[1400], body[3200];
+    snprintf(text, sizeof text, "%.*s%s%s", k, filler, TOKEN_X, filler + k);
+    text[1150] = '\0';
+    for (int shape = 0; shape < 3 && !bad; shape++) {
+      if (shape == 0)
+        snprintf(body, sizeof body,
+                 "{\"error\":{\"message\":\"%s\",\"code\":100,"
+                 "\"error_data\":{\"details\":\"%s\"}}}",
+                 text, text);
+      else if (shape == 1)
+        snprintf(body, sizeof body, "{\"errors\":[{\"title\":\"%s\"}]}", text);
+      else
+        snprintf(body, sizeof body, "%s", text); /* not JSON */
+      wapf__http_resp rp = {0};
+      rp.status = 400;
+      rp.body = body;
+      rp.len = strlen(body);
+      g_seen[0] = '\0';
+      memset(&res, 0, sizeof res);
+      wapf__answer_fail(&s, &rp);
+      int rc;
+      rp.status = 200;
+      json_decref(wapf__answer_json(&s, &rp, &rc));
+      wapf__slog(&s, WAPF_LOG_INFO, "%s", text); /* a long log line */
+      wapf__sfail(&s, WAPF_EIO, "%s", text);
+      bad = !no_piece(g_seen) || !no_piece(wapf_last_error(ctx)) ||
+            !no_piece(res.provider_error);
+    }
+  }
+  wapf_close(&ctx);
+  T_CHECK(!bad);
+}
+
 static void s3_uris(void) {
   char b[64], p[256];
   T_EQ_INT(wapf__s3_parse("s3://media/wa/out/", b, sizeof b, p, sizeof p),
@@ -168,6 +249,7 @@ int main(void) {
   T_RUN(backoff_grows_with_jitter_and_honours_retry_after);
   T_RUN(config_lines);
   T_RUN(secrets_are_redacted);
+  T_RUN(token_at_every_offset_is_never_cut_then_shown);
   T_RUN(s3_uris);
   T_RUN(advice_for_common_codes);
   T_RUN(providers_by_name);

@@ -12,7 +12,7 @@ import urllib.request
 
 from sendlib import (AWS_ID, AWS_SECRET, PHONE_ID, QIK_KEY, LIPA_KEY, TO,
                      TOKEN, base_env, document_pdf, expect, image_jpg, read,
-                     send, video_mp4)
+                     send, sticker_webp, video_mp4, voice_ogg)
 from fakes import (FakeCloud, FakeLipachat, FakeQikchat, FakeS3, LinkServer,
                    TestCA, canonical_request, sigv4_signature)
 from wapftest import case, finish, tmpdir
@@ -229,6 +229,36 @@ def publish_then_lipachat_over_https():
         assert body["filename"] == "send-report.pdf"
         assert body["mediaUrl"].startswith(s3.url + "/media/docs/")
         assert s3.problems() == [] and f.problems() == []
+
+
+@case
+def link_without_a_length_is_read_with_a_cap():
+    nolen = {"Content-Length": None, "Connection": "close"}
+    with LinkServer(tls=CA) as srv, FakeQikchat(QIK_KEY) as q:
+        url = srv.add("/p.jpg", read(image_jpg()), "image/jpeg", nolen)
+        p = qik(q, url, image_jpg(), "--cacert", CA.ca)
+        expect(p, 0)
+        assert srv.count("GET", "/p.jpg") == 1, "read, since no size was given"
+        assert "no Content-Length" in p.stderr
+        # a sticker link of 300 KB with no size: over the 100 KB limit
+        big = srv.add("/s.webp", b"RIFF" + b"\0" * 300000, "image/webp", nolen)
+        p = qik(q, big, sticker_webp(), "--cacert", CA.ca)
+        expect(p, 1)
+        assert "over the" in p.stderr and "limit" in p.stderr
+        assert q.sent[-1]["type"] == "image", "the sticker was not sent"
+
+
+@case
+def publishing_opus_says_its_codec():
+    env = base_env()
+    with FakeS3(AWS_ID, AWS_SECRET, tls=CA) as s3, FakeQikchat(QIK_KEY) as q:
+        p = send("--provider", "qikchat", "--to", TO, "--api-base", q.url,
+                 "--s3-endpoint", s3.url, "--as", "voice", *publish_args(s3),
+                 voice_ogg(), env=env)
+        expect(p, 0)
+        (key, (data, hdrs)), = s3.objects.items()
+        assert hdrs["Content-Type"] == "audio/ogg; codecs=opus", hdrs
+        assert q.sent[-1]["type"] == "audio" and q.problems() == []
 
 
 @case

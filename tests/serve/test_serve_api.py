@@ -236,6 +236,15 @@ def no_key_means_loopback_only():
 
 
 @case
+def usage_errors_exit_2():
+    for args in (["--listen", "nonsense"], ["--listen", "127.0.0.1:99999"],
+                 ["--workers", "0"], ["--queue", "-1"], ["--max-body", "x"],
+                 ["--timeout", "0"], ["a-file"], ["--api-key", "k"]):
+        p = W.run("serve", *args, timeout=30)
+        assert p.returncode == 2 and p.stderr and not p.stdout, (args, p)
+
+
+@case
 def key_from_the_config_file_only_when_private():
     cfg = W.tmpdir()
     os.makedirs(os.path.join(cfg, "wa-preflight"))

@@ -1,0 +1,173 @@
+"""Hostile sizes (issue 13): each case ends in bounded memory and CPU with
+a correct output or a one-line reason.
+
+- an animated WebP of 100 1x1 frames on a 12999x12999 canvas (4,844 bytes)
+  becomes a correct animated sticker;
+- a GIF with a 65535x65535 screen and 3,000 1x1 frames becomes one too;
+- an animated WebP whose frames hold more than the decoding budget is
+  refused with one line;
+- 20 GB sparse files (zeros; a JPEG, PNG or MP4 head then zeros) are
+  checked without reading them whole, and SIGTERM stops a check at once.
+
+Memory is the peak RSS from GNU time; CPU is bounded by RLIMIT_CPU (the
+process is killed past it), so no case can pass by being slow."""
+import json
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wapftest import *  # noqa: E402
+from hostile import *  # noqa: E402
+
+GNU_TIME = "/usr/bin/time"
+
+
+def sanitized():
+    """ASan's shadow memory and quarantine add some 300-700 MB of RSS."""
+    try:
+        info = os.path.join(BUILD, "meson-info", "intro-buildoptions.json")
+        opts = {o["name"]: o["value"] for o in json.load(open(info))}
+        return opts.get("b_sanitize", "none") != "none"
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+MAX_RSS_MB = 1536 if sanitized() else 512
+
+
+def bounded(args, cpu_s, timeout=300):
+    """Run wa-preflight under GNU time with a CPU limit; returns (proc,
+    peak RSS in MB)."""
+    if not os.path.exists(GNU_TIME):
+        raise Skip("GNU time (/usr/bin/time, package time) not installed")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+
+    p = subprocess.run([GNU_TIME, "-q", "-f", "peak-rss-kb=%M", BIN, *args],
+                       capture_output=True, text=True, timeout=timeout,
+                       preexec_fn=limit)
+    m = re.search(r"peak-rss-kb=(\d+)", p.stderr)
+    assert m, p.stderr
+    p.stderr = p.stderr[:m.start()].rstrip("\n") + ("\n" if m.start() else "")
+    if p.returncode in (128 + signal.SIGXCPU, 128 + signal.SIGKILL):
+        raise AssertionError(f"{args}: killed past {cpu_s} s of CPU\n{p.stderr}")
+    return p, int(m.group(1)) / 1024
+
+
+def one_line(text):
+    lines = [x for x in text.split("\n") if x]
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def assert_animated_sticker(path):
+    info = subprocess.run(["webpinfo", path], capture_output=True, text=True).stdout
+    assert "Canvas size 512 x 512" in info, info
+    assert info.count("Chunk ANMF") >= 2, info
+    assert os.path.getsize(path) <= 500_000
+
+
+if not have("cwebp") or not have("webpinfo"):
+    print("SKIP: cwebp/webpinfo (package webp) not installed")
+    sys.exit(77)
+
+
+@case
+def webp_100_tiny_frames_on_a_12999_canvas_makes_a_sticker():
+    d = tmpdir()
+    src = animated_webp(os.path.join(d, "canvas.webp"), 12999, 12999,
+                        [(webp_bitstream(d, 1, 1), 1, 1)] * 100)
+    assert os.path.getsize(src) < 6000
+    out = os.path.join(d, "out.webp")
+    p, rss = bounded(["convert", "--as", "sticker", "-o", out, src], 60)
+    assert p.returncode == 0, p.stderr
+    assert rss <= MAX_RSS_MB, rss
+    assert_animated_sticker(out)
+    assert run("check", "--as", "sticker", out).returncode == 0
+
+
+@case
+def gif_65535_screen_3000_frames_makes_a_sticker():
+    d = tmpdir()
+    src = gif_many_frames(os.path.join(d, "screen.gif"), 65535, 65535, 3000)
+    out = os.path.join(d, "out.webp")
+    p, rss = bounded(["convert", "--as", "sticker", "-o", out, src], 60)
+    assert p.returncode == 0, p.stderr
+    assert rss <= MAX_RSS_MB, rss
+    # every frame is the same red pixel: still an animated WebP
+    assert_animated_sticker(out)
+
+
+@case
+def webp_frames_over_the_pixel_budget_are_refused_in_one_line():
+    d = tmpdir()
+    # 80 opaque frames of 4000x4000: 1,280 million pixels to decode
+    src = animated_webp(os.path.join(d, "budget.webp"), 4000, 4000,
+                        [(webp_bitstream(d, 4000, 4000), 4000, 4000)] * 80,
+                        moving=False)
+    out = os.path.join(d, "out.webp")
+    p, rss = bounded(["convert", "--as", "sticker", "-o", out, src], 120)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    line = one_line(p.stderr)
+    assert "too much to decode" in line and "1000 million pixels" in line, line
+    assert not os.path.exists(out)
+    assert rss <= MAX_RSS_MB, rss
+
+
+def sparse(d, name, head, size=20 << 30):
+    path = os.path.join(d, name)
+    with open(path, "wb") as f:
+        f.write(head)
+        f.truncate(size)
+    return path
+
+
+def heads():
+    src = os.path.join(SOURCE, "tests", "fuzz", "corpus", "probe")
+    jpeg = open(os.path.join(src, "jpeg", "gen_16x12.jpg"), "rb").read()
+    return {
+        "zeros.bin": b"",
+        "no_eoi.jpg": jpeg[:-2],  # entropy data then 20 GB of zeros
+        "head.png": open(os.path.join(src, "png", "gen_16x12.png"), "rb").read()[:33],
+        "head.mp4": open(os.path.join(src, "mp4", "gen_h264_aac.mp4"), "rb").read(),
+    }
+
+
+@case
+def sparse_20_gb_files_are_checked_without_reading_them():
+    d = tmpdir()
+    for name, head in heads().items():
+        path = sparse(d, name, head)
+        # before: 17 s of CPU reading the file whole
+        p, rss = bounded(["check", path], 5)
+        assert p.returncode == 1, (name, p.returncode, p.stderr)
+        line = one_line(p.stdout)
+        assert "21,474,836,480 bytes" in line, line
+        assert p.stderr == "", p.stderr
+        assert rss <= MAX_RSS_MB, (name, rss)
+
+
+@case
+def sigterm_stops_a_check_of_sparse_files_promptly():
+    d = tmpdir()
+    paths = [sparse(d, n, h) for n, h in heads().items()] * 4
+    p = subprocess.Popen([BIN, "check", *paths], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGTERM)
+    try:
+        out, err = p.communicate(timeout=10)  # before: obeyed 16 s later
+    except subprocess.TimeoutExpired:
+        p.kill()
+        raise AssertionError("SIGTERM not obeyed within 10 s")
+    assert p.returncode != 0 and p.returncode != -signal.SIGKILL, p.returncode
+    assert "Traceback" not in err and all(x for x in err.split("\n")[:-1]), err
+
+
+finish()
