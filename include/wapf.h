@@ -162,7 +162,12 @@ typedef enum wapf_log_level {
 } wapf_log_level;
 
 /** A log callback. msg is one line without newline, valid during the call.
- * Messages never contain secrets. */
+ * Messages never contain secrets. The media libraries' own messages, made
+ * while one of this library's calls runs on the context's thread, come
+ * here too, as one line each: "ffmpeg: ..." and "libvips: ...", their
+ * errors at WAPF_LOG_INFO (the library's verdict comes back as a status
+ * code), the rest at WAPF_LOG_DEBUG; those of their worker threads are
+ * dropped. */
 typedef void (*wapf_log_fn)(void *cookie, wapf_log_level level,
                             const char *msg);
 
@@ -195,8 +200,25 @@ typedef struct wapf_context wapf_context;
 /** Fill *s with the defaults above. */
 WAPF_API void wapf_default_settings(wapf_settings *s);
 /** Create a context. s may be NULL for the defaults. Returns WAPF_EINVAL
- * for out-of-range settings, WAPF_ENOMEM, or WAPF_EINTERNAL when a media
- * library fails to initialise. */
+ * for out-of-range settings or WAPF_ENOMEM.
+ *
+ * Process-wide effects (the only ones; thread-safe, done once):
+ *  - the first wapf_open() installs an FFmpeg log callback
+ *    (av_log_set_callback). Outside this library's calls it hands every
+ *    message to av_log_default_callback, so a host program's own FFmpeg
+ *    messages print as before (and the av_log level is never changed); a
+ *    host that installs its own callback afterwards replaces ours, and then
+ *    gets FFmpeg's messages of our calls too.
+ *  - libvips is started on first use of a picture (probe, image or sticker
+ *    convert), not before: a program that handles only audio, video and
+ *    documents never starts it. A GLib log handler is set for the "VIPS"
+ *    domain only (g_log_set_handler); outside our calls it passes messages
+ *    to g_log_default_handler. A host that uses libvips itself keeps
+ *    working; while one of our calls runs, libvips messages of threads
+ *    without a context of ours are dropped. No environment variable is
+ *    set, and nothing touches stderr.
+ * Failure to start libvips is reported by the call that needed it
+ * (WAPF_EINTERNAL). */
 WAPF_API int wapf_open(wapf_context **out, const wapf_settings *s);
 /** Destroy a context; *ctx becomes NULL. */
 WAPF_API void wapf_close(wapf_context **ctx);
@@ -392,8 +414,8 @@ typedef enum wapf_severity {
 typedef struct wapf_finding {
   const char *id; /* stable id, "video.codec"; static storage */
   wapf_severity severity;
-  char *message;         /* plain-language sentence; owned by the report */
-  uint8_t reserved[32];  /* future members (array stride fixed); zero */
+  char *message;        /* plain-language sentence; owned by the report */
+  uint8_t reserved[32]; /* future members (array stride fixed); zero */
 } wapf_finding;
 
 /** What convert would do, cheapest first. */
@@ -504,6 +526,22 @@ WAPF_API int wapf_convert(wapf_context *ctx, const wapf_facts *facts,
  * it to S3-compatible storage, or verifies the link it was given), sends
  * the message and returns the provider's message id.
  *
+ * One file to many recipients: upload once, then one message each:
+ *
+ *     wapf_send_result media;
+ *     int rc = wapf_upload(ctx, "catalogue.mp4", NULL, &req, &media);
+ *     for (size_t i = 0; rc == WAPF_OK && i < n; i++) {
+ *       req.to = numbers[i];
+ *       wapf_send_result r;
+ *       int m = wapf_send_message(ctx, &req, &media, &r);
+ *       // m == WAPF_EUNKNOWN: maybe delivered, never retry blindly;
+ *       // r.duplicate: the journal says it was sent already
+ *     }
+ *
+ * Every message is journaled ($XDG_CACHE_HOME/wa-preflight/
+ * send-journal.sqlite): a message is delivered at most once, also across
+ * runs and processes (see wapf_send_message()).
+ *
  * Credentials: every request field left NULL is read from the environment
  * first, then from the config file (KEY=value lines; refused when it is
  * readable or writable by group or others):
@@ -546,7 +584,8 @@ WAPF_API int wapf_provider_from_name(const char *name, wapf_provider *out);
 typedef struct wapf_send_request {
   /** Default WAPF_PROVIDER_META. */
   wapf_provider provider;
-  /** Recipient phone number. Required. */
+  /** Recipient phone number (digits). Required by wapf_send() and
+   * wapf_send_message(); not used by wapf_upload(). */
   const char *to;
   /** Sender number; required for lipachat (WAPF_ECONFIG without it),
    * ignored by the others. */

@@ -25,7 +25,8 @@ typedef struct run {
   const cli_args *a;
   wapf_context *ctx;
   wapf_send_request *q;
-  const wapf_send_result *media;
+  wapf_send_result *media;
+  int refreshed; /* a stale cached media id was uploaded again */
   cli_progress bar;
   int sent, skipped, failed, unknown, unreachable;
   double interval, next_slot, pause_until;
@@ -90,6 +91,26 @@ static void report(run *r, const char *to, int rc,
   fflush(stdout);
 }
 
+/* The provider no longer knows a cached media id (400/404 other than the
+ * rate, window and token codes): upload once more, without the cache. */
+static int stale_media(run *r, int rc, const wapf_send_result *res) {
+  int c = res->provider_code;
+  if (r->refreshed || !r->media || !r->media->cache_hit ||
+      rc != WAPF_EPROVIDER ||
+      (res->http_status != 400 && res->http_status != 404) || c == 131047 ||
+      c == 190 || c == 130429 || c == 131048 || c == 80007 || c == 131056)
+    return 0;
+  r->refreshed = 1;
+  wapf_send_request q = *r->q;
+  q.no_cache = 1;
+  wapf_options opt = r->a->opt;
+  wapf_send_result fresh;
+  if (wapf_upload(r->ctx, r->a->files[0], &opt, &q, &fresh) != WAPF_OK)
+    return 0;
+  *r->media = fresh;
+  return 1;
+}
+
 /* Send to one recipient; 1 when it must be tried again later (*again_at
  * set), 0 when it is done (whatever the outcome), -1 when interrupted. */
 static int one(run *r, item *it, double *again_at) {
@@ -103,6 +124,11 @@ static int one(run *r, item *it, double *again_at) {
   it->tries++;
   if (rc == WAPF_ECANCELLED)
     return -1;
+  if (stale_media(r, rc, &res)) {
+    *again_at = 0; /* refused, so not delivered: send it the new id */
+    it->tries--;
+    return 1;
+  }
   if (rc == WAPF_EPROVIDER && res.provider_code == 131056 &&
       it->tries < PAIR_TRIES) {
     *again_at = now() + backoff(it->tries);

@@ -140,13 +140,16 @@ def main():
                "-t 2 -c:v libx264 -pix_fmt yuv420p -c:a aac -ac 1 -movflags +faststart")
     tone = gen("tone.wav", "-f lavfi -i sine=f=440:sample_rate=16000 -t 1")
     jpg = gen("small.jpg", "-f lavfi -i testsrc=size=320x240 -frames:v 1")
-    mkv = gen("remux_60s_720p.mkv", "-f lavfi -i testsrc2=s=1280x720:r=30 -f lavfi "
-              "-i sine=r=48000 -t 60 -c:v libx264 -preset veryfast -b:v 1500k "
+    mkv = gen("remux_60s_720p_nob.mkv", "-f lavfi -i testsrc2=s=1280x720:r=30 -f lavfi "
+              "-i sine=r=48000 -t 60 -c:v libx264 -preset veryfast -bf 0 -b:v 1500k "
               "-pix_fmt yuv420p -c:a aac -b:a 128k")
     flac = gen("music_2min.flac", "-f lavfi -i anoisesrc=c=pink:r=44100:a=0.2 -t 120 -ac 2")
     pics = pictures()
     small = small_files(clip, tone, jpg)
     rate, ch, ab = opus_settings(flac)
+    plan = subprocess.run([BIN, "check", mkv], capture_output=True, text=True).stdout
+    if "plan: remux" not in plan:
+        raise RuntimeError("the remux source is not a remux: " + plan)
     print(f"work folder: {WORK}")
     print(f"machine: {machine()}; {sh([BIN, '--version']).stdout.strip()}; "
           f"{sh(['ffmpeg', '-version']).stdout.splitlines()[0]}")

@@ -33,7 +33,7 @@ def fixtures():
     mp4 = os.path.join(WORK, "small.mp4")
     note = os.path.join(WORK, "note30.mp3")
     sh(f"ffmpeg -v error -y -f lavfi -i testsrc=s=640x360:d=5:r=30 -f lavfi "
-       f"-i sine=d=5 -c:v libx264 -pix_fmt yuv420p -c:a aac -shortest {mp4}")
+       f"-i sine=d=5 -c:v libx264 -bf 0 -pix_fmt yuv420p -c:a aac -shortest {mp4}")
     sh(f"ffmpeg -v error -y -f lavfi -i 'sine=f=220:d=30' -f lavfi "
        f"-i 'anoisesrc=d=30:a=0.05' -filter_complex amix=inputs=2 -ac 2 "
        f"-ar 44100 -c:a libmp3lame -b:a 128k {note}")

@@ -5,6 +5,7 @@
  * the caller's thread only. */
 #include "batch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -207,6 +208,46 @@ static int open_db(wapf__state *st, const char *dir, const char *name,
   return WAPF_OK;
 }
 
+/* The outputs the other state databases of dir recorded (an earlier
+ * unsharded run, shards of another N) are ours too: a run may replace
+ * them. Read-only; a database that cannot be read is only logged. */
+static void load_others(wapf__state *st, const char *dir, const char *own) {
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  while (d && (de = readdir(d)) != NULL) {
+    size_t n = strlen(de->d_name);
+    if (n < 4 || strcmp(de->d_name + n - 3, ".db") != 0 ||
+        (strncmp(de->d_name, own, n - 3) == 0 && own[n - 3] == '\0'))
+      continue;
+    char *path = g_strdup_printf("%s/%s", dir, de->d_name);
+    char *uri = wapf__state_ro_uri(path);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_open_v2(
+        uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+        NULL);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_prepare_v2(
+          db, "SELECT output FROM files WHERE output IS NOT NULL", -1, &q,
+          NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+      const char *o = (const char *)sqlite3_column_text(q, 0);
+      if (o)
+        g_hash_table_add(st->owned, g_strdup(o));
+      rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+      wapf__log(st->ctx, WAPF_LOG_INFO, "batch state: %s not read: %s", path,
+                db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    g_free(uri);
+    g_free(path);
+  }
+  if (d)
+    closedir(d);
+}
+
 int wapf__state_open(wapf_context *ctx, const char *outdir, const char *shard,
                      int read_only, wapf__state **out) {
   *out = NULL;
@@ -238,6 +279,8 @@ int wapf__state_open(wapf_context *ctx, const char *outdir, const char *shard,
     rc = open_db(st, dir, shard ? shard : "state", read_only);
   if (rc == WAPF_OK)
     rc = load_rows(st);
+  if (rc == WAPF_OK && !read_only)
+    load_others(st, dir, shard ? shard : "state");
   free(dir);
   if (rc != WAPF_OK && read_only) {
     wapf__log(ctx, WAPF_LOG_INFO, "%s", wapf_last_error(ctx));

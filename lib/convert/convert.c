@@ -16,6 +16,13 @@ static double now_seconds(void) {
 static int dispatch(wapf_context *ctx, const wapf_facts *f,
                     const wapf_report *r, const wapf_options *opt,
                     wapf_tmpfile *t, wapf_result *res) {
+  /* Pictures (stickers from video too) are libvips' work: start it. */
+  if (r->plan == WAPF_PLAN_STRIP_METADATA ||
+      r->plan == WAPF_PLAN_ENCODE_IMAGE || r->plan == WAPF_PLAN_MAKE_STICKER) {
+    int rc = wapf__need_vips(ctx);
+    if (rc != WAPF_OK)
+      return rc;
+  }
   switch (r->plan) {
   case WAPF_PLAN_NONE: return wapf__copy_into(ctx, f->path, t);
   case WAPF_PLAN_REMUX:
@@ -59,9 +66,9 @@ static int check_output(wapf_context *ctx, const wapf_facts *f,
   return WAPF_OK;
 }
 
-int wapf_convert(wapf_context *ctx, const wapf_facts *f, const wapf_report *r,
-                 const wapf_options *opt, const char *out_path,
-                 wapf_result *res) {
+static int convert_file(wapf_context *ctx, const wapf_facts *f,
+                        const wapf_report *r, const wapf_options *opt,
+                        const char *out_path, wapf_result *res) {
   wapf_options def;
   wapf_result local;
   wapf_tmpfile t;
@@ -103,5 +110,16 @@ int wapf_convert(wapf_context *ctx, const wapf_facts *f, const wapf_report *r,
     wapf__log(ctx, WAPF_LOG_INFO, "%s: %s, %lld -> %lld bytes in %.2f s",
               out_path, wapf_plan_name(r->plan), (long long)res->bytes_in,
               (long long)res->bytes_out, res->seconds);
+  return rc;
+}
+
+int wapf_convert(wapf_context *ctx, const wapf_facts *f, const wapf_report *r,
+                 const wapf_options *opt, const char *out_path,
+                 wapf_result *res) {
+  if (!ctx)
+    return WAPF_EINVAL;
+  wapf_context *prev = wapf__enter(ctx);
+  int rc = convert_file(ctx, f, r, opt, out_path, res);
+  wapf__leave(prev);
   return rc;
 }

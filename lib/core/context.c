@@ -4,9 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libavutil/log.h>
-#include <vips/vips.h>
-
 #define WAPF_STR2(x) #x
 #define WAPF_STR(x) WAPF_STR2(x)
 
@@ -37,23 +34,6 @@ static int settings_valid(const wapf_settings *s) {
          s->log_level >= WAPF_LOG_ERROR && s->log_level <= WAPF_LOG_DEBUG;
 }
 
-static gpointer init_once(gpointer unused) {
-  (void)unused;
-  av_log_set_level(AV_LOG_QUIET);
-  /* Keep libvips from printing warnings on its own; we report errors.
-   * vips_init() reads this variable, so it must be set before. */
-  g_setenv("VIPS_WARNING", "0", FALSE);
-  if (VIPS_INIT("wapf"))
-    return GINT_TO_POINTER(1);
-  return GINT_TO_POINTER(2);
-}
-
-static int global_init(void) {
-  static GOnce once = G_ONCE_INIT;
-  g_once(&once, init_once, NULL);
-  return GPOINTER_TO_INT(once.retval) == 2 ? WAPF_OK : WAPF_EINTERNAL;
-}
-
 int wapf_open(wapf_context **out, const wapf_settings *s) {
   wapf_settings def;
   if (!out)
@@ -64,8 +44,7 @@ int wapf_open(wapf_context **out, const wapf_settings *s) {
   }
   if (!settings_valid(s))
     return WAPF_EINVAL;
-  if (global_init() != WAPF_OK)
-    return WAPF_EINTERNAL;
+  wapf__global_init();
   wapf_context *ctx = calloc(1, sizeof *ctx);
   if (!ctx)
     return WAPF_ENOMEM;
@@ -117,6 +96,7 @@ static void vlog(wapf_context *ctx, wapf_log_level level, const char *fmt,
   if (!ctx->s.logger || level > ctx->s.log_level)
     return;
   vsnprintf(line, sizeof line, fmt, ap);
+  wapf__trim_line(line); /* one line, whatever a foreign text held */
   ctx->s.logger(ctx->s.log_cookie, level, line);
 }
 

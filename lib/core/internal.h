@@ -74,6 +74,26 @@ int wapf__zeroed(const void *p, size_t n);
  * bytes are not zero; called by every public call that takes options. */
 int wapf__check_options(wapf_context *ctx, const wapf_options *opt);
 
+/* ---- process-wide set-up and foreign messages (core/global.c) ---- */
+
+/* Once per process, thread-safe (wapf_open calls it): FFmpeg's messages
+ * are routed to the current context's logger. */
+void wapf__global_init(void);
+/* Mark ctx as its thread's current context for the foreign libraries'
+ * messages; returns the previous one, to give back to wapf__leave(). Every
+ * public call that may run FFmpeg or libvips brackets its work so. */
+wapf_context *wapf__enter(wapf_context *ctx);
+void wapf__leave(wapf_context *prev);
+/* Start libvips if it is not yet (first picture use, any thread);
+ * WAPF_EINTERNAL with a detail if it cannot start. Call it before any
+ * vips_* function. */
+int wapf__need_vips(wapf_context *ctx);
+/* 1 once libvips runs (for tests). */
+int wapf__vips_started(void);
+/* A foreign message as one line: newlines and tabs become spaces, spaces
+ * at both ends are removed (in place). */
+void wapf__trim_line(char *s);
+
 /* ---- files (core/io.c) ---- */
 
 /* Temporary output beside a final path: created exclusively in the same

@@ -93,11 +93,12 @@ static int icc_to_srgb(wapf_context *ctx, VipsImage **im) {
     *im = x;
     return 1;
   }
-  wapf__log(ctx, WAPF_LOG_WARNING,
-            "ICC profile not usable (%s); converting "
-            "without it",
-            vips_error_buffer());
+  char why[WAPF_DETAIL_MAX];
+  wapf__strlcpy(why, vips_error_buffer(), sizeof why);
+  wapf__trim_line(why); /* libvips ends its text with a newline */
   vips_error_clear();
+  wapf__log(ctx, WAPF_LOG_WARNING,
+            "ICC profile not usable (%s); converting without it", why);
   return 0;
 }
 

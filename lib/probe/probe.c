@@ -129,6 +129,17 @@ static int fatal(int rc) {
       return rc;                                                               \
   } while (0)
 
+/* Content that may be a picture for libvips: anything but audio, video,
+ * text and application types (XML stays: SVG is often typed so; unknown
+ * content and libmagic's inode/ types too: a symbolic link is named
+ * inode/symlink). Audio, video and documents never start libvips. */
+static int maybe_picture(const char *mime) {
+  if (strstr(mime, "xml") || !strcmp(mime, "application/octet-stream"))
+    return 1;
+  return strncmp(mime, "video/", 6) && strncmp(mime, "audio/", 6) &&
+         strncmp(mime, "text/", 5) && strncmp(mime, "application/", 12);
+}
+
 static int dispatch(wapf_context *ctx, wapf_facts *f) {
   uint8_t head[16];
   int rc, sequence = 0;
@@ -151,7 +162,8 @@ static int dispatch(wapf_context *ctx, wapf_facts *f) {
     TRY(wapf__probe_av(ctx, f));
   char av_why[WAPF_DETAIL_MAX];
   wapf__strlcpy(av_why, ctx->detail, sizeof av_why);
-  TRY(wapf__probe_image(ctx, f));
+  if (maybe_picture(f->mime))
+    TRY(wapf__probe_image(ctx, f));
   if (av_first) { /* libavformat's reason for audio/video content */
     wapf__strlcpy(ctx->detail, av_why, sizeof ctx->detail);
     return rc;
@@ -219,9 +231,7 @@ static int content_type(wapf_context *ctx, wapf_facts *f) {
   return wapf__set_str(&f->mime, "application/octet-stream");
 }
 
-int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out) {
-  if (!ctx)
-    return WAPF_EINVAL;
+static int probe_file(wapf_context *ctx, const char *path, wapf_facts **out) {
   wapf__clear(ctx);
   if (!path || !*path || !out)
     return wapf__fail(ctx, WAPF_EINVAL, "probe: no path or no output");
@@ -247,4 +257,13 @@ int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out) {
   ctx->detail[0] = '\0';
   *out = f;
   return WAPF_OK;
+}
+
+int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out) {
+  if (!ctx)
+    return WAPF_EINVAL;
+  wapf_context *prev = wapf__enter(ctx);
+  int rc = probe_file(ctx, path, out);
+  wapf__leave(prev);
+  return rc;
 }

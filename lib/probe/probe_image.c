@@ -205,6 +205,15 @@ static int vips_failure(wapf_context *ctx, const char *nick) {
 #define HEIF_CHECK_MAX_PIXELS (4 * 1000 * 1000)
 
 static void heif_damage(wapf_context *ctx, wapf_facts *f) {
+  char why[WAPF_DETAIL_MAX];
+  int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+  int empty = fd >= 0 && wapf__heif_empty_item(fd, f->size, why, sizeof why);
+  if (fd >= 0)
+    close(fd);
+  if (empty) {
+    wapf__set_damage(f, "%s", why);
+    return;
+  }
   VipsImage *im = load_header("heifload", f->path, 1);
   double avg;
   int bad = !im;
@@ -298,7 +307,9 @@ static int open_header(wapf_context *ctx, const wapf_facts *f,
 int wapf__probe_image(wapf_context *ctx, wapf_facts *f) {
   const loader_name *ln = NULL;
   VipsImage *im = NULL;
-  int rc = open_header(ctx, f, &ln, &im);
+  int rc = wapf__need_vips(ctx);
+  if (rc == WAPF_OK)
+    rc = open_header(ctx, f, &ln, &im);
   if (rc != WAPF_OK)
     return rc;
   wapf_image_facts *img = &f->image;

@@ -68,4 +68,9 @@ int wapf__check_pixels(wapf_context *ctx, const char *what, int64_t w,
 /* Set f->damaged with a one-line reason (the first reason wins). */
 void wapf__set_damage(wapf_facts *f, const char *fmt, ...) WAPF_PRINTF(2, 3);
 
+/* HEIF/AVIF (heif_items.c): 1 when an AV1 item's data is empty (libheif
+ * would hand dav1d an empty buffer, which dav1d reports on stderr), with
+ * the reason in why. fd is read with pread() only. */
+int wapf__heif_empty_item(int fd, int64_t size, char *why, size_t n);
+
 #endif

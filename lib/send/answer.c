@@ -148,29 +148,31 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp) {
   int rc = wapf__status_retryable(rp->status) ? WAPF_ENETWORK : WAPF_EPROVIDER;
   return wapf__sfail(
       s, rc, "%s: HTTP %ld%s%s%s%s%s%s%s%s", s->prov->name, rp->status,
-      rc == WAPF_ENETWORK ? " after the retries" : "", code,
-      f.message[0] ? ": " : "", f.message, f.details[0] ? " — " : "", f.details,
-      adv ? " — " : "", adv ? adv : "");
+      rc == WAPF_ENETWORK && !s->no_retry_said ? " after the retries" : "",
+      code, f.message[0] ? ": " : "", f.message, f.details[0] ? " — " : "",
+      f.details, adv ? " — " : "", adv ? adv : "");
 }
 
 /* A message request whose answer was lost after it may have reached the
  * provider (a timeout or reset after the body was written, a cancel while
  * waiting, a 5xx other than 503 with Retry-After) is WAPF_EUNKNOWN. */
-static int unknown_outcome(wapf__send *s, int rc, const wapf__http_resp *rp) {
+static int unknown_outcome(wapf__send *s, int rc, const wapf__http_resp *rp,
+                           int once) {
   static const char look[] =
       "the message may have been delivered: look at the provider's status "
       "webhook (or its console) before sending it again";
   char why[WAPF_DETAIL_MAX];
   if ((rc == WAPF_ENETWORK || rc == WAPF_ECANCELLED) && !rp->not_sent) {
     wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
-    return wapf__sfail(s, WAPF_EUNKNOWN, "delivery state unknown (%s): %s", why,
-                       look);
+    return wapf__sfail(s, WAPF_EUNKNOWN, "%s; %s", why, look);
   }
   if (rc == WAPF_OK && rp->status >= 500 && !wapf__refused_unprocessed(rp)) {
+    s->no_retry_said = once;
     wapf__answer_fail(s, rp); /* the provider's code and text */
+    s->no_retry_said = 0;
     wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
-    return wapf__sfail(s, WAPF_EUNKNOWN, "delivery state unknown (%s): %s", why,
-                       look);
+    return wapf__sfail(s, WAPF_EUNKNOWN, "%s%s; %s", why,
+                       once ? ", not retried" : "", look);
   }
   return rc;
 }
@@ -196,8 +198,8 @@ int wapf__post_json(wapf__send *s, const char *url, const char *what,
   rq.once = s->prov->id != WAPF_PROVIDER_LIPACHAT;
   wapf__slog(s, WAPF_LOG_DEBUG, "%s body: %s", what, text);
   int rc = wapf__http(s, &rq, &rp);
-  if (rq.once)
-    rc = unknown_outcome(s, rc, &rp);
+  /* Lipachat too: its retries reuse the messageId, but a rerun would not */
+  rc = unknown_outcome(s, rc, &rp, rq.once);
   if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
     rc = wapf__answer_fail(s, &rp);
   else if (rc == WAPF_OK)

@@ -130,9 +130,10 @@ static int request_valid(wapf_context *ctx, const wapf_send_request *q,
   return wapf__template_valid(ctx, q);
 }
 
-/* Validate, then provider, credentials and base (before the file). */
+/* Validate (the request, and opt when given), then provider, credentials
+ * and base (before the file). */
 static int begin(wapf__send *s, wapf_context *ctx, const wapf_send_request *q,
-                 wapf_send_result *res, int need_to) {
+                 const wapf_options *opt, wapf_send_result *res, int need_to) {
   memset(s, 0, sizeof *s);
   s->ctx = ctx;
   s->req = q;
@@ -140,6 +141,8 @@ static int begin(wapf__send *s, wapf_context *ctx, const wapf_send_request *q,
   s->to = q->to;
   s->caption = q->caption && *q->caption ? q->caption : NULL;
   int rc = request_valid(ctx, q, need_to);
+  if (rc == WAPF_OK && opt)
+    rc = wapf__check_options(ctx, opt);
   if (rc == WAPF_OK && q->template_name &&
       (q->provider == WAPF_PROVIDER_QIKCHAT ||
        q->provider == WAPF_PROVIDER_LIPACHAT))
@@ -263,9 +266,7 @@ int wapf_upload(wapf_context *ctx, const char *path, const wapf_options *opt,
   }
   wapf__send s;
   wapf__op_begin(ctx);
-  int rc = begin(&s, ctx, req, res, 0);
-  if (rc == WAPF_OK)
-    rc = wapf__check_options(ctx, opt);
+  int rc = begin(&s, ctx, req, opt, res, 0);
   s.input = path;
   s.path = rc == WAPF_OK ? strdup(path) : NULL;
   if (rc == WAPF_OK && !s.path)
@@ -295,7 +296,7 @@ int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
   res->message_id[0] = res->provider_error[0] = '\0';
   res->attempts = res->http_status = res->provider_code = res->duplicate = 0;
   wapf__send s;
-  int rc = begin(&s, ctx, req, res, 1);
+  int rc = begin(&s, ctx, req, NULL, res, 1);
   if (rc == WAPF_OK && !media && !req->template_name)
     rc = wapf__fail(ctx, WAPF_EINVAL,
                     "no media: only a template can be sent "
@@ -333,9 +334,7 @@ int wapf_send(wapf_context *ctx, const char *path, const wapf_options *opt,
   }
   wapf__send s;
   wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
-  int rc = begin(&s, ctx, req, res, 1);
-  if (rc == WAPF_OK)
-    rc = wapf__check_options(ctx, opt);
+  int rc = begin(&s, ctx, req, opt, res, 1);
   s.input = path;
   s.path = rc == WAPF_OK ? strdup(path) : NULL;
   if (rc == WAPF_OK && !s.path)

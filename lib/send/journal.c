@@ -6,6 +6,7 @@
 #include "send.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,25 @@
 
 struct wapf__journal {
   sqlite3 *db;
+  char path[1100];
 };
+
+/* Each thread keeps its last journal open (closed when the thread ends):
+ * opening and closing SQLite for every message of a long list costs a
+ * checkpoint and its fsyncs each time. A connection is used by one thread
+ * only, so BEGIN IMMEDIATE never nests. */
+static pthread_key_t g_key;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void close_cached(void *p) {
+  wapf__journal *j = p;
+  sqlite3_close(j->db);
+  free(j);
+}
+
+static void make_key(void) {
+  pthread_key_create(&g_key, close_cached);
+}
 
 static const char k_schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -48,9 +67,16 @@ int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
       wapf__make_dirs(dir) != 0)
     return wapf__from_errno(ctx, errno ? errno : ENOENT, "journal folder");
   snprintf(path, sizeof path, "%s/send-journal.sqlite", dir);
-  wapf__journal *j = calloc(1, sizeof *j);
+  pthread_once(&g_once, make_key);
+  wapf__journal *j = pthread_getspecific(g_key);
+  if (j && strcmp(j->path, path) == 0) {
+    *out = j;
+    return WAPF_OK;
+  }
+  j = calloc(1, sizeof *j);
   if (!j)
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  wapf__strlcpy(j->path, path, sizeof j->path);
   int e = sqlite3_open_v2(
       path, &j->db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
@@ -64,16 +90,18 @@ int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
     free(j);
     return rc;
   }
+  wapf__journal *old = pthread_getspecific(g_key);
+  if (old)
+    close_cached(old);
+  pthread_setspecific(g_key, j);
   *out = j;
   return WAPF_OK;
 }
 
 void wapf__journal_close(wapf__journal **j) {
-  if (!j || !*j)
-    return;
-  sqlite3_close((*j)->db);
-  free(*j);
-  *j = NULL;
+  /* the thread's cached connection stays open for its next send */
+  if (j)
+    *j = NULL;
 }
 
 /* The key: SHA-256 of every field that makes two sends "the same". */

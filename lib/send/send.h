@@ -49,8 +49,9 @@ typedef struct wapf__send {
   const char *caption;
   char link[1024]; /* link sent, "" when by id */
   char media_id[160];
-  char uuid[40];  /* lipachat messageId, fixed across retries */
-  const char *to; /* the recipient of the message being sent */
+  char uuid[40];     /* lipachat messageId, fixed across retries */
+  const char *to;    /* the recipient of the message being sent */
+  int no_retry_said; /* answer_fail: the request was not retried */
 } wapf__send;
 
 /* ---- the provider vtable (one const instance per provider) ---- */

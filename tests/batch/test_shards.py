@@ -282,6 +282,23 @@ def gnu_parallel_runs_three_shards():
 
 
 @case
+def an_unsharded_run_after_the_shards_takes_over_their_outputs():
+    if SKIP:
+        raise Skip(SKIP)
+    out = os.path.join(BASE, "parallel")  # done by the three shards above
+    if not os.path.isdir(out):
+        raise Skip("the GNU parallel case did not run")
+    p = run_batch("-j", 2, IN, out)
+    assert p.returncode == REF_RUN.returncode, p.stderr
+    assert "already exists" not in p.stderr, p.stderr
+    check_same_outputs(IN, out, REF_REP)
+    got, _ = report_json(out)
+    ref, _ = report_json(REF)
+    assert totals(got) == totals(ref), (totals(got), totals(ref))
+    assert got["shards"][0]["db"] == "state.db"
+
+
+@case
 def report_of_a_folder_without_state_is_a_usage_error():
     if SKIP:
         raise Skip(SKIP)

@@ -118,6 +118,34 @@ static void cancel_is_reported(void) {
   wapf_close(&ctx);
 }
 
+static char g_line[600];
+static int g_calls;
+
+static void keep_line(void *cookie, wapf_log_level level, const char *msg) {
+  (void)cookie;
+  (void)level;
+  g_calls++;
+  snprintf(g_line, sizeof g_line, "%s", msg);
+}
+
+/* A foreign text with newlines inside (libvips ends its errors with one)
+ * still reaches the logger as one line. */
+static void log_lines_are_one_line(void) {
+  wapf_settings s;
+  wapf_default_settings(&s);
+  s.logger = keep_line;
+  wapf_context *ctx = NULL;
+  T_EQ_INT(wapf_open(&ctx, &s), WAPF_OK);
+  wapf__log(ctx, WAPF_LOG_WARNING, "ICC profile not usable (%s); converting",
+            "VipsIcc: Couldn't link the profiles\n");
+  T_EQ_INT(g_calls, 1);
+  T_EQ_STR(g_line, "ICC profile not usable (VipsIcc: Couldn't link the "
+                   "profiles ); converting");
+  wapf__log(ctx, WAPF_LOG_WARNING, "a\r\nb\n");
+  T_EQ_STR(g_line, "a  b");
+  wapf_close(&ctx);
+}
+
 int main(void) {
   T_RUN(error_names_and_texts);
   T_RUN(kinds_round_trip);
@@ -125,5 +153,6 @@ int main(void) {
   T_RUN(tmpfile_commit_and_discard);
   T_RUN(read_file_limits);
   T_RUN(cancel_is_reported);
+  T_RUN(log_lines_are_one_line);
   return T_DONE();
 }

@@ -56,6 +56,7 @@ CLASSES = {
     "wapf_batch_record": "array",
     "wapf_batch_shard_state": "array",
     "wapf_batch_state_report": "library",
+    "wapf_journal_entry": "library",  # handed to wapf_journal_list's callback
 }
 
 

@@ -6,6 +6,7 @@ skipped; meson counts that as skipped).
 """
 import atexit
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -165,15 +166,20 @@ def fixture(name, cmd):
 
     cmd is a shell command with {out} for the output path; it writes to a
     temp name and renames, under a lock, so parallel tests are safe."""
-    os.makedirs(FIXTURES, exist_ok=True)
-    path = os.path.join(FIXTURES, name)
+    # The recipe's hash names the folder: a changed recipe never reuses a
+    # fixture an older one left in the build dir, and the file keeps its
+    # name (some tests send it under that name).
+    stem, ext = os.path.splitext(name)
+    tag = hashlib.sha256(cmd.encode()).hexdigest()[:10]
+    folder = os.path.join(FIXTURES, tag)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
     if os.path.exists(path):
         return path
     with open(os.path.join(FIXTURES, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not os.path.exists(path):
-            stem, ext = os.path.splitext(name)
-            tmp = os.path.join(FIXTURES, f".tmp-{os.getpid()}-{stem}{ext}")
+            tmp = os.path.join(folder, f".tmp-{os.getpid()}-{stem}{ext}")
             sh(cmd.format(out=tmp))
             os.rename(tmp, path)
     return path

@@ -255,6 +255,7 @@ class Fake:
                 self.handle(cap, seen)
             except Bad as e:  # checked like any request: no script for it
                 seen.problem = e.why
+                queue.insert(0, reply)  # kept for the next valid request
                 self.reject(h, seen, e)
                 return
             if not reply.record:

@@ -150,6 +150,21 @@ def duplicates_and_bad_numbers_in_the_list():
         assert f.delivered["15550000009"] == 1
 
 
+@case
+def a_stale_cached_id_is_uploaded_again_for_the_list():
+    env = base_env()
+    with FakeCloud(TOKEN, PHONE_ID) as f:
+        expect(send("--provider", "meta", "--to", "15558880000", "--api-base",
+                    f.url, image_jpg(), env=env), 0)
+        f.media.clear()  # the provider forgot it; our cache did not
+        p = send("--provider", "meta", "--to", "15558880001", "--to",
+                 "15558880002", "--api-base", f.url, image_jpg(), env=env)
+        expect(p, 0)
+        assert f.count("POST", MEDIA) == 2
+        assert f.delivered == {"15558880000": 1, "15558880001": 1,
+                               "15558880002": 1}
+
+
 # ------------------------------------------------------------- templates
 
 def _template(f, provider, env, *extra):

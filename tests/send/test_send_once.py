@@ -121,14 +121,28 @@ def only_what_did_not_reach_the_provider_is_retried():
 
 @case
 def a_scripted_reply_never_hides_a_bad_request():
-    env = base_env()
+    import urllib.error
+    import urllib.request
     with FakeCloud(TOKEN, PHONE_ID) as f:
-        f.push(Reply(200, {"messages": [{"id": "wamid.x"}]}),
-               endpoint="message")
-        p = send("--provider", "meta", "--api-base", f.url, "--to",
-                 "not-a-number", image_jpg(), env=env)
-        expect(p, 2)  # refused by the tool before any request
-        assert f.requests == []
+        f.push(Reply(500, GRAPH_500, record=True), endpoint="message")
+        bad = json.dumps({"messaging_product": "whatsapp", "to": TO,
+                          "type": "image", "image": {"id": "nope"}}).encode()
+        rq = urllib.request.Request(
+            f.url + MSGS, data=bad, method="POST",
+            headers={"Authorization": f"Bearer {TOKEN}",
+                     "Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(rq, timeout=10)
+            raise AssertionError("the fake accepted a bad request")
+        except urllib.error.HTTPError as e:
+            assert e.code == 400, e.code  # its rejection, not the script
+        assert f.problems() and "recipient_type" in f.problems()[0]
+        assert f.delivered == {}
+        # the upload endpoint has no script: a message script is not used
+        # for it (per endpoint), and stays for the message
+        p = meta(f, "--to", TO, image_jpg(), env=base_env())
+        expect(p, 4)
+        assert f.count("POST", MEDIA) == 1 and f.delivered == {TO: 1}
 
 
 def _popen(args, env):

@@ -148,9 +148,10 @@ def voice_wav(seconds=3):
 
 
 def small_mp4():
-    return W.fixture("serve-small.mp4",
+    # No B-frames (Android's rule): a moov-at-end clip that is a remux.
+    return W.fixture("serve-small-nob.mp4",
                      "ffmpeg -v error -y -f lavfi -i testsrc=s=320x240:d=2:r=25 "
-                     "-f lavfi -i sine=d=2 -c:v libx264 -pix_fmt yuv420p "
+                     "-f lavfi -i sine=d=2 -c:v libx264 -bf 0 -pix_fmt yuv420p "
                      "-c:a aac -shortest {out}")
 
 

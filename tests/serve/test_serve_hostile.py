@@ -3,6 +3,7 @@ clean 4xx/5xx (or a dropped connection where HTTP allows no answer), no
 crash, nothing left in its temporary folder. Also run under ASan."""
 import base64
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -287,7 +288,8 @@ def sigterm_finishes_the_running_request():
     open(p, "wb").write(body)
     d = float(W.ffprobe(p)["format"]["duration"])
     assert abs(d - 4) < 0.2, d
-    assert "finishing 1 request" in log, log
+    # the job, and maybe the last /metrics poll whose answer is just out
+    assert re.search(r"finishing [12] request", log), log
 
 
 W.finish()
