@@ -397,7 +397,7 @@ typedef struct wapf_options {
   wapf_progress_fn progress; /* default NULL */
   void *progress_cookie;
   wapf_speed speed; /* video encoder effort; default WAPF_SPEED_BALANCED */
-  uint8_t reserved[64];
+  uint8_t reserved[60]; /* future members; must be zero */
 } wapf_options;
 
 /** Fill *o with the defaults above. */
