@@ -396,7 +396,7 @@ typedef struct wapf_options {
   const char *emoji;         /* comma-separated emojis */
   wapf_progress_fn progress; /* default NULL */
   void *progress_cookie;
-  wapf_speed speed; /* video encoder effort; default WAPF_SPEED_BALANCED */
+  wapf_speed speed;     /* video encoder effort; default WAPF_SPEED_BALANCED */
   uint8_t reserved[60]; /* future members; must be zero */
 } wapf_options;
 
@@ -560,9 +560,9 @@ WAPF_API int wapf_convert(wapf_context *ctx, const wapf_facts *facts,
  * Retry-After, at most max_attempts times and never past retry_budget
  * seconds; other answers are never retried. A message is delivered at most
  * once: its request is retried only when it provably did not reach the
- * provider (see wapf_send_message()), and every message is journaled. Plain HTTP is used only to loopback addresses; HTTPS
- * is verified against cacert, else $CURL_CA_BUNDLE, else the system's
- * trust store. */
+ * provider (see wapf_send_message()), and every message is journaled. Plain
+ * HTTP is used only to loopback addresses; HTTPS is verified against cacert,
+ * else $CURL_CA_BUNDLE, else the system's trust store. */
 
 typedef enum wapf_provider {
   WAPF_PROVIDER_META = 0,  /* Meta Cloud API (upload by id) */
@@ -691,6 +691,20 @@ typedef struct wapf_send_result {
 
 /** Fill *r with the defaults above (everything else NULL/0). */
 WAPF_API void wapf_default_send_request(wapf_send_request *r);
+
+/** The value of key (e.g. "WA_TOKEN", "WA_PREFLIGHT_API_KEY") found the
+ * way the credentials above are: the environment variable when set and
+ * not empty, else the key's KEY=value line of the config file config_path
+ * (NULL: $XDG_CONFIG_HOME/wa-preflight/config, ~/.config/...), which is
+ * refused when it is not a regular file, is readable or writable by group
+ * or others, or is over 64 KiB. For programs built on the library (the
+ * command's `serve` reads its key so). *out is a malloc'd copy for the
+ * caller to free(), or NULL when the key is set nowhere (an absent file is
+ * not an error). The value never reaches a log or wapf_last_error().
+ * Errors: WAPF_EINVAL (no key, or one with '='), WAPF_ECONFIG (unsafe or
+ * unreadable file: the detail says which), WAPF_ENOMEM. */
+WAPF_API int wapf_config_get(wapf_context *ctx, const char *config_path,
+                             const char *key, char **out);
 
 /** The first half of wapf_send(): check path, convert it when needed (in
  * a private temporary folder, removed before returning) and make it

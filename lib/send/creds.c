@@ -64,36 +64,40 @@ static char *default_config_path(void) {
   return strdup(buf);
 }
 
-/* The config file's text, "" when absent, NULL (failure set) when it is
- * unsafe or unreadable. */
-static char *read_config(wapf__send *s, const char *path) {
+/* *text = the config file's text ("" when absent; malloc'd), or a failure
+ * on ctx when it is unsafe or unreadable. Messages name the path, never a
+ * value. */
+static int read_config(wapf_context *ctx, const char *path, char **text) {
   struct stat st;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int rc = WAPF_OK, fd = open(path, O_RDONLY | O_CLOEXEC);
+  char *t = NULL;
   if (fd < 0)
-    return errno == ENOENT
-               ? strdup("")
-               : (wapf__sfail(s, WAPF_ECONFIG, "%s: %s", path, strerror(errno)),
-                  NULL);
-  char *text = NULL;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    wapf__sfail(s, WAPF_ECONFIG, "%s: not a regular file", path);
-  } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    wapf__sfail(s, WAPF_ECONFIG,
-                "%s: readable by group or others; refusing to use it "
-                "(chmod 600 %s)",
-                path, path);
-  } else if (st.st_size > WAPF_CONFIG_MAX) {
-    wapf__sfail(s, WAPF_ECONFIG, "%s: too large", path);
-  } else if ((text = calloc(1, (size_t)st.st_size + 1)) != NULL) {
-    ssize_t n = read(fd, text, (size_t)st.st_size);
-    if (n < 0) {
-      free(text);
-      text = NULL;
-      wapf__sfail(s, WAPF_ECONFIG, "%s: %s", path, strerror(errno));
-    }
+    rc = errno == ENOENT
+             ? WAPF_OK
+             : wapf__fail(ctx, WAPF_ECONFIG, "%s: %s", path, strerror(errno));
+  else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    rc = wapf__fail(ctx, WAPF_ECONFIG, "%s: not a regular file", path);
+  else if (st.st_mode & (S_IRWXG | S_IRWXO))
+    rc = wapf__fail(ctx, WAPF_ECONFIG,
+                    "%s: readable by group or others; refusing to use it "
+                    "(chmod 600 %s)",
+                    path, path);
+  else if (st.st_size > WAPF_CONFIG_MAX)
+    rc = wapf__fail(ctx, WAPF_ECONFIG, "%s: too large", path);
+  else if (!(t = calloc(1, (size_t)st.st_size + 1)))
+    rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  else if (read(fd, t, (size_t)st.st_size) < 0)
+    rc = wapf__fail(ctx, WAPF_ECONFIG, "%s: %s", path, strerror(errno));
+  if (fd >= 0)
+    close(fd);
+  if (rc == WAPF_OK && !t && !(t = strdup("")))
+    rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  if (rc != WAPF_OK) {
+    free(t);
+    t = NULL;
   }
-  close(fd);
-  return text;
+  *text = t;
+  return rc;
 }
 
 /* *dst = given, else $key, else the config's key (config loaded lazily). */
@@ -105,10 +109,11 @@ static int pick(wapf__send *s, char **dst, const char *given, const char *key,
   else if (env && *env)
     *dst = strdup(env);
   else {
-    if (!*config && s->creds.config_path)
-      *config = read_config(s, s->creds.config_path);
-    if (!*config && s->creds.config_path)
-      return WAPF_ECONFIG;
+    if (!*config && s->creds.config_path) {
+      int rc = read_config(s->ctx, s->creds.config_path, config);
+      if (rc != WAPF_OK)
+        return rc;
+    }
     *dst = *config ? wapf__config_value(*config, key) : NULL;
     if (*dst && !**dst) {
       free(*dst);
@@ -177,6 +182,39 @@ int wapf__creds_load(wapf__send *s) {
     return missing(s, s->prov->key_env);
   if (s->prov->id == WAPF_PROVIDER_META && !c->phone_number_id)
     return missing(s, "WA_PHONE_NUMBER_ID");
+  return WAPF_OK;
+}
+
+int wapf_config_get(wapf_context *ctx, const char *config_path, const char *key,
+                    char **out) {
+  if (!ctx || !key || !*key || strchr(key, '=') || !out)
+    return WAPF_EINVAL;
+  wapf__clear(ctx);
+  const char *env = getenv(key);
+  char *v = NULL, *text = NULL;
+  if (env && *env) {
+    if (!(v = strdup(env)))
+      return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+    *out = v;
+    return WAPF_OK;
+  }
+  char *path = config_path ? strdup(config_path) : default_config_path();
+  if (config_path && !path)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  int rc = path ? read_config(ctx, path, &text) : WAPF_OK; /* no HOME */
+  free(path);
+  if (rc != WAPF_OK)
+    return rc;
+  v = text ? wapf__config_value(text, key) : NULL;
+  if (text) {
+    memset(text, 0, strlen(text));
+    free(text);
+  }
+  if (v && !*v) {
+    free(v);
+    v = NULL;
+  }
+  *out = v;
   return WAPF_OK;
 }
 

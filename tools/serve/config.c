@@ -1,19 +1,14 @@
 /* The service's settings: command line, the key from the environment or
  * the config file (never argv), and the loopback rule without a key. */
-#include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "parse.h"
 #include "serve.h"
 
-#define CONFIG_MAX 65536
 #define KEY_NAME "WA_PREFLIGHT_API_KEY"
 
 void srv_log(const char *fmt, ...) {
@@ -25,85 +20,17 @@ void srv_log(const char *fmt, ...) {
   fprintf(stderr, "wa-preflight serve: %s\n", line);
 }
 
-static char *config_path(void) {
-  const char *x = getenv("XDG_CONFIG_HOME");
-  const char *home = getenv("HOME");
-  char buf[1024];
-  if (x && *x)
-    snprintf(buf, sizeof buf, "%s/wa-preflight/config", x);
-  else if (home && *home)
-    snprintf(buf, sizeof buf, "%s/.config/wa-preflight/config", home);
-  else
-    return NULL;
-  return strdup(buf);
-}
-
-/* The value of KEY_NAME in text (KEY=value lines, '#' comments). */
-static char *find_key(char *text) {
-  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-    while (*line == ' ' || *line == '\t')
-      line++;
-    size_t n = strlen(KEY_NAME);
-    if (strncmp(line, KEY_NAME, n) != 0)
-      continue;
-    char *p = line + n;
-    while (*p == ' ' || *p == '\t')
-      p++;
-    if (*p++ != '=')
-      continue;
-    while (*p == ' ' || *p == '\t')
-      p++;
-    size_t len = strlen(p);
-    while (len && strchr(" \t\r", p[len - 1]))
-      len--;
-    return strndup(p, len);
-  }
-  return NULL;
-}
-
-/* 0 with *key set (or NULL when the file has none or is absent), -1 when
- * the file is unsafe or unreadable (line printed). */
-static int read_config_key(char **key) {
-  char *path = config_path();
-  struct stat st;
-  int rc = 0;
-  *key = NULL;
-  if (!path)
-    return 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT) {
-      srv_log("%s: %s", path, strerror(errno));
-      rc = -1;
-    }
-    free(path);
-    return rc;
-  }
-  char *text = NULL;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    srv_log("%s: not a regular file", path);
-    rc = -1;
-  } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    srv_log("%s: readable by group or others; refusing to use it "
-            "(chmod 600 %s)",
-            path, path);
-    rc = -1;
-  } else if (st.st_size > CONFIG_MAX) {
-    srv_log("%s: too large", path);
-    rc = -1;
-  } else if ((text = calloc(1, (size_t)st.st_size + 1))) {
-    ssize_t n = read(fd, text, (size_t)st.st_size);
-    if (n < 0) {
-      srv_log("%s: %s", path, strerror(errno));
-      rc = -1;
-    } else {
-      *key = find_key(text);
-    }
-  }
-  free(text);
-  close(fd);
-  free(path);
-  return rc;
+/* *key from the environment or the config file, by the library's rules
+ * (NULL when set nowhere); -1 when the file is unsafe (line printed). */
+static int read_key(char **key) {
+  wapf_context *ctx = NULL;
+  int rc = wapf_open(&ctx, NULL);
+  if (rc == WAPF_OK)
+    rc = wapf_config_get(ctx, NULL, KEY_NAME, key);
+  if (rc != WAPF_OK)
+    srv_log("%s: %s", wapf_strerror(rc), ctx ? wapf_last_error(ctx) : "");
+  wapf_close(&ctx);
+  return rc == WAPF_OK ? 0 : -1;
 }
 
 /* Is every address host resolves to a loopback address? */
@@ -138,15 +65,8 @@ int srv_config_load(srv_config *c, const cli_args *a) {
   c->quiet = a->quiet;
   c->max_pixels = a->max_pixels;
   c->max_long_side = a->max_long_side;
-  const char *env = getenv(KEY_NAME);
-  if (env && *env)
-    c->key = strdup(env);
-  else if (read_config_key(&c->key) != 0)
+  if (read_key(&c->key) != 0)
     return -1;
-  if (c->key && !*c->key) {
-    free(c->key);
-    c->key = NULL;
-  }
   if (!c->key && !host_is_loopback(c->host)) {
     srv_log("--listen %s: without a key (%s, or the config file) the "
             "service listens on loopback only",
