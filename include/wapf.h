@@ -398,7 +398,7 @@ typedef struct wapf_options {
   wapf_progress_fn progress; /* default NULL */
   void *progress_cookie;
   wapf_speed speed; /* video encoder effort; default WAPF_SPEED_BALANCED */
-  uint8_t reserved[64];
+  uint8_t reserved[60]; /* future members; must be zero */
 } wapf_options;
 
 /** Fill *o with the defaults above. */
@@ -663,8 +663,8 @@ typedef struct wapf_send_request {
    * id (WAPF_EREFUSED, res->duplicate = 1). */
   int resend;
   /** Reserved for future fields; must be zero (wapf_default_send_request()
-   * zeroes it). */
-  uint8_t reserved[64];
+   * zeroes it). Members are added by shrinking it. */
+  uint8_t reserved[24];
 } wapf_send_request;
 
 /** What happened. Filled as far as the send went, also on failure. */
@@ -682,12 +682,12 @@ typedef struct wapf_send_result {
   int attempts;             /* HTTP requests made in total */
   int provider_code;        /* provider error code (Graph 131047...), 0 */
   char provider_error[240]; /* the provider's own message, "" */
-  char sha256[65];          /* hex SHA-256 of the file sent, "" none */
-  char filename[256];       /* documents: the name shown, "" */
+  uint8_t sha256[32];       /* SHA-256 of the file sent (all zero:
+                               unknown, e.g. a media id given by hand) */
   int duplicate;            /* 1: refused by the journal (already sent,
                                being sent by another run, or unknown);
                                message_id is the earlier one when known */
-  uint8_t reserved[64];
+  uint8_t reserved[28];     /* members are added by shrinking it */
 } wapf_send_result;
 
 /** Fill *r with the defaults above (everything else NULL/0). */
@@ -698,7 +698,7 @@ WAPF_API void wapf_default_send_request(wapf_send_request *r);
  * reachable by the provider: upload it (through the media-id cache),
  * publish it (req->publish), or verify req->link. Nothing is sent;
  * req->to is not needed. Fills res: kind, plan, media_id (by id) or url
- * (link, publish), cache_hit, sha256, filename; pass res to
+ * (link, publish), cache_hit, sha256; pass res to
  * wapf_send_message() as its media, for as many recipients as needed.
  * With req->template_name the file must be an image, a video or a
  * document (the header kinds). opt as for wapf_send(). Retries an upload
@@ -710,10 +710,11 @@ WAPF_API int wapf_upload(wapf_context *ctx, const char *path,
 
 /** The second half: send one message to req->to, journaled (see
  * wapf_journal_list()). media is a result of wapf_upload() (borrowed;
- * kind and media_id or url are used, sha256 and filename when set), or one
+ * kind and media_id or url are used, sha256 when set), or one
  * filled by hand (zeroed, then kind and media_id or url), or NULL for a
  * template without a media header (req->template_name required). res may
- * be NULL; it starts as a copy of media.
+ * be NULL; it starts as a copy of media. A document is shown with
+ * req->filename (none when NULL: give the same one as to wapf_upload()).
  * The journal row is written "pending" before the request and "sent",
  * "failed" or "unknown" after; the same message again is refused
  * (WAPF_EREFUSED, res->duplicate) unless req->resend. A message request is

@@ -139,6 +139,12 @@ void cli_error(const char *path, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The failure line for a library status on ctx. */
 void cli_fail(wapf_context *ctx, const char *path, int rc);
+/* s for a line of text output: control bytes (newline, tab, ESC, DEL,
+ * ...) written as \n, \t, \r or \xHH, so that a file name can neither
+ * split a line nor drive the terminal. Every name or library text in a
+ * text line goes through it (JSON has its own escaping). The result lives
+ * until eight more calls; NULL gives "". */
+const char *cli_text(const char *s);
 
 /* Subcommands (one file each). */
 int cmd_probe(const cli_args *a);

@@ -59,7 +59,7 @@ static void bar_draw(ui *u, const wapf_batch_event *ev, int checking) {
     return;
   char e[16];
   fmt_eta(e, sizeof e, checking ? -1 : eta(u, ev));
-  const char *cur = checking ? ev->path : u->current;
+  const char *cur = cli_text(checking ? ev->path : u->current);
   const char *slash = strrchr(cur, '/');
   if (checking)
     snprintf(u->bar.label, sizeof u->bar.label, "checking %lld/%lld %.80s",
@@ -104,15 +104,15 @@ static void print_file(ui *u, const wapf_batch_event *ev) {
   if (a->quiet || !(a->dry_run || a->verbose || ev->renamed))
     return;
   bar_clear(u);
-  printf("%-9s %s", plan_word(ev, a->dry_run), ev->path);
+  printf("%-9s %s", plan_word(ev, a->dry_run), cli_text(ev->path));
   if (ev->output)
-    printf(" -> %s", ev->output);
+    printf(" -> %s", cli_text(ev->output));
   if (ev->kind != WAPF_KIND_AUTO)
     printf(" (%s, %s)", wapf_kind_name(ev->kind), wapf_plan_name(ev->plan));
   if (fail)
-    printf(": %s", ev->error);
+    printf(": %s", cli_text(ev->error));
   if (ev->note[0])
-    printf(" [%s]", ev->note);
+    printf(" [%s]", cli_text(ev->note));
   putchar('\n');
   fflush(stdout);
 }
@@ -192,8 +192,9 @@ static void print_failures(ui *u) {
   if (u->n_fail)
     fprintf(stderr, "failed:\n");
   for (size_t i = 0; i < u->n_fail; i++) {
-    fprintf(stderr, "  %s: %s\n", u->fail[i].path ? u->fail[i].path : "?",
-            u->fail[i].error ? u->fail[i].error : "?");
+    fprintf(stderr, "  %s: %s\n",
+            u->fail[i].path ? cli_text(u->fail[i].path) : "?",
+            u->fail[i].error ? cli_text(u->fail[i].error) : "?");
     free(u->fail[i].path);
     free(u->fail[i].error);
   }

@@ -19,15 +19,16 @@ static void print_messages(const wapf_report *r, wapf_severity sev,
   for (int i = 0; i < r->n_findings; i++) {
     if (r->findings[i].severity != sev)
       continue;
-    printf("%s%s%s", *sep, prefix, r->findings[i].message);
+    printf("%s%s%s", *sep, prefix, cli_text(r->findings[i].message));
     *sep = "; ";
   }
 }
 
 static void print_plan(const wapf_report *r) {
   if (r->plan == WAPF_PLAN_UNFIXABLE)
-    printf(" -> cannot be fixed: %s",
-           r->plan_reason[0] ? r->plan_reason : "no conversion can help");
+    printf(" -> cannot be fixed: %s", r->plan_reason[0]
+                                          ? cli_text(r->plan_reason)
+                                          : "no conversion can help");
   else if (r->plan != WAPF_PLAN_NONE)
     printf(" -> plan: %s", wapf_plan_name(r->plan));
 }
@@ -40,9 +41,10 @@ static void print_verdict(const char *path, const wapf_report *r, int verbose) {
   int warns = count_sev(r, WAPF_SEV_WARNING);
   const char *sep = ": ";
   if (r->compliant)
-    printf("%s: %s (%s)", path, warns ? "ok with warnings" : "ok", kind);
+    printf("%s: %s (%s)", cli_text(path), warns ? "ok with warnings" : "ok",
+           kind);
   else
-    printf("%s: NOT COMPLIANT (%s)", path, kind);
+    printf("%s: NOT COMPLIANT (%s)", cli_text(path), kind);
   if (!verbose) {
     print_messages(r, WAPF_SEV_FAIL, "", &sep);
     print_messages(r, WAPF_SEV_WARNING, fails ? "warning: " : "", &sep);
@@ -53,10 +55,11 @@ static void print_verdict(const char *path, const wapf_report *r, int verbose) {
   for (int i = 0; verbose && i < r->n_findings; i++)
     printf("    %-7s %s: %s\n",
            r->findings[i].severity == WAPF_SEV_FAIL ? "FAIL" : "warning",
-           r->findings[i].id, r->findings[i].message);
+           r->findings[i].id, cli_text(r->findings[i].message));
   if (verbose && r->plan != WAPF_PLAN_NONE && r->plan != WAPF_PLAN_UNFIXABLE &&
       r->plan_reason[0])
-    printf("    plan    %s: %s\n", wapf_plan_name(r->plan), r->plan_reason);
+    printf("    plan    %s: %s\n", wapf_plan_name(r->plan),
+           cli_text(r->plan_reason));
 }
 
 /* Check one file; returns 1 when it is compliant, 0 otherwise. */

@@ -148,11 +148,12 @@ static void print_done(const char *in, const char *out, const wapf_result *res,
   snprintf(a, sizeof a, "%" PRId64, res->bytes_in);
   snprintf(b, sizeof b, "%" PRId64, res->bytes_out);
   if (res->action == WAPF_PLAN_NONE)
-    printf("%s -> %s (already compliant, copied unchanged", in, out);
+    printf("%s -> %s (already compliant, copied unchanged", cli_text(in),
+           cli_text(out));
   else
-    printf("%s -> %s (%s, %s -> %s bytes, %.1f s", in, out,
+    printf("%s -> %s (%s, %s -> %s bytes, %.1f s", cli_text(in), cli_text(out),
            wapf_plan_name(res->action), a, b, res->seconds);
-  printf("%s%s)\n", note[0] ? "; " : "", note);
+  printf("%s%s)\n", note[0] ? "; " : "", cli_text(note));
   fflush(stdout);
 }
 

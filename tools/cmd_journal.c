@@ -46,9 +46,9 @@ static int on_row(void *cookie, const wapf_journal_entry *e) {
     json_decref(o);
   } else {
     printf("%s  %-7s  %-9s  %-15s  %-8s  %s%s%s\n", at, e->state, e->provider,
-           e->recipient, *e->template_name ? "template" : e->kind,
-           *e->message_id ? e->message_id : "-", *e->detail ? "  " : "",
-           e->detail);
+           cli_text(e->recipient), *e->template_name ? "template" : e->kind,
+           *e->message_id ? cli_text(e->message_id) : "-",
+           *e->detail ? "  " : "", cli_text(e->detail));
   }
   return 0;
 }

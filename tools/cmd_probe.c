@@ -22,8 +22,9 @@ static const char *group_digits(int64_t v, char *buf, size_t size) {
 
 static void print_head(const wapf_facts *f) {
   char num[40];
-  printf("%s\n  %s bytes, %s", f->path, group_digits(f->size, num, sizeof num),
-         f->mime[0] ? f->mime : "?");
+  printf("%s\n  %s bytes, %s", cli_text(f->path),
+         group_digits(f->size, num, sizeof num),
+         f->mime[0] ? cli_text(f->mime) : "?");
   if (f->format[0])
     printf(", %s", f->format);
   if (f->duration >= 0 && f->media == WAPF_MEDIA_AV)
@@ -112,7 +113,8 @@ static void print_facts(const wapf_facts *f) {
   if (f->media == WAPF_MEDIA_IMAGE)
     print_picture(&f->image);
   if (f->damaged)
-    printf("  damaged: %s\n", f->damage[0] ? f->damage : "(no detail)");
+    printf("  damaged: %s\n",
+           f->damage[0] ? cli_text(f->damage) : "(no detail)");
 }
 
 int cmd_probe(const cli_args *a) {

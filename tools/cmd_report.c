@@ -44,8 +44,9 @@ static void print_text(const char *outdir, const wapf_batch_state_report *r) {
   const wapf_batch_counts *c = &r->all;
   printf("%s: %lld files: %lld converted, %lld copied, %lld failed, %lld "
          "pending\n",
-         outdir, (long long)(files_of(c) + r->pending), (long long)c->converted,
-         (long long)c->copied, (long long)c->failed, (long long)r->pending);
+         cli_text(outdir), (long long)(files_of(c) + r->pending),
+         (long long)c->converted, (long long)c->copied, (long long)c->failed,
+         (long long)r->pending);
   if (files_of(c) > 0) {
     cli_print_counts_header();
     for (int k = 1; k <= WAPF_KIND_DOCUMENT; k++)
@@ -66,7 +67,8 @@ static void print_text(const char *outdir, const wapf_batch_state_report *r) {
       continue;
     if (!header++)
       printf("failed:\n");
-    printf("  %s: %s\n", e->path, e->error ? e->error : wapf_strerror(e->code));
+    printf("  %s: %s\n", cli_text(e->path),
+           e->error ? cli_text(e->error) : wapf_strerror(e->code));
   }
 }
 

@@ -78,10 +78,11 @@ static void print_text(const cli_args *a, const wapf_send_result *r) {
     printf("%s\n", r->message_id);
     return;
   }
-  printf("%s: sent as %s%s via %s to %s: message id %s\n", a->files[0],
-         a->template_name ? "the header of template " : "",
-         a->template_name ? a->template_name : wapf_kind_name(r->kind),
-         a->provider, a->to, r->message_id);
+  printf(
+      "%s: sent as %s%s via %s to %s: message id %s\n", cli_text(a->files[0]),
+      a->template_name ? "the header of template " : "",
+      a->template_name ? cli_text(a->template_name) : wapf_kind_name(r->kind),
+      a->provider, cli_text(a->to), cli_text(r->message_id));
   if (r->plan != WAPF_PLAN_NONE)
     printf("  converted first (%s)\n", wapf_plan_name(r->plan));
   if (r->media_id[0])

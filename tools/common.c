@@ -14,10 +14,39 @@ static void on_signal(int sig) {
     wapf_cancel(g_running);
 }
 
+const char *cli_text(const char *s) {
+  static char *ring[8];
+  static size_t slot;
+  if (!s)
+    return "";
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    n += *p < 0x20 || *p == 0x7f ? 4 : 1;
+  char *out = malloc(n + 1);
+  if (!out)
+    return "?";
+  char *o = out;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '\n' || *p == '\t' || *p == '\r') {
+      *o++ = '\\';
+      *o++ = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
+    } else if (*p < 0x20 || *p == 0x7f) {
+      o += sprintf(o, "\\x%02x", *p);
+    } else {
+      *o++ = (char)*p;
+    }
+  }
+  *o = '\0';
+  slot = (slot + 1) % 8;
+  free(ring[slot]);
+  ring[slot] = out;
+  return out;
+}
+
 static void log_stderr(void *cookie, wapf_log_level level, const char *msg) {
   static const char *const names[] = {"error", "warning", "info", "debug"};
   (void)cookie;
-  fprintf(stderr, "wa-preflight: %s: %s\n", names[level], msg);
+  fprintf(stderr, "wa-preflight: %s: %s\n", names[level], cli_text(msg));
 }
 
 wapf_context *cli_open(const cli_args *a) {
@@ -55,13 +84,16 @@ void cli_close(wapf_context **ctx) {
 
 void cli_error(const char *path, const char *fmt, ...) {
   va_list ap;
+  char *text = NULL;
+  va_start(ap, fmt);
+  if (vasprintf(&text, fmt, ap) < 0)
+    text = NULL;
+  va_end(ap);
   fputs("wa-preflight: ", stderr);
   if (path)
-    fprintf(stderr, "%s: ", path);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
+    fprintf(stderr, "%s: ", cli_text(path));
+  fprintf(stderr, "%s\n", text ? cli_text(text) : fmt);
+  free(text);
 }
 
 void cli_fail(wapf_context *ctx, const char *path, int rc) {

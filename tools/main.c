@@ -161,6 +161,10 @@ int main(int argc, char **argv) {
     wapf_default_options(&a.opt);
     a.queue = -1;
     int pr = cli_parse(c, argc - 1, argv + 1, &a);
+    if (pr != 0) { /* the lists of repeated options are freed by run */
+      free((void *)a.to_list);
+      free((void *)a.params);
+    }
     if (pr < 0)
       return EXIT_USAGE;
     if (pr > 0)

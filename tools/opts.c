@@ -172,7 +172,8 @@ static int bad(const char *cmd, const char *name, const char *val,
   if (g_err)
     snprintf(g_err, g_err_len, "%s=%s: %s", name, val, want);
   else
-    fprintf(stderr, "wa-preflight %s: --%s %s: %s\n", cmd, name, val, want);
+    fprintf(stderr, "wa-preflight %s: --%s %s: %s\n", cmd, name, cli_text(val),
+            want);
   return -1;
 }
 
@@ -439,7 +440,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a) {
       fprintf(stderr,
               "wa-preflight %s: unknown option or missing value: %s "
               "(see --help)\n",
-              cmd->name, what);
+              cmd->name, cli_text(what));
       return -1;
     }
     if (d->id == OPT_HELP) {

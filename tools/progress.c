@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "progress.h"
 
 static wapf_context *volatile g_ctx;
@@ -41,7 +42,8 @@ void progress_init(cli_progress *p, int quiet) {
 void progress_start(cli_progress *p, const char *label, wapf_options *opt) {
   const char *slash = strrchr(label, '/');
   progress_done(p);
-  snprintf(p->label, sizeof p->label, "%s", slash ? slash + 1 : label);
+  snprintf(p->label, sizeof p->label, "%s",
+           cli_text(slash ? slash + 1 : label));
   p->last = -1;
   p->spin = 0;
   opt->progress = progress_fn;

@@ -82,9 +82,11 @@ static void report(run *r, const char *to, int rc,
     fputc('\n', stdout);
     json_decref(o);
   } else if (rc == WAPF_OK && !a->quiet) {
-    printf("%s: sent: message id %s\n", to, res->message_id);
+    printf("%s: sent: message id %s\n", cli_text(to),
+           cli_text(res->message_id));
   } else if (res->duplicate && !a->quiet) {
-    printf("%s: skipped: %s\n", to, wapf_last_error(r->ctx));
+    printf("%s: skipped: %s\n", cli_text(to),
+           cli_text(wapf_last_error(r->ctx)));
   } else if (rc != WAPF_OK && !res->duplicate) {
     cli_fail(r->ctx, to, rc);
   }
@@ -226,6 +228,10 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
   r.interval = 1.0 / pick_rate(a);
   progress_init(&r.bar, a->quiet || a->json);
   wapf_send_result media;
+  if (a->n_files && !q->filename) { /* the name a document is shown with */
+    const char *sl = strrchr(a->files[0], '/');
+    q->filename = sl ? sl + 1 : a->files[0];
+  }
   if (a->n_files) {
     wapf_options opt = a->opt;
     progress_start(&r.bar, a->files[0], &opt);

@@ -235,8 +235,10 @@ static int compose(wapf_context *ctx, webp_canvas *c, const WebPIterator *it) {
     return wapf__fail(ctx, WAPF_EINTERNAL, "libwebp version mismatch");
   int x = (int)(it->x_offset * c->s), y = (int)(it->y_offset * c->s);
   int fw = scaled(it->width, c->s), fh = scaled(it->height, c->s);
-  if (x >= c->w || y >= c->h)
+  if (x >= c->w || y >= c->h) {
+    c->dw = c->dh = c->dispose = 0; /* nothing drawn, nothing to clear */
     return WAPF_OK;
+  }
   dc.output.colorspace = MODE_RGBA;
   if (fw != it->width || fh != it->height) {
     dc.options.use_scaling = 1;
@@ -297,8 +299,10 @@ static int webp_frames(wapf_context *ctx, WebPDemuxer *dmx, const char *path,
     int64_t end = prev + it.duration, t = prev - start;
     if (t < 0 && end - start > 0)
       t = 0;
-    rc = webp_frame(ctx, &c, &it, path);
-    if (rc == WAPF_OK)
+    /* past the time kept, only the durations are read */
+    if (t <= fr->max_ms)
+      rc = webp_frame(ctx, &c, &it, path);
+    if (rc == WAPF_OK && t <= fr->max_ms)
       rc = wapf__frames_add(ctx, fr, c.px, c.w, c.h, c.w * 4, t, opt->fit, gap);
     if (end <= prev) /* zero or broken durations: show 100 ms */
       end = prev + GIF_DEFAULT_DELAY_MS;

@@ -186,9 +186,24 @@ static int reachable(wapf__send *s, wapf__cache **cache, char *key,
   }
   wapf__strlcpy(s->res->url, s->link, sizeof s->res->url);
   wapf__strlcpy(s->res->media_id, s->media_id, sizeof s->res->media_id);
-  wapf__strlcpy(s->res->sha256, s->sha256, sizeof s->res->sha256);
-  wapf__strlcpy(s->res->filename, s->filename, sizeof s->res->filename);
+  wapf__sha256_to_bytes(s->sha256, s->res->sha256);
   return rc;
+}
+
+void wapf__sha256_to_bytes(const char *hex, uint8_t out[32]) {
+  memset(out, 0, 32);
+  for (int i = 0; i < 32 && hex[2 * i] && hex[2 * i + 1]; i++)
+    out[i] = (uint8_t)(g_ascii_xdigit_value(hex[2 * i]) * 16 +
+                       g_ascii_xdigit_value(hex[2 * i + 1]));
+}
+
+void wapf__sha256_to_hex(const uint8_t in[32], char hex[65]) {
+  int zero = 1;
+  for (int i = 0; i < 32; i++)
+    zero &= in[i] == 0;
+  hex[0] = '\0';
+  for (int i = 0; !zero && i < 32; i++)
+    snprintf(hex + 2 * i, 3, "%02x", in[i]);
 }
 
 static const char *state_for(int rc) {
@@ -264,6 +279,8 @@ int wapf_upload(wapf_context *ctx, const char *path, const wapf_options *opt,
     wapf_default_options(&def);
     opt = &def;
   }
+  if (!wapf__zeroed(opt->reserved, sizeof opt->reserved))
+    return wapf__fail(ctx, WAPF_EINVAL, "options: reserved bytes must be zero");
   wapf__send s;
   wapf__op_begin(ctx);
   int rc = begin(&s, ctx, req, opt, res, 0);
@@ -305,8 +322,9 @@ int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
     s.kind = media->kind;
     wapf__strlcpy(s.media_id, media->media_id, sizeof s.media_id);
     wapf__strlcpy(s.link, media->url, sizeof s.link);
-    wapf__strlcpy(s.sha256, media->sha256, sizeof s.sha256);
-    wapf__strlcpy(s.filename, media->filename, sizeof s.filename);
+    wapf__sha256_to_hex(media->sha256, s.sha256);
+    if (s.kind == WAPF_KIND_DOCUMENT && req->filename)
+      wapf__strlcpy(s.filename, req->filename, sizeof s.filename);
     if (s.kind <= WAPF_KIND_AUTO || (!s.media_id[0] && !s.link[0]))
       rc = wapf__fail(ctx, WAPF_EINVAL,
                       "media: want a kind and a media id "
@@ -332,6 +350,8 @@ int wapf_send(wapf_context *ctx, const char *path, const wapf_options *opt,
     wapf_default_options(&def);
     opt = &def;
   }
+  if (!wapf__zeroed(opt->reserved, sizeof opt->reserved))
+    return wapf__fail(ctx, WAPF_EINVAL, "options: reserved bytes must be zero");
   wapf__send s;
   wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
   int rc = begin(&s, ctx, req, opt, res, 1);

@@ -201,6 +201,9 @@ int wapf__caption_ok(wapf__send *s);
 int wapf__can_take(wapf__send *s);
 size_t wapf__utf8_chars(const char *str, int *valid);
 int wapf__file_sha256(const char *path, char hex[65]);
+/* hex <-> the 32 bytes of wapf_send_result.sha256 (all zero = none). */
+void wapf__sha256_to_bytes(const char *hex, uint8_t out[32]);
+void wapf__sha256_to_hex(const uint8_t in[32], char hex[65]);
 int wapf__verify_link(wapf__send *s, const char *url); /* link.c */
 int wapf__publish(wapf__send *s);                      /* s3.c */
 int wapf__s3_parse(const char *uri, char *bucket, size_t bsize, char *prefix,

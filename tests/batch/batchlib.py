@@ -36,7 +36,9 @@ MEDIA = {
 
 
 def media(name):
-    return fixture("batch-" + name, MEDIA[name])
+    # v2: H.264 without B-frames (a compliant clip stays a copy, a MOV a
+    # remux, since the rules refuse B-frames)
+    return fixture("batch-v2-" + name, MEDIA[name])
 
 
 def put(root, rel, src=None, data=None):

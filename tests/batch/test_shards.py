@@ -240,6 +240,16 @@ def files_from_takes_the_list_with_its_collision_groups():
     again = entries(report(lst + ".2.json"))
     assert all(e["from_state"] for r, e in again.items()
                if r != "missing/gone.jpg")
+    # with --shard: only the listed inputs of that part
+    lout = os.path.join(BASE, "listed-shards")
+    want = ["clips/a-2.mov", "clips/a.mkv", "clips/a.mov", "docs/notes.txt"]
+    for k in range(3):
+        subprocess.run([BIN, "batch", "-q", "--shard", f"{k}/3", "--files-from",
+                        lst, "--report", f"{lst}.s{k}.json", IN, lout],
+                       capture_output=True, timeout=120)
+        part = sorted(entries(report(f"{lst}.s{k}.json")))
+        assert part == sorted(r for r in want + ["missing/gone.jpg"]
+                              if shard_of(r) == k), (k, part)
 
 
 @case

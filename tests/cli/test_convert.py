@@ -320,7 +320,11 @@ def no_progress_bar_on_a_pipe_but_one_on_a_terminal():
     p = tool("convert", "-o", os.path.join(d, "pipe.mp4"), src)
     assert p.returncode == 0, p.stderr
     assert "%" not in p.stderr and "\r" not in p.stderr, repr(p.stderr)
-    master, slave = pty.openpty()
+    try:
+        master, slave = pty.openpty()
+    except OSError as e:  # a minimal container: no /dev/pts
+        raise Skip(f"no pseudo-terminal to show a progress bar on ({e}); "
+                   "the pipe half passed")
     proc = subprocess.Popen([BIN, "convert", "-o", os.path.join(d, "tty.mp4"), src],
                             stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)

@@ -23,7 +23,8 @@ def random_bytes():
     path = made("b_random.jpg", write)
     f = facts(path)
     eq("media", f["media"], "other")
-    eq("mime", f["mime"], sh(f"file -b --mime-type '{path}'").strip())
+    if file_mime(path) is not None:
+        eq("mime", f["mime"], file_mime(path))
     eq("damaged", f["damaged"], 0)
 
 
@@ -59,8 +60,8 @@ def documents_are_other():
         f = facts(path)
         eq(rel + " media", f["media"], "other")
         eq(rel + " format", f["format"], fmt)
-        eq(rel + " mime", f["mime"], sh(f"file -b --mime-type '{path}'")
-           .strip())
+        if file_mime(path) is not None:
+            eq(rel + " mime", f["mime"], file_mime(path))
 
 
 def jpeg_src():

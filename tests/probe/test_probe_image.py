@@ -42,7 +42,8 @@ def compare_vips(path, f):
 def image_facts(path):
     f = facts(path)
     compare_vips(path, f)
-    eq("mime", f["mime"], sh(f"file -b --mime-type '{path}'").strip())
+    if file_mime(path) is not None:
+        eq("mime", f["mime"], file_mime(path))
     return f
 
 

@@ -166,18 +166,20 @@ def fixture(name, cmd):
 
     cmd is a shell command with {out} for the output path; it writes to a
     temp name and renames, under a lock, so parallel tests are safe."""
-    os.makedirs(FIXTURES, exist_ok=True)
-    # The command's hash is in the name: a changed recipe never reuses a
-    # fixture an older one left in the build dir.
+    # The recipe's hash names the folder: a changed recipe never reuses a
+    # fixture an older one left in the build dir, and the file keeps its
+    # name (some tests send it under that name).
     stem, ext = os.path.splitext(name)
     tag = hashlib.sha256(cmd.encode()).hexdigest()[:10]
-    path = os.path.join(FIXTURES, f"{stem}-{tag}{ext}")
+    folder = os.path.join(FIXTURES, tag)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
     if os.path.exists(path):
         return path
     with open(os.path.join(FIXTURES, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not os.path.exists(path):
-            tmp = os.path.join(FIXTURES, f".tmp-{os.getpid()}-{stem}{ext}")
+            tmp = os.path.join(folder, f".tmp-{os.getpid()}-{stem}{ext}")
             sh(cmd.format(out=tmp))
             os.rename(tmp, path)
     return path
@@ -185,3 +187,19 @@ def fixture(name, cmd):
 
 def have(tool):
     return shutil.which(tool) is not None
+
+
+_noted = set()
+
+
+def file_mime(path):
+    """`file -b --mime-type` of path (an independent MIME reading), or None
+    when the `file` command is not installed: the caller then skips that
+    comparison, and the test says so once on its output."""
+    if not have("file"):
+        if "file" not in _noted:
+            _noted.add("file")
+            print("SKIP (part): the `file` command is not installed: MIME "
+                  "types are not compared with it", flush=True)
+        return None
+    return sh(f"file -b --mime-type '{path}'").strip()
