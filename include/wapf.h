@@ -371,9 +371,10 @@ typedef int (*wapf_progress_fn)(void *cookie, double fraction);
  * without B-frames at the same byte budget; slower settings buy picture
  * quality (BENCHMARKS.md has the measured cost and gain). */
 typedef enum wapf_speed {
-  WAPF_SPEED_BALANCED = 0, /* default: x264 at about "veryfast" cost */
-  WAPF_SPEED_FAST,         /* about half the time of balanced */
-  WAPF_SPEED_BEST,         /* several times balanced, best quality */
+  WAPF_SPEED_BALANCED = 0, /* default: x264 preset veryfast, tune ssim */
+  WAPF_SPEED_FAST,         /* superfast: ~0.9x the CPU of balanced where
+                              decoding dominates, a little less SSIM */
+  WAPF_SPEED_BEST,         /* slow: 1.4-3.5x the CPU of balanced */
 } wapf_speed;
 
 typedef struct wapf_options {
