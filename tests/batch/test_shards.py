@@ -21,8 +21,8 @@ from wapftest import BIN, Skip, case, finish, fixture, tmpdir  # noqa: E402
 def yuv444():
     return fixture(
         "batch-clip444.mp4",
-        "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=192x144:rate=15 "
-        "-f lavfi -i sine=f=440:sample_rate=44100 -t 2 -c:v libx264 "
+        "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=640x360:rate=25 "
+        "-f lavfi -i sine=f=440:sample_rate=44100 -t 4 -c:v libx264 "
         "-pix_fmt yuv444p -c:a aac -ac 1 {out}")
 
 

@@ -237,7 +237,7 @@ up.close()
 
 def long_video():
     return W.fixture("serve-long.avi",
-                     "ffmpeg -v error -y -f lavfi -i testsrc=s=640x360:d=30:r=30 "
+                     "ffmpeg -v error -y -f lavfi -i testsrc=s=1280x720:d=30:r=30 "
                      "-f lavfi -i sine=d=30 -c:v mpeg4 -q:v 5 -c:a pcm_s16le {out}")
 
 
