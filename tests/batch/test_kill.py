@@ -19,14 +19,14 @@ DELAYS = [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 1.0, 1.25, 1.5]
 def yuv444():
     return fixture(
         "batch-clip444.mp4",
-        "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=192x144:rate=15 "
-        "-f lavfi -i sine=f=440:sample_rate=44100 -t 2 -c:v libx264 "
+        "ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=640x360:rate=25 "
+        "-f lavfi -i sine=f=440:sample_rate=44100 -t 4 -c:v libx264 "
         "-pix_fmt yuv444p -c:a aac -ac 1 {out}")
 
 
 def make_folder(root):
     d = os.path.join(root, "in")
-    for i in range(3):
+    for i in range(4):  # enough transcoding that kills land mid-work
         put(d, f"video/t{i}.mp4", yuv444())           # transcode
         put(d, f"video/r{i}.mov", media("clip.mov"))   # remux
     for i in range(4):
