@@ -16,7 +16,7 @@
  *   through one handler for that domain only, with the same rule;
  *   outside our calls they reach g_log_default_handler. No environment
  *   variable is set.
- * - libheif's dav1d prints one kind of message with fprintf(stderr)
+ * - libheif's dav1d prints one kind of message with a bare fprintf to stderr
  *   directly (its input validation), which no logger or option reaches;
  *   the probe refuses the files that trigger it before decoding (empty AV1
  *   items, lib/probe). Nothing redirects stderr. */

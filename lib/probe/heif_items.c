@@ -1,6 +1,6 @@
 /* HEIF/AVIF items that no decoder may be given: an AV1 item ('av01')
  * whose data (its iloc extents) is empty. libheif hands dav1d an empty
- * buffer for it, and dav1d reports that with fprintf(stderr) directly,
+ * buffer for it, and dav1d reports that with a bare fprintf to stderr,
  * which no logger or option can catch; such a file is damaged, and the
  * probe says so without decoding it.
  *

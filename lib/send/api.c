@@ -267,6 +267,25 @@ static void start_result(wapf_send_result **res, wapf_send_result *local) {
   memset(*res, 0, sizeof **res);
 }
 
+/* The file half of wapf_upload() and wapf_send(): validate, convert when
+ * needed, and make the media reachable (a cached id, an upload, a publish
+ * or a verified link). s is ready for end() whatever happens. */
+static int file_half(wapf__send *s, wapf_context *ctx, const char *path,
+                     const wapf_options *opt, const wapf_send_request *req,
+                     wapf_send_result *res, int need_to, wapf__cache **cache,
+                     char *key, size_t ksize) {
+  int rc = begin(s, ctx, req, opt, res, need_to);
+  s->input = path;
+  s->path = rc == WAPF_OK ? strdup(path) : NULL;
+  if (rc == WAPF_OK && !s->path)
+    rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  if (rc == WAPF_OK)
+    rc = wapf__prepare(s, opt);
+  if (rc == WAPF_OK)
+    rc = reachable(s, cache, key, ksize);
+  return rc;
+}
+
 int wapf_upload(wapf_context *ctx, const char *path, const wapf_options *opt,
                 const wapf_send_request *req, wapf_send_result *res) {
   wapf_send_result local;
@@ -279,21 +298,11 @@ int wapf_upload(wapf_context *ctx, const char *path, const wapf_options *opt,
     wapf_default_options(&def);
     opt = &def;
   }
-  if (!wapf__zeroed(opt->reserved, sizeof opt->reserved))
-    return wapf__fail(ctx, WAPF_EINVAL, "options: reserved bytes must be zero");
   wapf__send s;
-  wapf__op_begin(ctx);
-  int rc = begin(&s, ctx, req, opt, res, 0);
-  s.input = path;
-  s.path = rc == WAPF_OK ? strdup(path) : NULL;
-  if (rc == WAPF_OK && !s.path)
-    rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
-  if (rc == WAPF_OK)
-    rc = wapf__prepare(&s, opt);
   wapf__cache *cache = NULL;
   char key[1024];
-  if (rc == WAPF_OK)
-    rc = reachable(&s, &cache, key, sizeof key);
+  wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
+  int rc = file_half(&s, ctx, path, opt, req, res, 0, &cache, key, sizeof key);
   wapf__cache_close(&cache);
   wapf__op_end(ctx);
   end(&s);
@@ -350,21 +359,11 @@ int wapf_send(wapf_context *ctx, const char *path, const wapf_options *opt,
     wapf_default_options(&def);
     opt = &def;
   }
-  if (!wapf__zeroed(opt->reserved, sizeof opt->reserved))
-    return wapf__fail(ctx, WAPF_EINVAL, "options: reserved bytes must be zero");
   wapf__send s;
-  wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
-  int rc = begin(&s, ctx, req, opt, res, 1);
-  s.input = path;
-  s.path = rc == WAPF_OK ? strdup(path) : NULL;
-  if (rc == WAPF_OK && !s.path)
-    rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
-  if (rc == WAPF_OK)
-    rc = wapf__prepare(&s, opt);
   wapf__cache *cache = NULL;
   char key[1024];
-  if (rc == WAPF_OK)
-    rc = reachable(&s, &cache, key, sizeof key);
+  wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
+  int rc = file_half(&s, ctx, path, opt, req, res, 1, &cache, key, sizeof key);
   if (rc == WAPF_OK)
     rc = message(&s);
   if (stale_id(&s, rc) && !wapf__cancelled(ctx)) {

@@ -199,7 +199,12 @@ def sigint_between_recipients_sends_nothing_after_it():
         assert f.delivered == at_exit, "nothing after the interrupt"
         assert 3 <= len(at_exit) < 40 and set(at_exit.values()) == {1}
         lines = [json.loads(x) for x in out.splitlines()]
-        assert {x["to"] for x in lines if x["status"] == "sent"} == set(at_exit)
+        sent = {x["to"] for x in lines if x["status"] == "sent"}
+        # a request in flight when SIGINT lands is aborted: "unknown" (it
+        # may have been delivered), never "sent" without a delivery
+        unknown = {x["to"] for x in lines if x["status"] == "unknown"}
+        assert sent <= set(at_exit) <= sent | unknown, (sent, unknown, at_exit)
+        assert len(unknown) <= 1, unknown
         # the rerun sends the others once, skips the ones sent
         p = send("--provider", "meta", "--to-file", path, "--rate", "80",
                  "--api-base", f.url, image_jpg(), env=env)
