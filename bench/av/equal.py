@@ -22,6 +22,7 @@ import time
 BIN = os.environ.get("WAPF_BIN", "build/tools/wa-preflight")
 FF = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
 WORK = os.environ.get("WAPF_BENCH_DIR") or tempfile.mkdtemp(prefix="wapf-equal-")
+os.makedirs(WORK, exist_ok=True)
 THREADS = "2"
 
 SOURCES = [
