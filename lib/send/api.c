@@ -267,27 +267,31 @@ static void start_result(wapf_send_result **res, wapf_send_result *local) {
   memset(*res, 0, sizeof **res);
 }
 
-/* The file half of wapf_upload() and wapf_send(): validate, convert when
- * needed, and make the media reachable (a cached id, an upload, a publish
- * or a verified link). s is ready for end() whatever happens. */
-static int file_half(wapf__send *s, wapf_context *ctx, const char *path,
-                     const wapf_options *opt, const wapf_send_request *req,
-                     wapf_send_result *res, int need_to, wapf__cache **cache,
-                     char *key, size_t ksize) {
-  int rc = begin(s, ctx, req, opt, res, need_to);
-  s->input = path;
-  s->path = rc == WAPF_OK ? strdup(path) : NULL;
-  if (rc == WAPF_OK && !s->path)
-    rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+/* The message half after a fresh upload or a cached id: send, and when a
+ * cached id is refused as stale, upload once more and send again. */
+static int message_half(wapf__send *s, wapf__cache *cache, const char *key) {
+  int rc = message(s);
+  if (!stale_id(s, rc) || wapf__cancelled(s->ctx))
+    return rc;
+  wapf__slog(s, WAPF_LOG_INFO, "cached media id refused; uploading again");
+  wapf__cache_drop(cache, key);
+  s->res->cache_hit = s->res->provider_code = 0;
+  s->res->provider_error[0] = '\0';
+  rc = obtain_id(s, NULL, key);
+  if (rc == WAPF_OK && cache)
+    wapf__cache_put(cache, key, s->media_id);
+  wapf__strlcpy(s->res->media_id, s->media_id, sizeof s->res->media_id);
   if (rc == WAPF_OK)
-    rc = wapf__prepare(s, opt);
-  if (rc == WAPF_OK)
-    rc = reachable(s, cache, key, ksize);
+    rc = message(s); /* the first was refused: not delivered */
   return rc;
 }
 
-int wapf_upload(wapf_context *ctx, const char *path, const wapf_options *opt,
-                const wapf_send_request *req, wapf_send_result *res) {
+/* wapf_upload() (deliver 0) and wapf_send() (deliver 1): validate, convert
+ * when needed, make the media reachable (a cached id, an upload, a publish
+ * or a verified link) and, when asked, send the message. */
+static int run_file(wapf_context *ctx, const char *path,
+                    const wapf_options *opt, const wapf_send_request *req,
+                    wapf_send_result *res, int deliver) {
   wapf_send_result local;
   wapf_options def;
   if (!ctx || !path || !req)
@@ -302,11 +306,26 @@ int wapf_upload(wapf_context *ctx, const char *path, const wapf_options *opt,
   wapf__cache *cache = NULL;
   char key[1024];
   wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
-  int rc = file_half(&s, ctx, path, opt, req, res, 0, &cache, key, sizeof key);
+  int rc = begin(&s, ctx, req, opt, res, deliver);
+  s.input = path;
+  s.path = rc == WAPF_OK ? strdup(path) : NULL;
+  if (rc == WAPF_OK && !s.path)
+    rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  if (rc == WAPF_OK)
+    rc = wapf__prepare(&s, opt);
+  if (rc == WAPF_OK)
+    rc = reachable(&s, &cache, key, sizeof key);
+  if (rc == WAPF_OK && deliver)
+    rc = message_half(&s, cache, key);
   wapf__cache_close(&cache);
   wapf__op_end(ctx);
   end(&s);
   return rc;
+}
+
+int wapf_upload(wapf_context *ctx, const char *path, const wapf_options *opt,
+                const wapf_send_request *req, wapf_send_result *res) {
+  return run_file(ctx, path, opt, req, res, 0);
 }
 
 int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
@@ -349,37 +368,5 @@ int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
 
 int wapf_send(wapf_context *ctx, const char *path, const wapf_options *opt,
               const wapf_send_request *req, wapf_send_result *res) {
-  wapf_send_result local;
-  wapf_options def;
-  if (!ctx || !path || !req)
-    return WAPF_EINVAL;
-  wapf__clear(ctx);
-  start_result(&res, &local);
-  if (!opt) {
-    wapf_default_options(&def);
-    opt = &def;
-  }
-  wapf__send s;
-  wapf__cache *cache = NULL;
-  char key[1024];
-  wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
-  int rc = file_half(&s, ctx, path, opt, req, res, 1, &cache, key, sizeof key);
-  if (rc == WAPF_OK)
-    rc = message(&s);
-  if (stale_id(&s, rc) && !wapf__cancelled(ctx)) {
-    wapf__slog(&s, WAPF_LOG_INFO, "cached media id refused; uploading again");
-    wapf__cache_drop(cache, key);
-    res->cache_hit = res->provider_code = 0;
-    res->provider_error[0] = '\0';
-    rc = obtain_id(&s, NULL, key);
-    if (rc == WAPF_OK && cache)
-      wapf__cache_put(cache, key, s.media_id);
-    wapf__strlcpy(res->media_id, s.media_id, sizeof res->media_id);
-    if (rc == WAPF_OK)
-      rc = message(&s); /* the first was refused: not delivered */
-  }
-  wapf__cache_close(&cache);
-  wapf__op_end(ctx);
-  end(&s);
-  return rc;
+  return run_file(ctx, path, opt, req, res, 1);
 }
