@@ -188,7 +188,8 @@ typedef struct wapf_settings {
   /** Video outputs are scaled so their long side is at most this.
    * Default 1920; range 160..4096. */
   int max_long_side;
-  /** Worker threads an encoder may use; 0 (default) = number of cores. */
+  /** Worker threads an encoder (and libvips, for the pictures this
+   * context converts) may use; 0 (default) = number of cores. */
   int threads;
   /** Reserved for future fields; must be zero (wapf_default_settings()
    * zeroes it). */
@@ -345,7 +346,12 @@ typedef struct wapf_facts {
  * WAPF_ENOMEM. A file no library can read is not an error: it is probed
  * as WAPF_MEDIA_OTHER with its MIME type. A file that is readable but
  * damaged (truncated JPEG/PNG, MP4 samples past the end of the file) has
- * damaged = 1. *out is owned by the caller: wapf_facts_free(). */
+ * damaged = 1. *out is owned by the caller: wapf_facts_free().
+ * For an audio/video file the context keeps the probe's demuxer (one open
+ * file descriptor and the packets read, at most 16 MiB) so that
+ * wapf_convert() of these facts does not open and analyse the file again;
+ * it is released by that conversion, the context's next wapf_probe() or
+ * wapf_close(). A file changed since the probe is opened afresh. */
 WAPF_API int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out);
 WAPF_API void wapf_facts_free(wapf_facts **f);
 

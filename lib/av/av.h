@@ -24,7 +24,8 @@
 
 /* ---- demux.c ---- */
 typedef struct wapf_av_in {
-  AVFormatContext *fmt;
+  wapf_av *src;         /* the input (modules.h), owned */
+  AVFormatContext *fmt; /* its demuxer */
   int vidx;     /* chosen video stream, -1 none */
   int aidx;     /* chosen audio stream, -1 none */
   int64_t zero; /* AV_TIME_BASE units: input time that becomes 0 */
@@ -32,7 +33,9 @@ typedef struct wapf_av_in {
   int cut_end;  /* 1 when a --duration ends the output at span */
 } wapf_av_in;
 
-int wapf__demux_open(wapf_context *ctx, const char *path, wapf_av_in *in);
+/* The input of f: the probe's demuxer when it is still open (rewound),
+ * else a fresh one (see wapf__input_open). */
+int wapf__demux_open(wapf_context *ctx, const wapf_facts *f, wapf_av_in *in);
 void wapf__demux_close(wapf_av_in *in);
 /* First video stream that is not cover art, or -1. */
 int wapf__demux_video(const AVFormatContext *fmt);
@@ -64,9 +67,9 @@ typedef struct wapf_av_measure {
   int64_t audio_bytes; /* bytes of stream aidx from start for span */
 } wapf_av_measure;
 
-/* Read every packet of path once (no decoding). WAPF_ELIMIT when it lasts
+/* Read every packet of f's file once (no decoding). WAPF_ELIMIT when it lasts
  * over settings.max_duration; span <= 0 means to the end. */
-int wapf__av_measure(wapf_context *ctx, const char *path, int aidx,
+int wapf__av_measure(wapf_context *ctx, const wapf_facts *f, int aidx,
                      double start, double span, wapf_av_measure *m);
 
 /* ---- decode.c ---- */

@@ -130,7 +130,7 @@ static int measure(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
     return WAPF_OK;
   wapf_av_measure m;
   double start = opt->start > 0 ? opt->start : 0;
-  int rc = wapf__av_measure(ctx, f->path, copy_audio ? in->aidx : -1, start,
+  int rc = wapf__av_measure(ctx, f, copy_audio ? in->aidx : -1, start,
                             in->span, &m);
   if (rc != WAPF_OK)
     return rc;
@@ -210,7 +210,7 @@ static int run_once(wapf_context *ctx, const wapf_facts *f,
   job.keep_metadata = opt->keep_metadata;
   job.threads = ctx->s.threads;
   job.opt = opt;
-  int rc = wapf__demux_open(ctx, f->path, &job.in);
+  int rc = wapf__demux_open(ctx, f, &job.in);
   if (rc != WAPF_OK)
     return rc;
   rc = prepare(ctx, f, r, opt, &job, at, res);

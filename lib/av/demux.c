@@ -5,33 +5,18 @@
 
 #include <libavutil/display.h>
 
-static int interrupt_cb(void *opaque) {
-  return wapf__cancelled((const wapf_context *)opaque);
-}
-
-int wapf__demux_open(wapf_context *ctx, const char *path, wapf_av_in *in) {
+int wapf__demux_open(wapf_context *ctx, const wapf_facts *f, wapf_av_in *in) {
   memset(in, 0, sizeof *in);
   in->vidx = in->aidx = -1;
-  AVFormatContext *fmt = avformat_alloc_context();
-  if (!fmt)
-    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory opening %s", path);
-  fmt->interrupt_callback.callback = interrupt_cb;
-  fmt->interrupt_callback.opaque = ctx;
-  int rc = avformat_open_input(&fmt, path, NULL, NULL);
-  if (rc < 0) /* fmt is freed by avformat_open_input on failure */
-    return wapf__from_averror(ctx, rc, "cannot open the input");
-  rc = avformat_find_stream_info(fmt, NULL);
-  if (rc < 0 && fmt->nb_streams == 0) {
-    avformat_close_input(&fmt);
-    return wapf__from_averror(ctx, rc, "cannot read the streams");
-  }
-  in->fmt = fmt;
-  return WAPF_OK;
+  int rc = wapf__input_open(ctx, f, &in->src);
+  if (rc == WAPF_OK)
+    in->fmt = wapf__input_format(in->src);
+  return rc;
 }
 
 void wapf__demux_close(wapf_av_in *in) {
-  if (in->fmt)
-    avformat_close_input(&in->fmt);
+  wapf__input_close(&in->src);
+  in->fmt = NULL;
 }
 
 int wapf__demux_video(const AVFormatContext *fmt) {
@@ -106,7 +91,7 @@ static int64_t first_keyframe(wapf_av_in *in, int64_t fallback) {
 }
 
 static int seek_to(wapf_av_in *in, int64_t target) {
-  return avformat_seek_file(in->fmt, -1, INT64_MIN, target, target, 0);
+  return wapf__input_seek(in->src, target);
 }
 
 int wapf__demux_trim(wapf_context *ctx, wapf_av_in *in, double start,
@@ -170,7 +155,7 @@ int wapf__demux_rotation(const AVStream *st, const char **filter) {
 }
 
 int wapf__demux_read(wapf_av_in *in, AVPacket *pkt) {
-  return av_read_frame(in->fmt, pkt);
+  return wapf__input_read(in->src, pkt);
 }
 
 void wapf__demux_display(AVFormatContext *fmt, AVStream *st, int rotation,

@@ -111,17 +111,17 @@ static int decode_loop(wapf_context *ctx, frames_state *s, wapf_av_dec *d) {
   return rc;
 }
 
-int wapf__av_decode_frames(wapf_context *ctx, const char *path, double start,
+int wapf__av_decode_frames(wapf_context *ctx, const wapf_facts *f, double start,
                            double max_seconds, double max_fps, int box,
                            wapf_frame_fn fn, void *cookie) {
-  if (!ctx || !path || !fn || box < 1 || box > 16384)
+  if (!ctx || !f || !fn || box < 1 || box > 16384)
     return ctx ? wapf__fail(ctx, WAPF_EINVAL, "bad frame request")
                : WAPF_EINVAL;
   wapf_av_in in;
   wapf_av_dec dec = {0};
   frames_state s = {.ctx = ctx, .in = &in, .fn = fn, .cookie = cookie};
   s.max_fps = max_fps;
-  int rc = wapf__demux_open(ctx, path, &in);
+  int rc = wapf__demux_open(ctx, f, &in);
   if (rc != WAPF_OK)
     return rc;
   rc = setup(ctx, &s, start, max_seconds, box);

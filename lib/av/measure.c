@@ -47,10 +47,10 @@ static double seconds_of(const tally *t, const wapf_av_in *in) {
   return (double)t->vpackets / (fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 25);
 }
 
-int wapf__av_measure(wapf_context *ctx, const char *path, int aidx,
+int wapf__av_measure(wapf_context *ctx, const wapf_facts *f, int aidx,
                      double start, double span, wapf_av_measure *m) {
   wapf_av_in in;
-  int rc = wapf__demux_open(ctx, path, &in);
+  int rc = wapf__demux_open(ctx, f, &in);
   if (rc != WAPF_OK)
     return rc;
   in.vidx = wapf__demux_video(in.fmt);
@@ -68,7 +68,7 @@ int wapf__av_measure(wapf_context *ctx, const char *path, int aidx,
       rc = wapf__fail(ctx, WAPF_ELIMIT,
                       "%s: lasts over the limit of %.0f s (measured by "
                       "reading it)",
-                      path, limit);
+                      f->path, limit);
   }
   if (!pkt && rc == WAPF_OK)
     rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");

@@ -1,5 +1,5 @@
 /* The context: settings, logging, failure detail, cancellation. */
-#include "internal.h"
+#include "modules.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +56,7 @@ int wapf_open(wapf_context **out, const wapf_settings *s) {
 void wapf_close(wapf_context **ctx) {
   if (!ctx || !*ctx)
     return;
+  wapf__input_forget(*ctx);
   free(*ctx);
   *ctx = NULL;
 }

@@ -18,6 +18,10 @@ struct wapf_context {
   atomic_int cancelled;
   atomic_int depth; /* nesting of wapf__op_begin() */
   char detail[WAPF_DETAIL_MAX];
+  /* The last probe's demuxer and the facts it filled (lib/probe/input.c);
+   * the facts pointer is only compared, never read. */
+  struct wapf_av *input;
+  const void *input_facts;
 };
 
 #if defined(__GNUC__)

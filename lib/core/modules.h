@@ -15,6 +15,29 @@ int wapf__probe_av(wapf_context *ctx, wapf_facts *f);
 int wapf__probe_image(wapf_context *ctx, wapf_facts *f);
 int wapf__probe_webp(wapf_context *ctx, wapf_facts *f);
 
+/* ---- the audio/video input of a conversion (lib/probe/input.c) ----
+ * Every demuxer of an input is opened by the probe's reader: from the
+ * content only (no file name, no extension guess, no nested opens), the
+ * stream analysis bounded in bytes and time, every read cancellable. The
+ * probe leaves its demuxer open on the context with the facts it filled
+ * (one at most, closed by the next probe or wapf_close); opening the input
+ * of those same facts, file unchanged, takes it back rewound to the first
+ * packet, so a file is opened and analysed once. Anything else opens the
+ * file afresh. */
+typedef struct wapf_av wapf_av;
+struct AVFormatContext;
+struct AVPacket;
+int wapf__input_open(wapf_context *ctx, const wapf_facts *f, wapf_av **out);
+struct AVFormatContext *wapf__input_format(wapf_av *in);
+/* av_read_frame() (AVERROR_EOF at the end, AVERROR_EXIT when cancelled). */
+int wapf__input_read(wapf_av *in, struct AVPacket *pkt);
+/* avformat_seek_file() to ts (AV_TIME_BASE) at the latest. */
+int wapf__input_seek(wapf_av *in, int64_t ts);
+void wapf__input_close(wapf_av **in);
+/* The probe's side: keep (takes av's contents) and close the kept one. */
+void wapf__input_keep(wapf_context *ctx, wapf_av *av, const wapf_facts *f);
+void wapf__input_forget(wapf_context *ctx);
+
 /* ---- rules (lib/rules) ---- */
 
 /* The kind WAPF_KIND_AUTO resolves to for these facts. */
@@ -37,7 +60,7 @@ int wapf__sticker_convert(wapf_context *ctx, const wapf_facts *f,
                           wapf_tmpfile *out, wapf_result *res);
 
 /* ---- frames from video, for animated stickers (lib/av) ----
- * Decode the first video stream of path from `start` for at most
+ * Decode the first video stream of f's file from `start` for at most
  * max_seconds, at most max_fps frames per second, each scaled to fit
  * inside box x box keeping its aspect ratio and upright (rotation
  * applied), as 8-bit RGBA. fn is called once per frame with its
@@ -45,7 +68,7 @@ int wapf__sticker_convert(wapf_context *ctx, const wapf_facts *f,
  * decoding and is returned. */
 typedef int (*wapf_frame_fn)(void *cookie, const uint8_t *rgba, int width,
                              int height, int stride, int64_t pts_ms);
-int wapf__av_decode_frames(wapf_context *ctx, const char *path, double start,
+int wapf__av_decode_frames(wapf_context *ctx, const wapf_facts *f, double start,
                            double max_seconds, double max_fps, int box,
                            wapf_frame_fn fn, void *cookie);
 

@@ -49,7 +49,7 @@ int wapf__img_first_frame(wapf_context *ctx, const wapf_facts *f,
   if (box < 1)
     return wapf__fail(ctx, WAPF_EUNSUPPORTED, "%s: no picture to decode",
                       f->path);
-  int rc = wapf__av_decode_frames(ctx, f->path, 0, -1, 0, box, take, &s);
+  int rc = wapf__av_decode_frames(ctx, f, 0, -1, 0, box, take, &s);
   if (rc == TAKEN && s.im) {
     rc = wapf__img_to_srgb8(ctx, s.im, 0, background, out);
   } else if (rc == WAPF_ENOMEM) {

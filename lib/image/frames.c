@@ -376,7 +376,7 @@ static int load_av(wapf_context *ctx, const wapf_facts *f,
   av_sink s = {ctx, fr, opt, gap, -1, -1};
   double secs = (double)fr->max_ms / 1000.0;
   int box = opt->fit == WAPF_FIT_COVER ? av_box(f, fr->side) : fr->side;
-  int rc = wapf__av_decode_frames(ctx, f->path, opt->start, secs, max_fps, box,
+  int rc = wapf__av_decode_frames(ctx, f, opt->start, secs, max_fps, box,
                                   on_frame, &s);
   if (rc != WAPF_OK)
     return rc;

@@ -186,8 +186,9 @@ static void box_scan_path(const char *path, int64_t size, wapf_boxinfo *bi) {
   close(fd);
 }
 
-static int read_facts(wapf_context *ctx, AVFormatContext *fc, wapf_facts *f,
+static int read_facts(wapf_context *ctx, wapf_av *av, wapf_facts *f,
                       int has_video) {
+  AVFormatContext *fc = av->fc;
   wapf_boxinfo bi;
   memset(&bi, 0, sizeof bi);
   if (is_mov_family(fc->iformat->name))
@@ -207,7 +208,7 @@ static int read_facts(wapf_context *ctx, AVFormatContext *fc, wapf_facts *f,
   if (rc == WAPF_OK)
     check_stream_sanity(f);
   if (rc == WAPF_OK)
-    wapf__av_bframes(fc, f);
+    wapf__av_bframes(av, f);
   return rc;
 }
 
@@ -242,9 +243,11 @@ int wapf__probe_av(wapf_context *ctx, wapf_facts *f) {
     rc = wapf__fail(ctx, WAPF_EUNSUPPORTED, "%s: %s holds no audio or video",
                     f->path, av.fc->iformat->name);
   if (rc == WAPF_OK)
-    rc = read_facts(ctx, av.fc, f, has_video);
-  if (rc == WAPF_OK)
+    rc = read_facts(ctx, &av, f, has_video);
+  if (rc == WAPF_OK) {
     f->media = WAPF_MEDIA_AV;
+    wapf__input_keep(ctx, &av, f); /* for the conversion that may follow */
+  }
   wapf__av_close(&av);
   return rc;
 }

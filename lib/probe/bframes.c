@@ -46,11 +46,11 @@ static void parse_packet(scan *sc, const AVPacket *pkt) {
 }
 
 /* Read the first packets once and feed each H.264 stream's parser. */
-static void read_slices(AVFormatContext *fc, scan *sc, int n) {
+static void read_slices(wapf_av *av, scan *sc, int n) {
   AVPacket *pkt = av_packet_alloc();
   int64_t bytes = 0;
   for (int i = 0; pkt && i < SCAN_PACKETS && bytes < SCAN_BYTES; i++) {
-    if (av_read_frame(fc, pkt) < 0)
+    if (wapf__input_read(av, pkt) < 0)
       break;
     bytes += pkt->size;
     int k = pkt->stream_index;
@@ -67,7 +67,8 @@ static void read_slices(AVFormatContext *fc, scan *sc, int n) {
   av_packet_free(&pkt);
 }
 
-void wapf__av_bframes(AVFormatContext *fc, wapf_facts *f) {
+void wapf__av_bframes(wapf_av *av, wapf_facts *f) {
+  AVFormatContext *fc = av->fc;
   int n =
       f->n_streams < (int)fc->nb_streams ? f->n_streams : (int)fc->nb_streams;
   int todo = 0;
@@ -90,7 +91,7 @@ void wapf__av_bframes(AVFormatContext *fc, wapf_facts *f) {
   for (int i = 0; i < n; i++)
     if (wants_scan(fc->streams[i], &f->streams[i]))
       open_scan(fc->streams[i], &sc[i]);
-  read_slices(fc, sc, n);
+  read_slices(av, sc, n);
   for (int i = 0; i < n; i++) {
     if (!sc[i].parser)
       continue;

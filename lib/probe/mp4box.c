@@ -5,6 +5,7 @@
  * boxes, so a hostile file cannot make it slow or large. */
 #include "probe_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -178,4 +179,121 @@ void wapf__box_scan(int fd, int64_t size, wapf_boxinfo *bi) {
       break; /* nothing more to learn from the fragments */
     pos += b.size;
   }
+}
+
+/* ---- entry tables that fit their boxes ----
+ * libavformat's MOV demuxer allocates a sample table for the count a box
+ * declares before it reads the entries: a 1,942-byte fragmented MP4 whose
+ * trun declares 67 million samples made it allocate 2.2 GB (found by
+ * fuzz_probe). A count is only plausible when its entries fit in the box
+ * (or, for samples without per-sample fields, in the file). */
+
+#define TABLE_MAX_BOXES 65536 /* boxes visited by one check */
+
+typedef struct tables {
+  int fd;
+  int64_t file;
+  int visited;
+  char *why;
+  size_t n;
+} tables;
+
+static int is_container(const char *t) {
+  static const char *const types[] = {"moov", "trak", "mdia", "minf",
+                                      "stbl", "edts", "moof", "traf"};
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+    if (strcmp(t, types[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* Bytes before the entries and bytes per entry of a table box, from its
+ * first 16 payload bytes p (version/flags first); 0 when not a table. */
+static int table_shape(const char *t, const uint8_t *p, uint32_t *count,
+                       int64_t *head, int64_t *each) {
+  uint32_t flags = be32(p) & 0xffffff;
+  int v1 = p[0] == 1;
+  *head = 8;
+  *count = be32(p + 4);
+  if (!strcmp(t, "stts") || !strcmp(t, "ctts") || !strcmp(t, "co64"))
+    *each = 8;
+  else if (!strcmp(t, "stsc"))
+    *each = 12;
+  else if (!strcmp(t, "stco") || !strcmp(t, "stss") || !strcmp(t, "stps"))
+    *each = 4;
+  else if (!strcmp(t, "elst"))
+    *each = v1 ? 20 : 12;
+  else if (!strcmp(t, "sbgp")) {
+    *head = v1 ? 16 : 12;
+    *count = be32(p + *head - 4);
+    *each = 8;
+  } else if (!strcmp(t, "stsz") || !strcmp(t, "stz2")) {
+    *head = 12;
+    *count = be32(p + 8);
+    *each = !strcmp(t, "stz2") ? (p[7] >= 16 ? 2 : 1) : be32(p + 4) ? 0 : 4;
+  } else if (!strcmp(t, "trun")) {
+    *head = 8 + (flags & 0x1 ? 4 : 0) + (flags & 0x4 ? 4 : 0);
+    *each = 4 * (!!(flags & 0x100) + !!(flags & 0x200) + !!(flags & 0x400) +
+                 !!(flags & 0x800));
+  } else
+    return 0;
+  return 1;
+}
+
+/* 1 (why set) when box b declares more entries than it can hold. */
+static int table_bad(tables *tb, const box *b) {
+  uint8_t p[16];
+  int64_t payload = b->size - b->hdr;
+  memset(p, 0, sizeof p);
+  if (payload < 8 ||
+      read_at(tb->fd, b->pos + b->hdr, p,
+              (size_t)(payload < 16 ? payload : 16)) != 0)
+    return 0;
+  uint32_t count;
+  int64_t head, each;
+  if (!table_shape(b->type, p, &count, &head, &each))
+    return 0;
+  int64_t room = payload - head; /* bytes the entries may take */
+  if (room < 0)
+    room = 0;
+  if (each == 0) { /* no per-entry bytes: each sample's data is in the file */
+    uint32_t one = !strcmp(b->type, "stsz") ? be32(p + 4) : 1;
+    room = tb->file;
+    each = one ? one : 1;
+  }
+  if ((int64_t)count <= room / each)
+    return 0;
+  snprintf(tb->why, tb->n,
+           "MP4 box %s declares %u entries, more than its %lld bytes can hold",
+           b->type, count, (long long)(b->size - b->hdr));
+  return 1;
+}
+
+static int tables_in(tables *tb, int64_t pos, int64_t end, int depth) {
+  box b;
+  for (int i = 0; i < BOX_MAX_TOP && pos < end; i++) {
+    if (++tb->visited > TABLE_MAX_BOXES)
+      return 0;
+    int r = box_at(tb->fd, pos, end, &b);
+    if (r == 0)
+      return 0;
+    if (depth > 0 || i > 0 || plausible_first(b.type)) {
+      if (table_bad(tb, &b))
+        return 1;
+      if (depth < 6 && is_container(b.type) &&
+          tables_in(tb, b.pos + b.hdr, b.pos + b.size, depth + 1))
+        return 1;
+    } else {
+      return 0; /* not ISO base media */
+    }
+    if (r == 2)
+      return 0;
+    pos += b.size;
+  }
+  return 0;
+}
+
+int wapf__box_tables_bad(int fd, int64_t size, char *why, size_t n) {
+  tables tb = {.fd = fd, .file = size, .why = why, .n = n};
+  return tables_in(&tb, 0, size, 0);
 }

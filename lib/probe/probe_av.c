@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +22,8 @@
  * but a parser that looks for the next picture reads on until it finds
  * one: a PNG head followed by 20 GB of zeros. */
 #define AV_READ_MAX (128 << 20)
+/* Audio channels a stream may declare (7th-order ambisonics is 64). */
+#define AV_MAX_CHANNELS 255
 
 typedef struct av_io {
   wapf_context *ctx;
@@ -28,7 +31,8 @@ typedef struct av_io {
   int64_t pos, size;
   int64_t deadline; /* av_gettime_relative() limit */
   int timed_out;
-  int64_t read; /* bytes read so far, up to AV_READ_MAX */
+  int64_t read;     /* bytes read so far, up to read_max */
+  int64_t read_max; /* AV_READ_MAX while the streams are analysed */
   int read_out;
 } av_io;
 
@@ -47,7 +51,7 @@ static int io_read(void *opaque, uint8_t *buf, int n) {
   av_io *io = opaque;
   if (av_interrupt(io))
     return AVERROR_EXIT;
-  if (io->read >= AV_READ_MAX) {
+  if (io->read >= io->read_max) {
     io->read_out = 1;
     return AVERROR_EXIT;
   }
@@ -90,6 +94,7 @@ static int refuse_open(AVFormatContext *s, AVIOContext **pb, const char *url,
 }
 
 void wapf__av_close(wapf_av *av) {
+  wapf__av_queue_free(&av->q);
   if (av->fc)
     avformat_close_input(&av->fc);
   if (av->pb) {
@@ -114,8 +119,11 @@ static int make_io(wapf_context *ctx, const char *path, int64_t size,
   io->ctx = ctx;
   io->size = size;
   io->deadline = av_gettime_relative() + AV_BUDGET_US;
+  io->read_max = AV_READ_MAX;
   io->fd = open(path, O_RDONLY | O_CLOEXEC);
   if (io->fd < 0)
+    return wapf__from_errno(ctx, errno, path);
+  if (fstat(io->fd, &av->st) != 0)
     return wapf__from_errno(ctx, errno, path);
   uint8_t *buf = av_malloc(AV_IO_BUF);
   if (buf)
@@ -144,12 +152,43 @@ static int av_error(wapf_context *ctx, wapf_av *av, int err, const char *what) {
   return wapf__from_averror(ctx, err, what);
 }
 
+/* What the header declares, before the stream analysis decodes anything:
+ * a 103-byte WAV declaring 12,026 channels made libavformat's analysis
+ * take 2 GB and 6 s (fuzz_probe; ffprobe does the same). */
+static int plausible_streams(wapf_context *ctx, const AVFormatContext *fc) {
+  for (unsigned i = 0; i < fc->nb_streams; i++) {
+    const AVCodecParameters *p = fc->streams[i]->codecpar;
+    if (p->codec_type == AVMEDIA_TYPE_AUDIO &&
+        p->ch_layout.nb_channels > AV_MAX_CHANNELS)
+      return wapf__fail(ctx, WAPF_ECORRUPT,
+                        "%s: an audio stream declares %d channels (at most "
+                        "%d are read)",
+                        fc->iformat->name, p->ch_layout.nb_channels,
+                        AV_MAX_CHANNELS);
+  }
+  return WAPF_OK;
+}
+
+void wapf__av_unbound(wapf_av *av, wapf_context *ctx) {
+  av_io *io = av->io;
+  io->ctx = ctx;
+  io->deadline = INT64_MAX;
+  io->read_max = INT64_MAX;
+  av->q.recording = 0;
+}
+
 int wapf__av_open(wapf_context *ctx, const char *path, int64_t size,
                   int min_score, wapf_av *av) {
   memset(av, 0, sizeof *av);
+  av->q.recording = 1;
   int rc = make_io(ctx, path, size, av);
   if (rc != WAPF_OK)
     return rc;
+  char why[WAPF_DETAIL_MAX];
+  int fd = ((av_io *)av->io)->fd;
+  if (wapf__box_tables_bad(fd, size, why, sizeof why) ||
+      wapf__riff_info_bad(fd, size, why, sizeof why))
+    return wapf__fail(ctx, WAPF_ECORRUPT, "%s", why);
   const AVInputFormat *fmt = NULL;
   int score = av_probe_input_buffer2(av->pb, &fmt, "", NULL, 0, AV_PROBESIZE);
   if (score < 0)
@@ -175,6 +214,9 @@ int wapf__av_open(wapf_context *ctx, const char *path, int64_t size,
   int err = avformat_open_input(&av->fc, "", fmt, NULL);
   if (err < 0) /* av->fc was freed by libavformat */
     return av_error(ctx, av, err, fmt->name);
+  rc = plausible_streams(ctx, av->fc);
+  if (rc != WAPF_OK)
+    return rc;
   err = avformat_find_stream_info(av->fc, NULL);
   if (err < 0 && (err == AVERROR_EXIT || av->fc->nb_streams == 0))
     return av_error(ctx, av, err, fmt->name);

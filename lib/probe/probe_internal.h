@@ -41,6 +41,17 @@ typedef struct wapf_boxinfo {
  * left at its "absent" value. */
 void wapf__box_scan(int fd, int64_t size, wapf_boxinfo *bi);
 
+/* 1, with a one-line reason in why, when an ISO base media file's sample
+ * or edit table (stts, ctts, stsc, stsz, stz2, stco, co64, stss, stps,
+ * elst, sbgp, trun) declares more entries than its box or the file can
+ * hold: libavformat would allocate for the count before reading. Bounded
+ * walk (box headers and 16 bytes of each table). */
+int wapf__box_tables_bad(int fd, int64_t size, char *why, size_t n);
+
+/* 1, with a one-line reason, when a RIFF file (WAV, AVI) has a LIST INFO
+ * chunk that runs past the end of the file (riff.c). */
+int wapf__riff_info_bad(int fd, int64_t size, char *why, size_t n);
+
 /* ---- EXIF (exif.c) ---- */
 
 /* Read the orientation (1..8, 0 absent) and whether a GPS position is

@@ -69,7 +69,7 @@ __attribute__((unused)) static const char *avt_corpus(const char *rel) {
   return access(p, R_OK) == 0 ? p : NULL;
 }
 
-static wapf_context *avt_open(void) {
+__attribute__((unused)) static wapf_context *avt_open(void) {
   wapf_context *ctx = NULL;
   wapf_settings s;
   wapf_default_settings(&s);

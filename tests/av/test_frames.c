@@ -31,13 +31,25 @@ static int on_frame(void *cookie, const uint8_t *rgba, int w, int h, int stride,
   return g->stop_after && g->n >= g->stop_after ? 7 : 0;
 }
 
+/* Probe path, then decode its frames from the facts (the probe's demuxer
+ * is taken back, as in a conversion); the probe's status when it fails. */
+static int frames_of(wapf_context *ctx, const char *path, double start,
+                     double secs, double fps, int box, got *g) {
+  wapf_facts *f = NULL;
+  int rc = wapf_probe(ctx, path, &f);
+  if (rc == WAPF_OK)
+    rc = wapf__av_decode_frames(ctx, f, start, secs, fps, box, on_frame, g);
+  wapf_facts_free(&f);
+  return rc;
+}
+
 static void frames_generated_fps_and_trim(void) {
   const char *in = avt_make("t30.mp4", "-f lavfi -i testsrc=s=320x240:r=30 "
                                        "-t 3 -c:v libx264 -pix_fmt yuv420p");
   T_CHECK(in);
   wapf_context *ctx = avt_open();
   got g = {0};
-  int rc = wapf__av_decode_frames(ctx, in, 0.5, 1.0, 10, 128, on_frame, &g);
+  int rc = frames_of(ctx, in, 0.5, 1.0, 10, 128, &g);
   wapf_close(&ctx);
   T_EQ_INT(rc, WAPF_OK);
   T_EQ_INT(g.w, 128);
@@ -61,7 +73,7 @@ static void frames_rotation_applied(void) {
   T_CHECK(rot);
   wapf_context *ctx = avt_open();
   got g = {.px_at = {{8, 32}, {40, 32}}};
-  int rc = wapf__av_decode_frames(ctx, rot, 0, 10, 0, 64, on_frame, &g);
+  int rc = frames_of(ctx, rot, 0, 10, 0, 64, &g);
   wapf_close(&ctx);
   T_EQ_INT(rc, WAPF_OK);
   T_EQ_INT(g.w, 48);
@@ -79,7 +91,7 @@ static void frames_gif_with_alpha(void) {
     T_SKIP("corpus absent");
   wapf_context *ctx = avt_open();
   got g = {0};
-  int rc = wapf__av_decode_frames(ctx, in, 0, 10, 30, 512, on_frame, &g);
+  int rc = frames_of(ctx, in, 0, 10, 30, 512, &g);
   wapf_close(&ctx);
   T_EQ_INT(rc, WAPF_OK);
   T_EQ_INT(g.n, 5);
@@ -95,7 +107,7 @@ static void frames_portrait_phone_clip(void) {
     T_SKIP("corpus absent");
   wapf_context *ctx = avt_open();
   got g = {0};
-  int rc = wapf__av_decode_frames(ctx, in, 0, 10, 10, 512, on_frame, &g);
+  int rc = frames_of(ctx, in, 0, 10, 10, 512, &g);
   wapf_close(&ctx);
   T_EQ_INT(rc, WAPF_OK);
   T_EQ_INT(g.h, 512);
@@ -108,7 +120,7 @@ static void frames_callback_stops(void) {
   T_CHECK(in);
   wapf_context *ctx = avt_open();
   got g = {.stop_after = 3};
-  int rc = wapf__av_decode_frames(ctx, in, 0, 10, 0, 64, on_frame, &g);
+  int rc = frames_of(ctx, in, 0, 10, 0, 64, &g);
   wapf_close(&ctx);
   T_EQ_INT(rc, 7);
   T_EQ_INT(g.n, 3);
@@ -119,17 +131,15 @@ static void frames_refuses_audio_and_garbage(void) {
   T_CHECK(wav);
   wapf_context *ctx = avt_open();
   got g = {0};
-  T_EQ_INT(wapf__av_decode_frames(ctx, wav, 0, 1, 0, 64, on_frame, &g),
+  T_EQ_INT(frames_of(ctx, wav, 0, 1, 0, 64, &g),
            WAPF_EUNSUPPORTED);
   T_CHECK(strstr(wapf_last_error(ctx), "no video"));
   const char *bad = avt_corpus("malformed/webm_vp9_invalid_bitstream.webm");
   if (bad) {
-    int rc = wapf__av_decode_frames(ctx, bad, 0, 10, 0, 64, on_frame, &g);
+    int rc = frames_of(ctx, bad, 0, 10, 0, 64, &g);
     T_CHECK(rc == WAPF_ECORRUPT || rc == WAPF_OK);
   }
-  T_EQ_INT(wapf__av_decode_frames(ctx, "/nonexistent.mp4", 0, 1, 0, 64,
-                                  on_frame, &g),
-           WAPF_ENOENT);
+  T_EQ_INT(frames_of(ctx, "/nonexistent.mp4", 0, 1, 0, 64, &g), WAPF_ENOENT);
   wapf_close(&ctx);
 }
 

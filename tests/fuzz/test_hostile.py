@@ -7,7 +7,10 @@ a correct output or a one-line reason.
 - an animated WebP whose frames hold more than the decoding budget is
   refused with one line;
 - 20 GB sparse files (zeros; a JPEG, PNG or MP4 head then zeros) are
-  checked without reading them whole, and SIGTERM stops a check at once.
+  checked without reading them whole, and SIGTERM stops a check at once;
+- the fuzzers' finds (regress/probe/): a 1,942-byte MP4 whose trun
+  declares 67 million samples, a 103-byte WAV whose LIST INFO declares
+  4 GB (each made libavformat take 2 GB), refused in one line.
 
 Memory is the peak RSS from GNU time; CPU is bounded by RLIMIT_CPU (the
 process is killed past it), so no case can pass by being slow."""
@@ -150,6 +153,19 @@ def sparse_20_gb_files_are_checked_without_reading_them():
         line = one_line(p.stdout)
         assert "21,474,836,480 bytes" in line, line
         assert p.stderr == "", p.stderr
+        assert rss <= MAX_RSS_MB, (name, rss)
+
+
+@case
+def declared_sizes_are_refused_before_libavformat_allocates():
+    regress = os.path.join(SOURCE, "tests", "fuzz", "regress", "probe")
+    cases = {"mp4_trun_declares_67M_samples.mp4": "MP4 box trun declares",
+             "wav_list_info_declares_4GB.wav": "RIFF LIST INFO chunk"}
+    for name, why in cases.items():
+        p, rss = bounded(["check", os.path.join(regress, name)], 5)
+        assert p.returncode == 1, (name, p.returncode, p.stderr)
+        assert why in p.stdout, (name, p.stdout)
+        assert p.stderr.count("\n") <= 1, (name, p.stderr)
         assert rss <= MAX_RSS_MB, (name, rss)
 
 
