@@ -12,9 +12,11 @@
  *   callback, exactly as if we had installed nothing. The av_log level is
  *   never changed.
  * - libvips: started on first picture use (wapf__need_vips), from
- *   whichever thread, once. Its messages (GLib log domain "VIPS") go
- *   through one handler for that domain only, with the same rule;
- *   outside our calls they reach g_log_default_handler. No environment
+ *   whichever thread, once. Its messages (GLib log domain "VIPS"), and
+ *   those of the "GLib" and "GLib-GObject" domains its loaders provoke,
+ *   go through one handler for those domains only, with the same rule;
+ *   outside our calls they reach g_log_default_handler (a host program's
+ *   own handler for these three domains is replaced). No environment
  *   variable is set.
  * - libheif's dav1d prints one kind of message with a bare fprintf to stderr
  *   directly (its input validation), which no logger or option reaches;
@@ -110,7 +112,8 @@ static void vips_cb(const gchar *domain, GLogLevelFlags level, const gchar *msg,
   wapf__strlcpy(line, msg, sizeof line);
   wapf__trim_line(line);
   if (line[0])
-    wapf__log(ctx, ours, "libvips: %s", line);
+    wapf__log(ctx, ours, "%s: %s",
+              domain && strcmp(domain, "VIPS") ? domain : "libvips", line);
 }
 
 static pthread_once_t av_once = PTHREAD_ONCE_INIT;
@@ -126,10 +129,16 @@ void wapf__global_init(void) {
 static pthread_once_t vips_once = PTHREAD_ONCE_INIT;
 static atomic_int vips_state; /* 0 not started, 1 running, -1 failed */
 
+/* libvips' own domain, and GLib's and GObject's, whose warnings libvips'
+ * loaders provoke on damaged files (seen on fuzzed mutants). */
+static const char *const glib_domains[] = {"VIPS", "GLib", "GLib-GObject"};
+
 static void vips_setup(void) {
-  g_log_set_handler("VIPS",
-                    G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
-                    vips_cb, NULL);
+  for (size_t i = 0; i < sizeof glib_domains / sizeof glib_domains[0]; i++)
+    g_log_set_handler(glib_domains[i],
+                      G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
+                          G_LOG_FLAG_RECURSION,
+                      vips_cb, NULL);
   atomic_store(&vips_state, VIPS_INIT("wapf") == 0 ? 1 : -1);
 }
 
