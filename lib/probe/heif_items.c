@@ -91,8 +91,18 @@ static int is_listed(const uint32_t *ids, int n, uint64_t id) {
   return 0;
 }
 
+/* iloc's offset, length, base offset and index sizes are 0, 4 or 8 bytes
+ * (ISO/IEC 14496-12); libheif reads another size as a length of 0 and
+ * hands dav1d an empty buffer (a fuzz_probe mutant had length_size 6). */
+static int field_size_ok(unsigned n) {
+  return n == 0 || n == 4 || n == 8;
+}
+
+#define BAD_SIZES (UINT64_MAX - 1)
+
 /* The first av01 item of iloc (payload [at, end)) whose extents add up to
- * zero bytes; 0 when there is none. */
+ * zero bytes (UINT64_MAX for item 0), BAD_SIZES when iloc's field sizes
+ * are invalid; 0 when there is none. */
 static uint64_t empty_item(const uint8_t *buf, size_t at, size_t end,
                            const uint32_t *ids, int n_ids) {
   rd r = {buf, end, at, 0};
@@ -101,6 +111,9 @@ static uint64_t empty_item(const uint8_t *buf, size_t at, size_t end,
   unsigned sizes = (unsigned)get(&r, 2);
   unsigned off_sz = sizes >> 12, len_sz = (sizes >> 8) & 15,
            base_sz = (sizes >> 4) & 15, idx_sz = version ? sizes & 15 : 0;
+  if (!field_size_ok(off_sz) || !field_size_ok(len_sz) ||
+      !field_size_ok(base_sz) || !field_size_ok(idx_sz))
+    return BAD_SIZES;
   uint64_t count = get(&r, version < 2 ? 2 : 4);
   for (uint64_t i = 0; i < count && i < ITEMS_MAX && !r.bad; i++) {
     uint64_t id = get(&r, version < 2 ? 2 : 4);
@@ -162,7 +175,9 @@ int wapf__heif_empty_item(int fd, int64_t size, char *why, size_t n) {
       empty = empty_item(buf, lpay, lend, ids, n_ids);
   }
   free(buf);
-  if (empty)
+  if (empty == BAD_SIZES)
+    snprintf(why, n, "iloc field sizes are not 0, 4 or 8 bytes");
+  else if (empty)
     snprintf(why, n, "AV1 item %llu has no data (its extents are empty)",
              (unsigned long long)(empty == UINT64_MAX ? 0 : empty));
   return empty != 0;

@@ -245,9 +245,8 @@ static int table_bad(tables *tb, const box *b) {
   uint8_t p[16];
   int64_t payload = b->size - b->hdr;
   memset(p, 0, sizeof p);
-  if (payload < 8 ||
-      read_at(tb->fd, b->pos + b->hdr, p,
-              (size_t)(payload < 16 ? payload : 16)) != 0)
+  if (payload < 8 || read_at(tb->fd, b->pos + b->hdr, p,
+                             (size_t)(payload < 16 ? payload : 16)) != 0)
     return 0;
   uint32_t count;
   int64_t head, each;

@@ -5,7 +5,7 @@ HEIC and WebP made here from corpus files (the HEIC from a small HEIC
 encoded from a corpus picture) (cut at several points, bytes
 flipped with a fixed seed, an AV1 item whose extents are emptied: the case
 where dav1d inside libheif wrote "Input validation check ... failed" on
-stderr). Through the library (quiet_run: probe, check, convert with a
+stderr), and the damaged AVIF of tests/fuzz/regress/probe/. Through the library (quiet_run: probe, check, convert with a
 logger at debug level) stderr stays empty and every log line is one line;
 the foreign messages arrive in the logger ("ffmpeg: ...", "libvips: ...").
 Through the command, check and convert write at most one line on stderr,
@@ -95,6 +95,11 @@ def inputs():
     if not os.path.isdir(mal):
         raise Skip("corpus malformed/ folder not present")
     files = sorted(os.path.join(mal, n) for n in os.listdir(mal))
+    # the fuzzers' damaged AVIF (iloc length_size 6: libheif read its
+    # length as 0 and dav1d printed "Input validation check ... failed")
+    regress = os.path.join(SOURCE, "tests", "fuzz", "regress", "probe")
+    files += [os.path.join(regress, n) for n in sorted(os.listdir(regress))
+              if n.endswith(".avif")]
     return files + damaged()
 
 
