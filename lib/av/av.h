@@ -26,11 +26,11 @@
 typedef struct wapf_av_in {
   wapf_av *src;         /* the input (modules.h), owned */
   AVFormatContext *fmt; /* its demuxer */
-  int vidx;     /* chosen video stream, -1 none */
-  int aidx;     /* chosen audio stream, -1 none */
-  int64_t zero; /* AV_TIME_BASE units: input time that becomes 0 */
-  double span;  /* seconds of output expected (trim applied) */
-  int cut_end;  /* 1 when a --duration ends the output at span */
+  int vidx;             /* chosen video stream, -1 none */
+  int aidx;             /* chosen audio stream, -1 none */
+  int64_t zero;         /* AV_TIME_BASE units: input time that becomes 0 */
+  double span;          /* seconds of output expected (trim applied) */
+  int cut_end;          /* 1 when a --duration ends the output at span */
 } wapf_av_in;
 
 /* The input of f: the probe's demuxer when it is still open (rewound),

@@ -130,8 +130,8 @@ static int measure(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
     return WAPF_OK;
   wapf_av_measure m;
   double start = opt->start > 0 ? opt->start : 0;
-  int rc = wapf__av_measure(ctx, f, copy_audio ? in->aidx : -1, start,
-                            in->span, &m);
+  int rc =
+      wapf__av_measure(ctx, f, copy_audio ? in->aidx : -1, start, in->span, &m);
   if (rc != WAPF_OK)
     return rc;
   if (in->span <= 0) {

@@ -131,8 +131,7 @@ static void frames_refuses_audio_and_garbage(void) {
   T_CHECK(wav);
   wapf_context *ctx = avt_open();
   got g = {0};
-  T_EQ_INT(frames_of(ctx, wav, 0, 1, 0, 64, &g),
-           WAPF_EUNSUPPORTED);
+  T_EQ_INT(frames_of(ctx, wav, 0, 1, 0, 64, &g), WAPF_EUNSUPPORTED);
   T_CHECK(strstr(wapf_last_error(ctx), "no video"));
   const char *bad = avt_corpus("malformed/webm_vp9_invalid_bitstream.webm");
   if (bad) {

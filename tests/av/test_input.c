@@ -95,8 +95,8 @@ static void same_packets(const char *in, const char *ext) {
   char h1[33], h2[33];
   int n1 = packets_digest(out1, h1), n2 = packets_digest(out2, h2);
   if (n1 != n2 || strcmp(h1, h2) != 0)
-    fprintf(stderr, "%s: kept %d packets %s, fresh %d packets %s\n", in, n1,
-            h1, n2, h2);
+    fprintf(stderr, "%s: kept %d packets %s, fresh %d packets %s\n", in, n1, h1,
+            n2, h2);
   T_CHECK(n1 > 10);
   T_EQ_INT(n1, n2);
   T_CHECK(strcmp(h1, h2) == 0);
