@@ -167,11 +167,25 @@ def main():
     pair("remux 60 s 720p MKV / ffmpeg -c copy -movflags +faststart",
          [BIN, "convert", "-q", "--force", "-o", out + "-r.mp4", mkv],
          FF + ["-i", mkv, "-c", "copy", "-movflags", "+faststart", out + "-f.mp4"])
+    # wa-preflight fsyncs each output and its folder before it says done;
+    # ffmpeg does neither: the same peer followed by `sync OUT DIR` (the
+    # coreutils command fsyncs the files it is given) pays the same.
+    remux_peer = FF + ["-i", mkv, "-c", "copy", "-movflags", "+faststart",
+                       out + "-f.mp4"]
+    pair("remux, the same / ffmpeg -c copy then fsync of the output and folder",
+         [BIN, "convert", "-q", "--force", "-o", out + "-r.mp4", mkv],
+         " ".join(remux_peer) + f" && sync {out}-f.mp4 {WORK}",
+         peer_shell=True)
+    opus_peer = FF + ["-i", flac, "-vn", "-map_metadata", "-1", "-c:a",
+                      "libopus", "-b:a", str(ab), "-vbr", "constrained",
+                      "-application", "audio", "-ar", str(rate), "-ac",
+                      str(ch), out + "-f.ogg"]
     pair(f"2 min FLAC to Ogg/Opus {ab} bit/s {ch} ch / ffmpeg, same settings",
          [BIN, "convert", "-q", "--force", "-o", out + "-a.ogg", flac],
-         FF + ["-i", flac, "-vn", "-map_metadata", "-1", "-c:a", "libopus",
-               "-b:a", str(ab), "-vbr", "constrained", "-application", "audio",
-               "-ar", str(rate), "-ac", str(ch), out + "-f.ogg"])
+         opus_peer)
+    pair("Opus, the same / ffmpeg then fsync of the output and folder",
+         [BIN, "convert", "-q", "--force", "-o", out + "-a.ogg", flac],
+         " ".join(opus_peer) + f" && sync {out}-f.ogg {WORK}", peer_shell=True)
     j1, j2 = os.path.join(WORK, "out-j1"), os.path.join(WORK, "out-j2")
 
     def clean():
