@@ -36,7 +36,7 @@ static int read_at(int fd, int64_t pos, void *buf, size_t n) {
 /* Read the box header at pos inside [pos, end). Returns 1 for a box that
  * fits, 2 for one that runs past end (size clamped: a truncated file),
  * 0 when no sane header can be read. */
-static int box_at(int fd, int64_t pos, int64_t end, box *b) {
+static int box_read(int fd, int64_t pos, int64_t end, int any_type, box *b) {
   uint8_t h[16];
   if (end - pos < 8 || read_at(fd, pos, h, 8) != 0)
     return 0;
@@ -52,7 +52,7 @@ static int box_at(int fd, int64_t pos, int64_t end, box *b) {
   }
   if (size < (uint64_t)b->hdr)
     return 0;
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 4 && !any_type; i++)
     if (h[4 + i] < 0x20 || h[4 + i] > 0x7e)
       return 0; /* box types are printable four-character codes */
   memcpy(b->type, h + 4, 4);
@@ -64,6 +64,10 @@ static int box_at(int fd, int64_t pos, int64_t end, box *b) {
   }
   b->size = (int64_t)size;
   return 1;
+}
+
+static int box_at(int fd, int64_t pos, int64_t end, box *b) {
+  return box_read(fd, pos, end, 0, b);
 }
 
 static int is_brand(const uint8_t *p, const char *b) {
@@ -268,23 +272,23 @@ static int table_bad(tables *tb, const box *b) {
   return 1;
 }
 
+/* Walked the way libavformat's MOV demuxer reads: from byte 0, box after
+ * box by size, whatever the first box or a type's bytes (a mutant with an
+ * unknown first box or a non-printable type got past a stricter walk);
+ * tables are looked for inside the containers only. */
 static int tables_in(tables *tb, int64_t pos, int64_t end, int depth) {
   box b;
   for (int i = 0; i < BOX_MAX_TOP && pos < end; i++) {
     if (++tb->visited > TABLE_MAX_BOXES)
       return 0;
-    int r = box_at(tb->fd, pos, end, &b);
+    int r = box_read(tb->fd, pos, end, 1, &b);
     if (r == 0)
       return 0;
-    if (depth > 0 || i > 0 || plausible_first(b.type)) {
-      if (table_bad(tb, &b))
-        return 1;
-      if (depth < 6 && is_container(b.type) &&
-          tables_in(tb, b.pos + b.hdr, b.pos + b.size, depth + 1))
-        return 1;
-    } else {
-      return 0; /* not ISO base media */
-    }
+    if (depth > 0 && table_bad(tb, &b))
+      return 1;
+    if (depth < 6 && is_container(b.type) &&
+        tables_in(tb, b.pos + b.hdr, b.pos + b.size, depth + 1))
+      return 1;
     if (r == 2)
       return 0;
     pos += b.size;

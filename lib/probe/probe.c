@@ -233,6 +233,7 @@ static int content_type(wapf_context *ctx, wapf_facts *f) {
 
 static int probe_file(wapf_context *ctx, const char *path, wapf_facts **out) {
   wapf__clear(ctx);
+  wapf__input_forget(ctx); /* the last probe's demuxer: not for these facts */
   if (!path || !*path || !out)
     return wapf__fail(ctx, WAPF_EINVAL, "probe: no path or no output");
   int64_t size = 0;
