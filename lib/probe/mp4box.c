@@ -202,13 +202,20 @@ typedef struct tables {
   size_t n;
 } tables;
 
-static int is_container(const char *t) {
-  static const char *const types[] = {"moov", "trak", "mdia", "minf",
-                                      "stbl", "edts", "moof", "traf"};
+/* The boxes libavformat's MOV demuxer reads children from with the same
+ * parse table whatever their parent (so a trun inside a udta is read),
+ * and the bytes before those children. -1: not a container. */
+static int container_skip(const char *t) {
+  static const char *const types[] = {
+      "moov", "trak", "mdia", "minf", "stbl", "edts", "moof",
+      "traf", "udta", "dinf", "mvex", "tref", "wave", "sinf",
+      "schi", "ilst", "clip", "matt", "tapt", "gmhd", "mfra"};
+  if (strcmp(t, "meta") == 0)
+    return 4; /* a FullBox */
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     if (strcmp(t, types[i]) == 0)
-      return 1;
-  return 0;
+      return 0;
+  return -1;
 }
 
 /* Bytes before the entries and bytes per entry of a table box, from its
@@ -286,8 +293,9 @@ static int tables_in(tables *tb, int64_t pos, int64_t end, int depth) {
       return 0;
     if (depth > 0 && table_bad(tb, &b))
       return 1;
-    if (depth < 6 && is_container(b.type) &&
-        tables_in(tb, b.pos + b.hdr, b.pos + b.size, depth + 1))
+    int skip = container_skip(b.type);
+    if (depth < 8 && skip >= 0 &&
+        tables_in(tb, b.pos + b.hdr + skip, b.pos + b.size, depth + 1))
       return 1;
     if (r == 2)
       return 0;

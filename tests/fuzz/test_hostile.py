@@ -164,6 +164,7 @@ def declared_sizes_are_refused_before_libavformat_allocates():
     cases = {"mp4_trun_declares_67M_samples.mp4": "MP4 box trun declares",
              "mp4_trun_behind_a_nonprintable_box_type.mp4":
              "MP4 box trun declares",
+             "mp4_traf_inside_udta.mp4": "MP4 box trun declares",
              "wav_list_info_declares_4GB.wav": "RIFF LIST INFO chunk",
              "mp4_trun_behind_an_unknown_first_box.bin": ""}
     for name, why in cases.items():
