@@ -4,11 +4,9 @@
 #include "probe_av.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Demuxers whose result is not audio/video media: text shown as video,
  * single pictures, image sequences. */
@@ -177,22 +175,13 @@ static void layout_facts(const wapf_boxinfo *bi, wapf_facts *f) {
     f->moov_at_end = bi->mdat_pos >= 0 && bi->moov_pos > bi->mdat_pos;
 }
 
-static void box_scan_path(const char *path, int64_t size, wapf_boxinfo *bi) {
-  memset(bi, 0, sizeof *bi);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  wapf__box_scan(fd, size, bi);
-  close(fd);
-}
-
 static int read_facts(wapf_context *ctx, wapf_av *av, wapf_facts *f,
                       int has_video) {
   AVFormatContext *fc = av->fc;
   wapf_boxinfo bi;
   memset(&bi, 0, sizeof bi);
-  if (is_mov_family(fc->iformat->name))
-    box_scan_path(f->path, f->size, &bi);
+  if (is_mov_family(fc->iformat->name)) /* the reader's descriptor */
+    wapf__box_scan(wapf__av_fd(av), f->size, &bi);
   format_name(fc, &bi, f->mime, f->format, sizeof f->format);
   const char *mime = wapf__av_format_mime(f->format, has_video);
   if (mime && wapf__set_str(&f->mime, mime) != WAPF_OK)

@@ -88,7 +88,6 @@ void wapf__input_keep(wapf_context *ctx, wapf_av *av, const wapf_facts *f) {
   }
   *k = *av;
   memset(av, 0, sizeof *av);
-  k->q.recording = 0;
   ctx->input = k;
   ctx->input_facts = f;
 }

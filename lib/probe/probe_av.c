@@ -169,6 +169,10 @@ static int plausible_streams(wapf_context *ctx, const AVFormatContext *fc) {
   return WAPF_OK;
 }
 
+int wapf__av_fd(const wapf_av *av) {
+  return ((const av_io *)av->io)->fd;
+}
+
 void wapf__av_unbound(wapf_av *av, wapf_context *ctx) {
   av_io *io = av->io;
   io->ctx = ctx;
@@ -185,7 +189,7 @@ int wapf__av_open(wapf_context *ctx, const char *path, int64_t size,
   if (rc != WAPF_OK)
     return rc;
   char why[WAPF_DETAIL_MAX];
-  int fd = ((av_io *)av->io)->fd;
+  int fd = wapf__av_fd(av);
   if (wapf__box_tables_bad(fd, size, why, sizeof why) ||
       wapf__riff_info_bad(fd, size, why, sizeof why))
     return wapf__fail(ctx, WAPF_ECORRUPT, "%s", why);

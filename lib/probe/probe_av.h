@@ -33,6 +33,8 @@ struct wapf_av {
 int wapf__av_open(wapf_context *ctx, const char *path, int64_t size,
                   int min_score, wapf_av *av);
 void wapf__av_close(wapf_av *av);
+/* The open file's descriptor (for the box walks; reads with pread). */
+int wapf__av_fd(const wapf_av *av);
 /* Drop the kept packets (input.c). */
 void wapf__av_queue_free(wapf_av_queue *q);
 /* Lift the analysis budget (time and bytes) for a whole conversion on
