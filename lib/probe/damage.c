@@ -142,11 +142,6 @@ int wapf__jpeg_damaged(int fd, int64_t size, char *why, size_t whysize) {
   return 1;
 }
 
-static uint32_t be32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-         p[3];
-}
-
 /* A chunk type for a message: its four letters, or its bytes in hex when
  * they are not letters (a hostile type may hold control bytes). */
 static void chunk_name(const uint8_t *t, char out[16]) {
@@ -175,7 +170,7 @@ static int png_walk(reader *rd, int64_t size, char *why, size_t whysize) {
                (long long)size);
       return 1;
     }
-    uint32_t len = be32(h);
+    uint32_t len = wapf__be32(h);
     if (len > 0x7fffffffu || pos + 12 + (int64_t)len > size) {
       char type[16];
       chunk_name(h + 4, type);

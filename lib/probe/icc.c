@@ -4,11 +4,6 @@
 
 #include <string.h>
 
-static uint32_t be32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-         p[3];
-}
-
 /* "sRGB" as ASCII or as UTF-16BE anywhere in [p, p+n). */
 static int mentions_srgb(const uint8_t *p, size_t n) {
   static const uint8_t wide[] = {0, 's', 0, 'R', 0, 'G', 0, 'B'};
@@ -24,14 +19,14 @@ static int mentions_srgb(const uint8_t *p, size_t n) {
 int wapf__icc_is_srgb(const uint8_t *icc, size_t n) {
   if (!icc || n < 132)
     return 0;
-  uint32_t count = be32(icc + 128);
+  uint32_t count = wapf__be32(icc + 128);
   if (count > (n - 132) / 12)
     return 0;
   for (uint32_t i = 0; i < count; i++) {
     const uint8_t *e = icc + 132 + 12 * (size_t)i;
     if (memcmp(e, "desc", 4) != 0)
       continue;
-    uint32_t off = be32(e + 4), len = be32(e + 8);
+    uint32_t off = wapf__be32(e + 4), len = wapf__be32(e + 8);
     if (off > n || len > n - off)
       return 0;
     return mentions_srgb(icc + off, len);

@@ -21,7 +21,26 @@ int wapf__magic_mime(wapf_context *ctx, const char *path, char **out);
  * NULL when the format has no well-known type. */
 const char *wapf__av_format_mime(const char *format, int has_video);
 
+/* A big-endian 32-bit field. */
+static inline uint32_t wapf__be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+}
+
 /* ---- ISO base media boxes (mp4box.c) ---- */
+
+typedef struct wapf_box {
+  int64_t pos;  /* offset of the header */
+  int64_t size; /* whole box, header included */
+  int hdr;      /* header length: 8 or 16 */
+  char type[5];
+} wapf_box;
+
+/* Read the box header at pos inside [pos, end) of an open file. Returns 1
+ * for a box that fits, 2 for one that runs past end (size clamped to end,
+ * as libavformat clamps a child to its parent), 0 when no header can be
+ * read. any_type 0 also refuses a type that is not printable. */
+int wapf__box_read(int fd, int64_t pos, int64_t end, int any_type, wapf_box *b);
 
 typedef struct wapf_boxinfo {
   int is_isobmff;   /* the file starts with a plausible ftyp/moov/... box */
@@ -41,12 +60,18 @@ typedef struct wapf_boxinfo {
  * left at its "absent" value. */
 void wapf__box_scan(int fd, int64_t size, wapf_boxinfo *bi);
 
-/* 1, with a one-line reason in why, when an ISO base media file's sample
- * or edit table (stts, ctts, stsc, stsz, stz2, stco, co64, stss, stps,
- * elst, sbgp, trun) declares more entries than its box or the file can
- * hold: libavformat would allocate for the count before reading. Bounded
- * walk (box headers and 16 bytes of each table). */
+/* 1, with a one-line reason in why, when an ISO base media file declares
+ * what would make libavformat's MOV demuxer allocate far more than the
+ * file holds (mp4tables.c): a sample or edit table (stts, ctts, stsc,
+ * stsz, stz2, stco, co64, stss, stps, elst, sbgp, trun) with more entries
+ * than its box or the file can hold, sample tables adding up to more
+ * than WAPF__MP4_MAX_SAMPLES index entries, a compressed movie header
+ * (cmov), or more boxes than the walk visits. Reads box headers, 16 bytes
+ * of each table and the stsc entries; the walk follows the demuxer's own
+ * (from byte 0, every box it reads children from, sample descriptions
+ * searched byte by byte). */
 int wapf__box_tables_bad(int fd, int64_t size, char *why, size_t n);
+#define WAPF__MP4_MAX_SAMPLES (1u << 24)
 
 /* 1, with a one-line reason, when a RIFF file (WAV, AVI) has a LIST INFO
  * chunk that runs past the end of the file (riff.c). */

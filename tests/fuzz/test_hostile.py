@@ -18,6 +18,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -165,6 +166,11 @@ def declared_sizes_are_refused_before_libavformat_allocates():
              "mp4_trun_behind_a_nonprintable_box_type.mp4":
              "MP4 box trun declares",
              "mp4_traf_inside_udta.mp4": "MP4 box trun declares",
+             "mp4_trun_cut_short_by_its_parent.mp4": "MP4 box trun declares",
+             "mp4_hoov_read_as_moov.mp4": "MP4 box trun declares",
+             "mp4_trun_at_the_top_level.mp4": "MP4 box trun declares",
+             "mp4_stsc_declares_2G_samples_a_chunk.mov":
+             "MP4 sample tables declare over",
              "wav_list_info_declares_4GB.wav": "RIFF LIST INFO chunk",
              "mp4_trun_behind_an_unknown_first_box.bin": ""}
     for name, why in cases.items():
@@ -172,6 +178,35 @@ def declared_sizes_are_refused_before_libavformat_allocates():
         assert p.returncode in (0, 1), (name, p.returncode, p.stderr)
         assert why in p.stdout, (name, p.stdout)
         assert p.stderr.count("\n") <= 1, (name, p.stderr)
+        assert rss <= MAX_RSS_MB, (name, rss)
+
+
+@case
+def ordinary_long_and_fragmented_files_pass_the_table_check():
+    """The table check refuses no ordinary file: ten minutes of 96 kHz PCM
+    in a MOV (the old audio index path), ADPCM, and a fragmented MP4 of
+    300 fragments."""
+    if not shutil.which("ffmpeg"):
+        raise Skip("the ffmpeg command (package ffmpeg) is not installed")
+    d = tmpdir()
+    src = {"pcm.mov": ["-f", "lavfi", "-i", "sine=d=600:sample_rate=96000",
+                       "-ac", "2", "-c:a", "pcm_s24le"],
+           "ima.mov": ["-f", "lavfi", "-i", "sine=d=30", "-c:a",
+                       "adpcm_ima_qt"],
+           "frag.mp4": ["-f", "lavfi", "-i",
+                        "testsrc=d=60:size=64x48:rate=10", "-f", "lavfi",
+                        "-i", "sine=d=60", "-c:v", "libx264", "-preset",
+                        "ultrafast", "-g", "2", "-c:a", "aac", "-movflags",
+                        "+frag_keyframe+empty_moov"]}
+    for name, args in src.items():
+        path = os.path.join(d, name)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", *args, path],
+                       check=True)
+        p, rss = bounded(["check", "--json", path], 10)
+        assert p.returncode in (0, 1), (name, p.returncode, p.stderr)
+        refusals = re.findall(r"MP4 (?:box|sample|file has|movie header)"
+                              r"|damaged", p.stdout)
+        assert not refusals, (name, p.stdout)
         assert rss <= MAX_RSS_MB, (name, rss)
 
 
