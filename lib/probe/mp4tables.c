@@ -154,7 +154,7 @@ static int track_end(tables *tb) {
 /* ---- table boxes ---- */
 
 /* Bytes before the entries and bytes per entry of a table box, from its
- * first 16 payload bytes p (version/flags first); 0 when not a table. */
+ * first 24 payload bytes p (version/flags first); 0 when not a table. */
 static int table_shape(const char *t, const uint8_t *p, uint32_t *count,
                        int64_t *head, int64_t *each) {
   uint32_t flags = wapf__be32(p) & 0xffffff;
@@ -180,6 +180,14 @@ static int table_shape(const char *t, const uint8_t *p, uint32_t *count,
     *each = !memcmp(t, "stz2", 4) ? (p[7] >= 16 ? 2 : 1)
             : wapf__be32(p + 4)   ? 0
                                   : 4;
+  } else if (!memcmp(t, "sgpd", 4)) {
+    if (memcmp(p + 4, "sync", 4))
+      return 0; /* the demuxer reads the sync grouping only */
+    *head = 12 + (p[0] >= 1 ? 4 : 0) + (p[0] >= 2 ? 4 : 0);
+    *count = wapf__be32(p + *head - 4);
+    *each = 1;
+  } else if (!memcmp(t, "keys", 4)) {
+    *each = 8; /* a size and a namespace at least */
   } else if (!memcmp(t, "trun", 4)) {
     *head = 8 + (flags & 0x1 ? 4 : 0) + (flags & 0x4 ? 4 : 0);
     *each = 4 * (!!(flags & 0x100) + !!(flags & 0x200) + !!(flags & 0x400) +
@@ -189,7 +197,7 @@ static int table_shape(const char *t, const uint8_t *p, uint32_t *count,
   return 1;
 }
 
-/* What a table tells of its trak's index (p: its first 16 payload bytes). */
+/* What a table tells of its trak's index (p: its first 24 payload bytes). */
 static void table_note(tables *tb, const wapf_box *b, const uint8_t *p,
                        uint32_t count) {
   track *t = &tb->tk;
@@ -217,7 +225,7 @@ static void table_note(tables *tb, const wapf_box *b, const uint8_t *p,
 
 /* 1 (why set) when table box b declares more entries than it can hold. */
 static int table_check(tables *tb, const wapf_box *b) {
-  uint8_t p[16];
+  uint8_t p[24];
   read_fields(tb, b->pos + b->hdr, p, sizeof p);
   uint32_t count;
   int64_t head, each;
@@ -287,11 +295,12 @@ static int64_t children(const tables *tb, const wapf_box *b) {
 
 static int is_wanted(const char *t) {
   static const char *const names[] = {
-      "stts", "ctts", "stsc", "stsz", "stz2", "stco", "co64", "stss", "stps",
-      "elst", "sbgp", "trun", "hdlr", "stsd", "cmov", "trak", "moov", "mdia",
-      "minf", "stbl", "edts", "moof", "traf", "udta", "dinf", "mvex", "tref",
-      "wave", "sinf", "schi", "ilst", "mfra", "meta", "hoov", "free"};
-  if (!strchr("sctehmudwif", t[0]) || !t[0])
+      "stts", "ctts", "stsc", "stsz", "stz2", "stco", "co64", "stss",
+      "stps", "elst", "sbgp", "sgpd", "keys", "trun", "hdlr", "stsd",
+      "cmov", "trak", "moov", "mdia", "minf", "stbl", "edts", "moof",
+      "traf", "udta", "dinf", "mvex", "tref", "wave", "sinf", "schi",
+      "ilst", "mfra", "meta", "hoov", "free"};
+  if (!strchr("sctehmudwifk", t[0]) || !t[0])
     return 0; /* most bytes: no name starts with them */
   return is_one_of(t, names, sizeof names / sizeof names[0]);
 }
@@ -329,11 +338,11 @@ static int stsd_check(tables *tb, const wapf_box *b, int depth) {
   for (uint32_t i = 0; i < n && i < MAX_ENTRIES && pos < tb->file; i++) {
     read_fields(tb, pos, h, 4);
     int64_t size = wapf__be32(h), end = pos + size;
-    if (size < 16)
+    if (size < 8)
       return 0; /* the demuxer stops there */
     if (end > tb->file)
       end = tb->file;
-    if (scan_bytes(tb, pos + 16, end, depth))
+    if (size > 16 && scan_bytes(tb, pos + 16, end, depth))
       return 1;
     pos += size;
   }

@@ -63,10 +63,10 @@ void wapf__box_scan(int fd, int64_t size, wapf_boxinfo *bi);
 /* 1, with a one-line reason in why, when an ISO base media file declares
  * what would make libavformat's MOV demuxer allocate far more than the
  * file holds (mp4tables.c): a sample or edit table (stts, ctts, stsc,
- * stsz, stz2, stco, co64, stss, stps, elst, sbgp, trun) with more entries
- * than its box or the file can hold, sample tables adding up to more
- * than WAPF__MP4_MAX_SAMPLES index entries, a compressed movie header
- * (cmov), or more boxes than the walk visits. Reads box headers, 16 bytes
+ * stsz, stz2, stco, co64, stss, stps, elst, sbgp, sgpd, keys, trun) with
+ * more entries than its box or the file can hold, sample tables adding up
+ * to more than WAPF__MP4_MAX_SAMPLES index entries, a compressed movie header
+ * (cmov), or more boxes than the walk visits. Reads box headers, 24 bytes
  * of each table and the stsc entries; the walk follows the demuxer's own
  * (from byte 0, every box it reads children from, sample descriptions
  * searched byte by byte). */

@@ -171,6 +171,8 @@ def declared_sizes_are_refused_before_libavformat_allocates():
              "mp4_trun_at_the_top_level.mp4": "MP4 box trun declares",
              "mp4_stsc_declares_2G_samples_a_chunk.mov":
              "MP4 sample tables declare over",
+             "mp4_sgpd_declares_2G_sync_entries.mp4": "MP4 box sgpd declares",
+             "mp4_keys_declares_201M_keys.mp4": "MP4 box keys declares",
              "wav_list_info_declares_4GB.wav": "RIFF LIST INFO chunk",
              "mp4_trun_behind_an_unknown_first_box.bin": ""}
     for name, why in cases.items():
