@@ -14,6 +14,7 @@ Jobs:
   opus         wa-preflight convert of a 2 min FLAC to Ogg/Opus / the ffmpeg
                command line with the settings the library logged (-v)
   batch-j2     wa-preflight batch -j 2 / -j 1 on N_PICS small picture conversions
+  ceiling      two batch -j 1 processes at once, each on half of them / -j 1
   check-many   wa-preflight check of N_SMALL small files (one process) /
                a shell loop of ffprobe over the same files
 Timings only: the tests check correctness, not this script.
@@ -190,11 +191,30 @@ def main():
 
     def clean():
         shutil.rmtree(j1, ignore_errors=True)
-        shutil.rmtree(j2, ignore_errors=True)
+        for d in (j2, j2 + "-h0", j2 + "-h1"):
+            shutil.rmtree(d, ignore_errors=True)
 
     pair(f"batch -j 2 / -j 1, {N_PICS} small pictures (ratio < 0.53 = 1.9x)",
          [BIN, "batch", "-q", "-j", "2", pics, j2],
          [BIN, "batch", "-q", "-j", "1", pics, j1], before=clean)
+    # Two independent -j 1 processes at once, each on half of the same
+    # pictures (every other file of each type: the types differ in cost),
+    # against one -j 1: what two processes get where -j 2 has two threads.
+    by_type = {}
+    for n in sorted(os.listdir(pics)):
+        by_type.setdefault(n.rsplit(".", 1)[-1], []).append(n)
+    halves = []
+    for k in range(2):
+        lst = os.path.join(WORK, f"half{k}.txt")
+        with open(lst, "w") as f:
+            f.writelines(n + "\n" for t in sorted(by_type)
+                         for n in by_type[t][k::2])
+        halves.append(f"{BIN} batch -q -j 1 --files-from {lst} {pics} "
+                      f"{j2}-h{k}")  # each its own OUTDIR, state and lock
+    pair("two -j 1 processes at once, on halves / one -j 1",
+         f"{halves[0]} & {halves[1]} & wait",
+         [BIN, "batch", "-q", "-j", "1", pics, j1], tool_shell=True,
+         before=clean)
     files = " ".join(sorted(os.path.join(small, n) for n in os.listdir(small)))
     pair(f"check {N_SMALL} small files / shell loop of ffprobe (ratio <= 0.2 = 5x)",
          f"{BIN} check -q {files}",
