@@ -77,9 +77,24 @@ static void read_fields(const tables *tb, int64_t pos, uint8_t *p, size_t n) {
     memset(p, 0, n);
 }
 
+/* The box types the walk acts on: tables (table_shape), boxes the
+ * demuxer reads children from at their start (children), and those read
+ * in a way of their own (box_check). */
+static const char *const k_tables[] = {"stts", "ctts", "stsc", "stsz", "stz2",
+                                       "stco", "co64", "stss", "stps", "elst",
+                                       "sbgp", "sgpd", "keys", "trun"};
+static const char *const k_containers[] = {
+    "moov", "trak", "mdia", "minf", "stbl", "edts", "moof", "traf", "udta",
+    "dinf", "mvex", "tref", "wave", "sinf", "schi", "ilst", "mfra"};
+static const char *const k_own_ways[] = {"hdlr", "stsd", "cmov",
+                                         "meta", "hoov", "free"};
+#define ONE_OF(t, list) is_one_of(t, list, sizeof list / sizeof list[0])
+
+/* Compared as numbers: the byte search asks this at every offset. */
 static int is_one_of(const char *t, const char *const *list, size_t n) {
+  uint32_t v = wapf__be32((const uint8_t *)t);
   for (size_t i = 0; i < n; i++)
-    if (memcmp(t, list[i], 4) == 0)
+    if (v == wapf__be32((const uint8_t *)list[i]))
       return 1;
   return 0;
 }
@@ -278,10 +293,7 @@ static int64_t meta_children(const tables *tb, const wapf_box *b) {
 /* The offset in b's payload where the demuxer reads b's children, -1 when
  * it reads none. */
 static int64_t children(const tables *tb, const wapf_box *b) {
-  static const char *const plain[] = {
-      "moov", "trak", "mdia", "minf", "stbl", "edts", "moof", "traf", "udta",
-      "dinf", "mvex", "tref", "wave", "sinf", "schi", "ilst", "mfra"};
-  if (is_one_of(b->type, plain, sizeof plain / sizeof plain[0]))
+  if (ONE_OF(b->type, k_containers))
     return 0;
   if (!memcmp(b->type, "meta", 4))
     return meta_children(tb, b);
@@ -294,15 +306,10 @@ static int64_t children(const tables *tb, const wapf_box *b) {
 }
 
 static int is_wanted(const char *t) {
-  static const char *const names[] = {
-      "stts", "ctts", "stsc", "stsz", "stz2", "stco", "co64", "stss",
-      "stps", "elst", "sbgp", "sgpd", "keys", "trun", "hdlr", "stsd",
-      "cmov", "trak", "moov", "mdia", "minf", "stbl", "edts", "moof",
-      "traf", "udta", "dinf", "mvex", "tref", "wave", "sinf", "schi",
-      "ilst", "mfra", "meta", "hoov", "free"};
-  if (!strchr("sctehmudwifk", t[0]) || !t[0])
-    return 0; /* most bytes: no name starts with them */
-  return is_one_of(t, names, sizeof names / sizeof names[0]);
+  if (t[0] < 'a' || t[0] > 'z')
+    return 0; /* every name above starts with a lowercase letter */
+  return ONE_OF(t, k_tables) || ONE_OF(t, k_containers) ||
+         ONE_OF(t, k_own_ways);
 }
 
 static int box_check(tables *tb, const wapf_box *b, int depth);
