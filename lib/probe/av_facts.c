@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Demuxers whose result is not audio/video media: text shown as video,
- * single pictures, image sequences. */
-static int not_media_demuxer(const char *name) {
+int wapf__av_not_media_demuxer(const char *name) {
   static const char *const names[] = {"tty",    "bin",       "xbin",    "idf",
                                       "adf",    "image2",    "srt",     "ass",
                                       "webvtt", "subviewer", "microdvd"};
@@ -50,7 +48,7 @@ static int real_video(const AVStream *st) {
 static int is_media(const AVFormatContext *fc, int *has_video) {
   int audio = 0;
   *has_video = 0;
-  if (not_media_demuxer(fc->iformat->name))
+  if (wapf__av_not_media_demuxer(fc->iformat->name))
     return 0;
   for (unsigned i = 0; i < fc->nb_streams; i++) {
     const AVStream *st = fc->streams[i];
@@ -225,7 +223,7 @@ static void weak_guess(wapf_facts *f, const wapf_av *av) {
 int wapf__probe_av(wapf_context *ctx, wapf_facts *f) {
   wapf_av av;
   int rc = wapf__av_open(ctx, f->path, f->size, min_score(f), &av);
-  if (rc == WAPF_EUNSUPPORTED)
+  if (rc == WAPF_EUNSUPPORTED && !wapf__av_not_media_demuxer(av.guess))
     weak_guess(f, &av);
   int has_video = 0;
   if (rc == WAPF_OK && !is_media(av.fc, &has_video))

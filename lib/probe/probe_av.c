@@ -205,6 +205,12 @@ int wapf__av_open(wapf_context *ctx, const char *path, int64_t size,
                       "libavformat: no demuxer is sure of this content "
                       "(best %s, score %d)",
                       fmt ? fmt->name : "none", score);
+  /* A picture or text demuxer holds no audio or video: its stream
+   * analysis is never needed, and a picture parser looking for the end of
+   * a PNG or JPEG reads (and copies) up to AV_READ_MAX of what follows. */
+  if (wapf__av_not_media_demuxer(fmt->name))
+    return wapf__fail(ctx, WAPF_EUNSUPPORTED, "%s: %s holds no audio or video",
+                      path, fmt->name);
   av->fc = avformat_alloc_context();
   if (!av->fc)
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");

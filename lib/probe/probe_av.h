@@ -33,6 +33,9 @@ struct wapf_av {
 int wapf__av_open(wapf_context *ctx, const char *path, int64_t size,
                   int min_score, wapf_av *av);
 void wapf__av_close(wapf_av *av);
+/* Demuxers whose result is not audio/video media (av_facts.c): text shown
+ * as video, single pictures ("png_pipe"), image sequences. */
+int wapf__av_not_media_demuxer(const char *name);
 /* The open file's descriptor (for the box walks; reads with pread). */
 int wapf__av_fd(const wapf_av *av);
 /* Drop the kept packets (input.c). */
