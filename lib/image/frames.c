@@ -31,6 +31,15 @@ static int over_budget(wapf_context *ctx, const char *path, int frame, int w,
                     path, ANIM_PIXEL_BUDGET / 1000000, frame, w, h);
 }
 
+/* The same bound, known from the header before anything is decoded. */
+static int over_budget_declared(wapf_context *ctx, const char *path, int n,
+                                int w, int h) {
+  return wapf__fail(ctx, WAPF_ELIMIT,
+                    "%s: the %d frames to show are %dx%d each, more than %llu "
+                    "million pixels: too much to decode",
+                    path, n, w, h, ANIM_PIXEL_BUDGET / 1000000);
+}
+
 void wapf__frames_free(wapf_frames *fr) {
   for (int i = 0; i < fr->n; i++)
     g_free(fr->v[i].rgba);
@@ -143,6 +152,35 @@ static int gif_delay(const int *d, int nd, int i) {
   return v < GIF_MIN_DELAY_MS ? GIF_DEFAULT_DELAY_MS : v;
 }
 
+/* Read page i of the column of pages without keeping it: libvips' GIF
+ * loader is sequential, and a crop further down makes it skip ahead at a
+ * cost that grows with the lines skipped (one 480x33247 page skipped took
+ * over 80 s). libnsgif decodes every page anyway to compose the next. */
+static int gif_drain(wapf_context *ctx, VipsImage *all, int i, int ph) {
+  VipsRegion *reg = vips_region_new(all);
+  int rc = reg ? WAPF_OK : wapf__from_vips(ctx, "GIF page");
+  for (int y = 0; rc == WAPF_OK && y < ph; y += 64) {
+    VipsRect r = {0, i * ph + y, all->Xsize, ph - y < 64 ? ph - y : 64};
+    if (vips_region_prepare(reg, &r))
+      rc = wapf__from_vips(ctx, "GIF page");
+  }
+  if (reg)
+    g_object_unref(reg);
+  return rc;
+}
+
+/* Pages shown before max_ms (from t0, negative with --start) and the
+ * pixels libvips renders for them: each page is the whole screen. */
+static uint64_t gif_work(const int *d, int nd, int pages, int64_t t0,
+                         int64_t max_ms, uint64_t page_px, int *needed) {
+  int64_t t = t0;
+  int n = 0;
+  for (; n < pages && t < max_ms; n++)
+    t += gif_delay(d, nd, n);
+  *needed = n;
+  return page_px * (uint64_t)n;
+}
+
 static int load_gif(wapf_context *ctx, const char *path,
                     const wapf_options *opt, int64_t gap, wapf_frames *fr) {
   VipsImage *all = NULL;
@@ -159,17 +197,18 @@ static int load_gif(wapf_context *ctx, const char *path,
   for (int i = 0; i < pages; i++)
     total += gif_delay(d, nd, i);
   fr->src_ms = total;
-  uint64_t decoded = 0; /* libvips renders every page at the screen size */
+  /* the work is known from the header: refuse before decoding any page */
+  int needed = 0;
+  if (gif_work(d, nd, pages, t, fr->max_ms, (uint64_t)all->Xsize * ph,
+               &needed) > ANIM_PIXEL_BUDGET)
+    rc = over_budget_declared(ctx, path, needed, all->Xsize, ph);
   for (int i = 0; rc == WAPF_OK && i < pages && t < fr->max_ms; i++) {
     int64_t next = t + gif_delay(d, nd, i);
-    decoded += (uint64_t)all->Xsize * (uint64_t)ph;
-    if (decoded > ANIM_PIXEL_BUDGET) {
-      rc = over_budget(ctx, path, i + 1, all->Xsize, ph);
-      break;
-    }
     /* a frame under way at the trim start is shown from 0 */
     int64_t ts = t < 0 && next > 0 ? 0 : t;
-    if (wanted(fr, ts, gap)) {
+    if (!wanted(fr, ts, gap)) {
+      rc = gif_drain(ctx, all, i, ph);
+    } else {
       VipsImage *pg = NULL;
       if (vips_crop(all, &pg, 0, i * ph, all->Xsize, ph, NULL))
         rc = wapf__from_vips(ctx, path);

@@ -15,6 +15,13 @@
 #define Q_TOP 80
 #define Q_FLOOR 20
 #define PREDICT_FRAMES 12
+/* The work bound of one conversion: 512x512 frames encoded over every
+ * attempt (predictions, full encodes, every lever), at most 40 encodes of
+ * the longest animation the output may hold (15 fps for 10 s). A clip
+ * needs tens to about a hundred (10 s of noise: 103); the whole ladder
+ * without its shortcuts would take tens of thousands (minutes of CPU).
+ * Past the bound the search stops and says so. */
+#define ANIM_ENCODE_MAX (40 * 15 * WAPF_ANIM_MAX_MS / 1000)
 
 static const double fps_ladder[] = {15, 10, 8, 6};
 static const int64_t len_ladder[] = {
@@ -29,8 +36,16 @@ typedef struct anim_job {
   size_t exif_n;
   int *idx; /* selected frame indices */
   int n;
-  int64_t end; /* end time of the selection */
+  int64_t end;  /* end time of the selection */
+  long encoded; /* frames encoded so far, against ANIM_ENCODE_MAX */
 } anim_job;
+
+static int over_work(anim_job *j) {
+  return wapf__fail(j->ctx, WAPF_ELIMIT,
+                    "no animated WebP of at most %d bytes was found within "
+                    "%d frame encodes (the conversion's work bound)",
+                    WAPF_ANIM_STICKER_LIMIT, ANIM_ENCODE_MAX);
+}
 
 /* Select frames at most fps per second, ending by max_ms. */
 static void select_frames(anim_job *j, double fps, int64_t max_ms) {
@@ -53,6 +68,8 @@ static int add_frame(anim_job *j, WebPAnimEncoder *enc, const WebPConfig *c,
                      const uint8_t *rgba, int64_t ts) {
   WebPPicture pic;
   int side = j->fr->side;
+  if (++j->encoded > ANIM_ENCODE_MAX)
+    return over_work(j);
   if (!WebPPictureInit(&pic))
     return wapf__fail(j->ctx, WAPF_EINTERNAL, "libwebp version mismatch");
   pic.use_argb = 1;
@@ -315,7 +332,7 @@ static int levers(anim_job *j, int last_resort, WebPData *best, int *found,
 int wapf__sticker_animated(wapf_context *ctx, const wapf_facts *f,
                            const wapf_options *opt, wapf_tmpfile *out,
                            wapf_result *res) {
-  anim_job j = {ctx, opt, NULL, NULL, 0, NULL, 0, 0};
+  anim_job j = {ctx, opt, NULL, NULL, 0, NULL, 0, 0, 0};
   WebPData best;
   WebPDataInit(&best);
   int found = 0;
@@ -340,6 +357,8 @@ int wapf__sticker_animated(wapf_context *ctx, const wapf_facts *f,
     wapf__frames_free(&fr);
   }
   free((void *)j.exif);
+  wapf__log(ctx, WAPF_LOG_DEBUG, "animated sticker: %ld frames encoded",
+            j.encoded);
   if (rc == WAPF_OK && !found)
     rc = wapf__fail(ctx, WAPF_EUNFIXABLE, "no animated WebP fits %d bytes",
                     WAPF_ANIM_STICKER_LIMIT);
