@@ -285,6 +285,21 @@ static const char *find_loader(const char *path) {
   return found;
 }
 
+/* What the file declares, checked before the loader allocates it: the
+ * PNG chunks libpng would read whole (pngchunks.c). */
+static int declared_sizes(wapf_context *ctx, const wapf_facts *f,
+                          const char *nick) {
+  if (strcmp(nick, "pngload") != 0)
+    return WAPF_OK;
+  int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return wapf__from_errno(ctx, errno, f->path);
+  char why[WAPF_DETAIL_MAX];
+  int bad = wapf__png_chunks_bad(fd, f->size, why, sizeof why);
+  close(fd);
+  return bad ? wapf__fail(ctx, WAPF_ECORRUPT, "%s", why) : WAPF_OK;
+}
+
 static int open_header(wapf_context *ctx, const wapf_facts *f,
                        const loader_name **ln, VipsImage **im) {
   const char *nick = find_loader(f->path);
@@ -296,9 +311,12 @@ static int open_header(wapf_context *ctx, const wapf_facts *f,
   if (!*ln)
     return wapf__fail(ctx, WAPF_EUNSUPPORTED, "%s: libvips %s not used for %s",
                       f->path, nick, f->mime);
+  int rc = declared_sizes(ctx, f, nick);
+  if (rc != WAPF_OK)
+    return rc;
   *im = load_header(nick, f->path, 0);
   if (!*im) {
-    int rc = vips_failure(ctx, nick);
+    rc = vips_failure(ctx, nick);
     return rc == WAPF_ENOMEM ? rc : WAPF_EUNSUPPORTED;
   }
   return WAPF_OK;

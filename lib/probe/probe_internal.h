@@ -77,6 +77,12 @@ int wapf__box_tables_bad(int fd, int64_t size, char *why, size_t n);
  * chunk that runs past the end of the file (riff.c). */
 int wapf__riff_info_bad(int fd, int64_t size, char *why, size_t n);
 
+/* 1, with a one-line reason, when a PNG has a chunk other than IDAT that
+ * runs past the end of the file or is larger than any metadata needs:
+ * libpng allocates such a chunk's declared length before reading it
+ * (pngchunks.c). Reads chunk headers only, bounded. */
+int wapf__png_chunks_bad(int fd, int64_t size, char *why, size_t n);
+
 /* ---- EXIF (exif.c) ---- */
 
 /* Read the orientation (1..8, 0 absent) and whether a GPS position is

@@ -341,6 +341,44 @@ static void sparse_png_head_reads_little(void) {
   T_CHECK(read <= (16 << 20));
 }
 
+/* A PNG of IHDR, one chunk of type t declaring len bytes (holding 5),
+ * IDAT and IEND, into b. */
+static void png_with(buf *b, const char *t, uint32_t len) {
+  b->n = 0;
+  bytes(b, "\x89PNG\r\n\x1a\n", 8);
+  be32(b, 13);
+  bytes(b, "IHDR", 4);
+  memset(b->d + b->n, 0, 13 + 4);
+  b->n += 17;
+  be32(b, len);
+  bytes(b, t, 4);
+  memset(b->d + b->n, 0, 5 + 4);
+  b->n += 9;
+  be32(b, 0);
+  bytes(b, "IEND", 4);
+  be32(b, 0xAE426082);
+}
+
+static void png_declared_sizes(void) {
+  buf b;
+  char why[160];
+  png_with(&b, "tEXt", 5);
+  T_EQ_INT(damaged_file(wapf__png_chunks_bad, "fits.png", b.d, b.n, why), 0);
+  /* the case found outside: an iTXt declaring 0x7fffffff bytes */
+  png_with(&b, "iTXt", 0x7fffffff);
+  T_EQ_INT(damaged_file(wapf__png_chunks_bad, "itxt.png", b.d, b.n, why), 1);
+  T_CHECK(strstr(why, "iTXt at byte 33 declares 2147483647 bytes") != NULL);
+  png_with(&b, "iCCP", 0x80000000u);
+  T_EQ_INT(damaged_file(wapf__png_chunks_bad, "iccp.png", b.d, b.n, why), 1);
+  /* IDAT is read as a stream: a cut picture is left to the damage walk */
+  png_with(&b, "IDAT", 100000);
+  T_EQ_INT(damaged_file(wapf__png_chunks_bad, "idat.png", b.d, b.n, why), 0);
+  /* a type that is not letters ends the walk: libpng refuses it itself */
+  png_with(&b, "\x01\x02\x03\x04", 0x7ffffff0);
+  T_EQ_INT(damaged_file(wapf__png_chunks_bad, "type.png", b.d, b.n, why), 0);
+  T_EQ_INT(damaged_file(wapf__png_chunks_bad, "not.png", "GIF89a", 6, why), 0);
+}
+
 static void contract(void) {
   wapf_context *ctx = NULL;
   T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
@@ -396,6 +434,7 @@ int main(void) {
   T_RUN(exif_malformed);
   T_RUN(jpeg_walk);
   T_RUN(png_walk);
+  T_RUN(png_declared_sizes);
   T_RUN(contract);
   T_RUN(sparse_png_head_reads_little);
   cleanup();
