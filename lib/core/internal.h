@@ -98,6 +98,15 @@ int wapf__vips_started(void);
  * at both ends are removed (in place). */
 void wapf__trim_line(char *s);
 
+/* ---- process identity (core/process.c) ---- */
+
+/* The start time of process pid (clock ticks since boot, from /proc), -1
+ * when unknown. */
+long long wapf__process_start(long pid);
+/* Whether process pid, started at start, still runs (a reused pid with
+ * another start time does not; without /proc, kill(pid, 0) decides). */
+int wapf__process_alive(long pid, long long start);
+
 /* ---- files (core/io.c) ---- */
 
 /* Temporary output beside a final path: created exclusively in the same

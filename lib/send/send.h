@@ -229,9 +229,7 @@ int wapf__journal_intent(wapf__send *s, wapf__journal *j,
 int wapf__journal_done(wapf__journal *j, long long row, const char *state,
                        const char *message_id, const char *detail);
 
-/* ---- processes and temporary folders (tmpdirs.c) ---- */
-long long wapf__process_start(long pid); /* -1 unknown */
-int wapf__process_alive(long pid, long long start);
+/* ---- temporary folders (tmpdirs.c; process identity: core) ---- */
 /* Remove $TMPDIR/wapf-send-* folders whose marked owner process is gone. */
 void wapf__tmp_sweep(wapf__send *s);
 /* Create s->tmpdir with its owner marker; remove it (and s->path in it). */

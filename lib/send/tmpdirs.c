@@ -1,8 +1,7 @@
-/* Process identity (pid + start time, so a reused pid is not taken for the
- * old process) and send's private temporary folders: each is
- * $TMPDIR/wapf-send-XXXXXX holding a marker ".wapf-send-owner" with its
- * process identity; a folder whose marker names a process that is gone
- * (a kill -9) is removed by the next run. A folder without our marker, or
+/* send's private temporary folders: each is $TMPDIR/wapf-send-XXXXXX
+ * holding a marker ".wapf-send-owner" with its process identity
+ * (lib/core/process.c); a folder whose marker names a process that is
+ * gone (a kill -9) is removed by the next run. A folder without our marker, or
  * not ours (another uid), is never touched. */
 #include "send.h"
 
@@ -16,34 +15,6 @@
 #include <unistd.h>
 
 #define MARKER ".wapf-send-owner"
-
-long long wapf__process_start(long pid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0)
-    return -1;
-  buf[n] = '\0';
-  /* "pid (comm) state ppid ...": field 22 is the start time; comm may
-   * hold spaces and parentheses, so count from the last ')'. */
-  char *p = strrchr(buf, ')');
-  for (int field = 2; p && field < 22; field++)
-    p = strchr(p + 1, ' ');
-  return p ? strtoll(p + 1, NULL, 10) : -1;
-}
-
-int wapf__process_alive(long pid, long long start) {
-  if (pid <= 0)
-    return 0;
-  if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-    return 0;
-  long long now = wapf__process_start(pid);
-  return now < 0 ? 1 : now == start; /* no /proc: trust kill() */
-}
 
 static const char *tmp_root(void) {
   const char *t = getenv("TMPDIR");
