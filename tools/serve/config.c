@@ -60,6 +60,10 @@ int srv_config_load(srv_config *c, const cli_args *a) {
   c->max_body = a->max_body ? a->max_body : (uint64_t)100 << 20;
   c->timeout = a->timeout > 0 ? a->timeout : 120;
   c->client_timeout = a->client_timeout > 0 ? a->client_timeout : 30;
+  c->header_timeout = a->header_timeout > 0 ? a->header_timeout : 20;
+  /* one address may use every worker and queue place, and a few more for
+   * /healthz and /metrics, but not every connection slot */
+  c->max_per_ip = a->max_per_ip ? a->max_per_ip : c->workers + c->queue + 8;
   c->allow_private_urls = a->allow_private_urls;
   c->verbose = a->verbose;
   c->quiet = a->quiet;
