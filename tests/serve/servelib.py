@@ -31,9 +31,13 @@ class Server:
             [W.BIN, "serve", "--listen", "127.0.0.1:0", *map(str, args)],
             env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines = []
-        line = self.proc.stderr.readline()
-        self.lines.append(line)
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        m = None
+        for _ in range(50):  # lines about stale folders come first
+            line = self.proc.stderr.readline()
+            self.lines.append(line)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if m or not line:
+                break
         if not m:
             rest = self.proc.stderr.read() if self.proc.poll() is not None else ""
             raise AssertionError(f"serve did not start: {line!r} {rest!r}")
