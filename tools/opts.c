@@ -102,8 +102,8 @@ static const opt_def k_opts[] = {
      "serve: drop a client whose request head takes over S seconds "
      "(default 20)"},
     {OPT_MAX_PER_IP, "max-per-ip", 0, "N",
-     "serve: N connections at once from one address (default workers + "
-     "queue + 8)"},
+     "serve: N connections at once from one address (default half of "
+     "workers + queue + 64)"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
 

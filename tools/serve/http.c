@@ -407,7 +407,7 @@ static struct MHD_Daemon *start(srv_state *s) {
                    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
                    MHD_USE_POLL | (v6 ? MHD_USE_IPv6 : 0);
   unsigned idle = (unsigned)(c->client_timeout + 0.999);
-  unsigned limit = (unsigned)(c->workers + c->queue + 64);
+  unsigned limit = (unsigned)srv_max_connections(c);
   return MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, idle,

@@ -38,6 +38,9 @@ typedef struct srv_config {
  * on a usage or configuration error. */
 int srv_config_load(srv_config *c, const cli_args *a);
 void srv_config_free(srv_config *c);
+/* Connections at once: every worker and queue place, and 64 more for
+ * /healthz, /metrics and clients still sending. */
+int srv_max_connections(const srv_config *c);
 /* 1 when the apikey header value matches the key (constant time). */
 int srv_key_ok(const srv_config *c, const char *given);
 
