@@ -6,7 +6,6 @@ worker (--workers 1 --queue 0: one download at a time, the others 503
 without being fetched). Every loop is bounded; the bounds are generous
 (they must hold under ASan on a loaded machine)."""
 import collections
-import errno
 import http.client
 import socket
 import threading
