@@ -101,6 +101,13 @@ static int field_file(srv_req *r, const char *filename, const char *data,
   return 0;
 }
 
+static int field_base64(srv_req *r, const char *data, uint64_t off,
+                        size_t size) {
+  if (off == 0 && source_part(r, &r->got_b64, r->b64.in_pos, "base64"))
+    return -1;
+  return size ? feed_b64(r, data, size) : 0;
+}
+
 static int field_url(srv_req *r, const char *data, uint64_t off, size_t size) {
   int had = r->url_len > 0;
   if (off == 0 && source_part(r, &had, r->url_len, "url"))
@@ -153,16 +160,13 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
     return MHD_NO;
   }
   if (!data)
-    size = 0;
+    data = "", size = 0;
   int rc = 0;
   if (!strcmp(key, "file"))
     rc = field_file(r, filename, data, off, size);
-  else if (!strcmp(key, "base64")) {
-    uint64_t have = r->b64.in_pos;
-    rc = off == 0 && source_part(r, &r->got_b64, have, key) ? -1
-         : size ? feed_b64(r, data, size)
-                : 0;
-  } else if (!strcmp(key, "url"))
+  else if (!strcmp(key, "base64"))
+    rc = field_base64(r, data, off, size);
+  else if (!strcmp(key, "url"))
     rc = field_url(r, data, off, size);
   else if (!strcmp(key, "format"))
     rc = field_format(r, data, size);
