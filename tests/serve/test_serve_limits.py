@@ -8,6 +8,7 @@ without being fetched). Every loop is bounded; the bounds are generous
 import collections
 import http.client
 import socket
+import subprocess
 import threading
 import time
 
@@ -115,6 +116,17 @@ def metric(srv, name):
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError(f"no {name} in /metrics")
+
+
+@case
+def bad_limits_are_usage_errors():
+    for args in (["--header-timeout", "0"], ["--header-timeout", "x"],
+                 ["--max-per-ip", "0"], ["--max-per-ip", "70000"]):
+        p = subprocess.run([W.BIN, "serve", "--listen", "127.0.0.1:0", *args],
+                           capture_output=True, text=True, timeout=BOUND)
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        assert args[0] in p.stderr and len(p.stderr.splitlines()) == 1, \
+            p.stderr
 
 
 @case
