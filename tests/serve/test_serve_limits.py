@@ -1,12 +1,14 @@
 """What one client may hold of `wa-preflight serve`: clients that trickle
 their request heads one byte at a time are dropped at --header-timeout
 and one address holds at most --max-per-ip connections, so /healthz still
-answers; a slow body is bounded by --timeout; `url` downloads wait for a
+answers; a slow body, and a slow reader of the answer, are bounded by
+--timeout; `url` downloads wait for a
 worker (--workers 1 --queue 0: one download at a time, the others 503
 without being fetched). Every loop is bounded; the bounds are generous
 (they must hold under ASan on a loaded machine)."""
 import collections
 import http.client
+import os
 import socket
 import subprocess
 import threading
@@ -110,8 +112,14 @@ def healthz(srv, source, timeout=BOUND):
         c.close()
 
 
-def metric(srv, name):
-    st, _, data = srv.request("GET", "/metrics")
+def metric(srv, name, source="127.0.0.1"):
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=BOUND,
+                                   source_address=(source, 0))
+    try:
+        c.request("GET", "/metrics", headers={"apikey": srv.key})
+        data = c.getresponse().read()
+    finally:
+        c.close()
     for line in data.decode().splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
@@ -243,6 +251,42 @@ def slow_body_dropped_at_the_request_timeout():
     s.close()
     assert gone, "a body trickled past --timeout was never cut"
     srv.assert_clean("slow body")
+    srv.alive()
+    srv.stop()
+
+
+@case
+def slow_reader_dropped_at_the_request_timeout():
+    # a 20 MB answer (a document is sent back unchanged) read 100 bytes a
+    # second through a 4 KB window: without a bound it would hold its
+    # connection (the one its address may have) and its folder for days
+    srv = S.Server("--timeout", "5", "--client-timeout", "300",
+                   "--max-body", 64 << 20, "--max-per-ip", "1")
+    data = os.urandom(20 << 20)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(BOUND)
+    s.bind(("127.0.0.1", 0))
+    s.connect(("127.0.0.1", srv.port))
+    s.sendall(f"POST /v1/convert?as=document HTTP/1.1\r\nHost: x\r\n"
+              f"apikey: {S.KEY}\r\nContent-Length: {len(data)}\r\n\r\n"
+              .encode() + data)
+    got = s.recv(100)
+    assert got.startswith(b"HTTP/1.1 200"), got
+
+    def dropped():
+        try:
+            got_more = s.recv(100)  # keep reading, slowly
+        except OSError:
+            got_more = b""
+        assert len(got_more) < len(data)
+        return metric(srv, "wapf_connections_dropped_total",
+                      "127.0.0.2") >= 1
+
+    wait_for("the slow reader dropped", dropped)
+    srv.assert_clean("slow reader")
+    assert healthz(srv, "127.0.0.1") == 200, "its address's slot still taken"
+    s.close()
     srv.alive()
     srv.stop()
 

@@ -48,9 +48,14 @@ void conns_deadline(srv_state *s, srv_conn *c, double deadline) {
   pthread_mutex_unlock(&s->lock);
 }
 
+/* Linger 0: libmicrohttpd's close then resets the connection and drops
+ * what the kernel still holds to send (a slow reader would otherwise get
+ * megabytes more after the deadline). */
 void conns_tick(srv_state *s, double now) {
+  static const struct linger reset = {1, 0};
   for (srv_conn *c = s->conns; c; c = c->next)
     if (c->deadline > 0 && now > c->deadline) {
+      setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
       shutdown(c->fd, SHUT_RDWR);
       c->deadline = 0; /* once */
       s->conns_dropped++;

@@ -285,6 +285,9 @@ static enum MHD_Result finish(struct MHD_Connection *conn, srv_req *r) {
   w.format = (audio_format)fmt;
   conns_deadline(r->s, r->conn, 0); /* the gate's deadline applies now */
   work_run(r->s, &w, &a);
+  /* the answer must be read within --timeout too (a client that reads a
+   * byte now and then would hold its slot and the request folder) */
+  conns_deadline(r->s, r->conn, srv_now() + c->timeout);
   enum MHD_Result ok = send_answer(conn, r, &a);
   answer_free(&a);
   return ok;

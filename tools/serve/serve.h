@@ -72,7 +72,8 @@ typedef struct srv_job {
  * the timer thread shuts its socket down once deadline has passed; 0 = no
  * deadline. The head of a request must arrive by --header-timeout after
  * the connection or the previous answer, its body by --timeout after the
- * head; while the work runs, the gate's deadline applies instead. */
+ * head; while the work runs, the gate's deadline applies instead; the
+ * answer must be read within --timeout after the work. */
 typedef struct srv_conn {
   int fd;
   double deadline; /* under s->lock */
