@@ -74,6 +74,8 @@ typedef enum opt_id {
   OPT_MAX_BODY,
   OPT_CLIENT_TIMEOUT,
   OPT_ALLOW_PRIVATE_URLS,
+  OPT_HEADER_TIMEOUT,
+  OPT_MAX_PER_IP,
   OPT_COUNT
 } opt_id;
 
@@ -102,8 +104,8 @@ typedef struct cli_args {
   const char *listen;
   int workers, queue; /* queue -1 = default */
   uint64_t max_body;
-  double client_timeout;
-  int allow_private_urls;
+  double client_timeout, header_timeout;
+  int allow_private_urls, max_per_ip;
   char **files;
   int n_files;
 } cli_args;

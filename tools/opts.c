@@ -98,6 +98,12 @@ static const opt_def k_opts[] = {
      "serve: drop a client silent for S seconds (default 30)"},
     {OPT_ALLOW_PRIVATE_URLS, "allow-private-urls", 0, NULL,
      "serve: let url inputs reach loopback and private addresses"},
+    {OPT_HEADER_TIMEOUT, "header-timeout", 0, "S",
+     "serve: drop a client whose request head takes over S seconds "
+     "(default 20)"},
+    {OPT_MAX_PER_IP, "max-per-ip", 0, "N",
+     "serve: N connections at once from one address (default half of "
+     "workers + queue + 64)"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
 
@@ -364,9 +370,16 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
     a->max_body = (uint64_t)n;
     return 0;
   case OPT_CLIENT_TIMEOUT:
+  case OPT_HEADER_TIMEOUT:
     if (cli_parse_time(v, &t) || t <= 0)
       return bad(a->cmd, d->name, v, "want seconds, more than 0");
-    a->client_timeout = t;
+    *(d->id == OPT_HEADER_TIMEOUT ? &a->header_timeout : &a->client_timeout) =
+        t;
+    return 0;
+  case OPT_MAX_PER_IP:
+    if (parse_long(v, 1, 65536, &n))
+      return bad(a->cmd, d->name, v, "want 1..65536");
+    a->max_per_ip = (int)n;
     return 0;
   case OPT_ALLOW_PRIVATE_URLS: a->allow_private_urls = 1; return 0;
   default: return 0;

@@ -1,9 +1,12 @@
-/* Fuzz target: the pure parsers of `wa-preflight serve`
- * (tools/serve/parse.c) on untrusted bytes. The first byte picks the piece
- * size the base64 decoder is fed in; the decode must not depend on how the
- * input is cut, must fit b64_out_max(), and must survive a re-encode. The
- * header and address parsers must not crash on the same bytes. */
+/* Fuzz target: `wa-preflight serve` on untrusted bytes. The pure parsers
+ * (tools/serve/parse.c): the first byte picks the piece size the base64
+ * decoder is fed in; the decode must not depend on how the input is cut,
+ * must fit b64_out_max(), and must survive a re-encode; the header and
+ * address parsers must not crash on the same bytes. Then the same bytes
+ * as a request body through libmicrohttpd into the upload code
+ * (serve_upload.c). */
 #include "fuzz.h"
+#include "serve_upload.h"
 
 #include "../../tools/serve/parse.h"
 
@@ -105,5 +108,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check_text(text);
   free(text);
   check_addresses(data + 1, size - 1);
+  fuzz_serve_upload(data, size);
   return 0;
 }

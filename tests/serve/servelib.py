@@ -16,10 +16,12 @@ KEY = "test-key-0123456789"
 
 
 class Server:
-    """wa-preflight serve on 127.0.0.1:<free port>, TMPDIR private to it."""
+    """wa-preflight serve on 127.0.0.1:<free port>, TMPDIR private to it
+    (or tmp, shared with other servers)."""
 
-    def __init__(self, *args, key=KEY, env=None):
-        self.tmp = W.tmpdir()
+    def __init__(self, *args, key=KEY, env=None, tmp=None):
+        self.tmp = tmp or W.tmpdir()
+        self.own_tmp = tmp is None
         e = dict(os.environ, TMPDIR=self.tmp, XDG_CONFIG_HOME=self.tmp)
         e.pop("WA_PREFLIGHT_API_KEY", None)
         if key:
@@ -31,9 +33,13 @@ class Server:
             [W.BIN, "serve", "--listen", "127.0.0.1:0", *map(str, args)],
             env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines = []
-        line = self.proc.stderr.readline()
-        self.lines.append(line)
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        m = None
+        for _ in range(50):  # lines about stale folders come first
+            line = self.proc.stderr.readline()
+            self.lines.append(line)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if m or not line:
+                break
         if not m:
             rest = self.proc.stderr.read() if self.proc.poll() is not None else ""
             raise AssertionError(f"serve did not start: {line!r} {rest!r}")
@@ -70,9 +76,24 @@ class Server:
         except ValueError:
             raise AssertionError(f"{path}: not JSON ({st}): {data[:300]!r}")
 
+    def root(self):
+        """This server's private folder (found by its process's open
+        owner marker, so servers sharing a TMPDIR are told apart)."""
+        fd_dir = f"/proc/{self.proc.pid}/fd"
+        for fd in os.listdir(fd_dir):
+            try:
+                target = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            if target.endswith("/.wapf-serve-owner"):
+                return os.path.dirname(target)
+        raise AssertionError("serve holds no owner marker")
+
     def spool_dirs(self):
         """The request folders now on disk (should be none when idle)."""
-        return glob.glob(os.path.join(self.tmp, "wa-preflight-serve.*", "*"))
+        root = self.root() if not self.own_tmp else \
+            os.path.join(self.tmp, "wa-preflight-serve.*")
+        return glob.glob(os.path.join(root, "req.*"))
 
     def assert_clean(self, what=""):
         """Nothing left in the private temporary folder (the request's
@@ -104,7 +125,8 @@ class Server:
         self._drain.join(timeout=5)
         self.proc.stdout.close()
         self.proc.stderr.close()
-        left = glob.glob(os.path.join(self.tmp, "wa-preflight-serve.*"))
+        left = glob.glob(os.path.join(self.tmp, "wa-preflight-serve.*")) \
+            if self.own_tmp else []
         if rc != 0:
             raise AssertionError(f"serve exited {rc}: {''.join(self.lines)}")
         if left:
@@ -125,12 +147,13 @@ class Server:
 
 
 def multipart(fields, boundary="wapfBOUNDARY"):
-    """(body, content type) for [(name, value bytes|str, filename, ctype)]."""
+    """(body, content type) for [(name, value bytes|str, filename, ctype)];
+    name None: a part without a name."""
     out = []
     for name, value, filename, ctype in fields:
         if isinstance(value, str):
             value = value.encode()
-        disp = f'form-data; name="{name}"'
+        disp = "form-data" if name is None else f'form-data; name="{name}"'
         if filename:
             disp += f'; filename="{filename}"'
         head = f"--{boundary}\r\nContent-Disposition: {disp}\r\n"

@@ -95,6 +95,87 @@ def bad_base64_400():
 
 
 @case
+def part_without_a_name_400_and_the_service_lives():
+    # Content-Disposition: form-data; filename="e" (no name): libmicrohttpd
+    # passes a NULL key; once this took the whole service down.
+    for fields in ([(None, "x", "e", None)],
+                   [(None, wav[:3000], "e.wav", "audio/wav")],
+                   [("format", "ogg", None, None), (None, "x", None, None)]):
+        st, _, j = form(fields)
+        assert st == 400 and j["error"] == "bad_multipart", (st, j)
+        assert "without a name" in j["message"], j
+        done("nameless part")
+    st, _, j = srv.json("GET", "/healthz")
+    assert st == 200, (st, j)
+
+
+@case
+def parts_with_missing_attributes_are_read():
+    # no filename, no Content-Type, a transfer encoding, a nested
+    # multipart/mixed: each a NULL or an odd argument to the field callback
+    st, _, j = form([("file", wav, None, None)])
+    assert st == 200 and j["format"] == "ogg", (st, j.get("message"))
+    b = "wapfBOUNDARY"
+    body = (f"--{b}\r\nContent-Disposition: form-data; name=\"file\"\r\n"
+            "Content-Transfer-Encoding: binary\r\n\r\n").encode() + wav + \
+        f"\r\n--{b}--\r\n".encode()
+    st, _, j = srv.json("POST", "/process-audio", body,
+                        {"Content-Type": f"multipart/form-data; boundary={b}"})
+    assert st == 200 and j["format"] == "ogg", (st, j.get("message"))
+    inner = (b"--in\r\nContent-Disposition: file; filename=\"v.wav\"\r\n"
+             b"Content-Type: audio/wav\r\n\r\n" + wav + b"\r\n--in--")
+    st, _, j = form([("file", inner, None, "multipart/mixed; boundary=in")])
+    assert st in (200, 400), (st, j)  # read, or refused with a reason
+    assert j.get("format") == "ogg" or j["message"], j
+    done("odd parts")
+
+
+@case
+def one_source_once():
+    for fields in ([("file", "abc", "a", None), ("file", "def", "b", None)],
+                   [("file", "abc", "a", None), ("url", "http://x/", None, None)],
+                   [("url", "http://a/", None, None), ("url", "x", None, None)]):
+        st, _, j = form(fields)
+        assert st == 400 and j["error"] == "bad_request", (fields, st, j)
+        assert "once" in j["message"], j
+    st, _, j = form([("url", "http://x/\0y", None, None)])
+    assert st == 400 and "control character" in j["message"], (st, j)
+    done("one source")
+
+
+@case
+def empty_upload_says_so_without_server_paths():
+    for fields in ([("file", b"", "e.wav", "audio/wav")],
+                   [("file", b"", None, None), ("format", "mp3", None, None)]):
+        st, _, j = form(fields)
+        assert st == 400 and j["error"] == "empty", (st, j)
+        assert j["message"] == "the upload is empty", j
+    for path in ("/v1/check", "/v1/convert"):
+        body, ctype = S.multipart([("file", b"", "e.png", "image/png")])
+        st, _, j = srv.json("POST", path, body, {"Content-Type": ctype})
+        assert st == 400 and j["message"] == "the upload is empty", (st, j)
+    done("empty upload")
+
+
+@case
+def library_failures_never_name_the_spool():
+    # a cut WAV and a cut MP4: the library's detail names its input; the
+    # answer must give the client's name for it, never the server's path
+    mp4 = open(S.small_mp4(), "rb").read()
+    answers = [form([("file", wav[:60], "cut.wav", "audio/wav")]),
+               srv.json("POST", "/v1/convert?as=video&name=cut.mp4",
+                        mp4[:len(mp4) // 3]),
+               srv.json("POST", "/v1/check?as=video", mp4[:2000]),
+               srv.json("POST", "/v1/convert?as=sticker", b"\x89PNG\r\n\x1a\n" +
+                        b"\0" * 64)]
+    for st, _, j in answers:
+        text = str(j)
+        assert srv.tmp not in text and "req." not in text, text
+        assert "wa-preflight-serve" not in text, text
+    done("paths")
+
+
+@case
 def content_length_10gb_413_before_the_body():
     t = time.monotonic()
     resp = raw(srv, f"POST /v1/check HTTP/1.1\r\nHost: x\r\napikey: {S.KEY}\r\n"

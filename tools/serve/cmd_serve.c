@@ -3,6 +3,7 @@
 
 int cmd_serve(const cli_args *a) {
   srv_config c;
+  srv_state s;
   if (srv_config_load(&c, a) != 0) {
     srv_config_free(&c);
     return EXIT_USAGE;
@@ -10,13 +11,10 @@ int cmd_serve(const cli_args *a) {
   int rc = EXIT_USAGE;
   if (fetch_global_init() != 0)
     srv_log("cannot start libcurl");
-  else if (spool_init() == 0) {
-    if (gate_init(c.workers, c.queue) != 0)
-      srv_log("cannot start the watchdog");
-    else
-      rc = http_run(&c);
-    gate_shutdown();
-    spool_shutdown();
+  else {
+    if (srv_init(&s, &c) == 0)
+      rc = http_run(&s);
+    srv_free(&s);
   }
   srv_config_free(&c);
   return rc;

@@ -60,6 +60,9 @@ int srv_config_load(srv_config *c, const cli_args *a) {
   c->max_body = a->max_body ? a->max_body : (uint64_t)100 << 20;
   c->timeout = a->timeout > 0 ? a->timeout : 120;
   c->client_timeout = a->client_timeout > 0 ? a->client_timeout : 30;
+  c->header_timeout = a->header_timeout > 0 ? a->header_timeout : 20;
+  /* one address may hold half the connection slots (http.c), never all */
+  c->max_per_ip = a->max_per_ip ? a->max_per_ip : srv_max_connections(c) / 2;
   c->allow_private_urls = a->allow_private_urls;
   c->verbose = a->verbose;
   c->quiet = a->quiet;
@@ -74,6 +77,10 @@ int srv_config_load(srv_config *c, const cli_args *a) {
     return -1;
   }
   return 0;
+}
+
+int srv_max_connections(const srv_config *c) {
+  return c->workers + c->queue + 64;
 }
 
 void srv_config_free(srv_config *c) {

@@ -1,22 +1,20 @@
 /* libmicrohttpd glue: one thread per connection (a request's work runs in
- * its connection's thread, the gate bounds how many at once), the body
- * cap checked on Content-Length and while reading, the key, routing, the
- * answers, and the shutdown on SIGTERM (stop accepting, finish, exit 0). */
+ * its connection's thread, the gate bounds how many at once), connections
+ * bounded per address and in time (conns.c), the body cap checked on
+ * Content-Length and while reading, the key, routing, the answers, and the
+ * shutdown on SIGTERM (stop accepting, finish, exit 0). */
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../json_out.h"
 #include "request.h"
-
-static const srv_config *g_c;
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static int g_inflight;
 
 static int route(const char *url, const char *method, srv_endpoint *ep) {
   static const struct {
@@ -197,7 +195,7 @@ static enum MHD_Result begin(struct MHD_Connection *conn, srv_req *r,
                       r->ep == EP_HEALTHZ || r->ep == EP_METRICS ? "use GET"
                                                                  : "use POST");
   if (r->ep != EP_HEALTHZ &&
-      !srv_key_ok(g_c,
+      !srv_key_ok(r->s->c,
                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "apikey")))
     return send_error(conn, r, 401, "unauthorized",
                       "missing or wrong apikey header");
@@ -206,17 +204,17 @@ static enum MHD_Result begin(struct MHD_Connection *conn, srv_req *r,
                      "application/json");
   }
   if (r->ep == EP_METRICS)
-    return send_text(conn, r, metrics_text(),
+    return send_text(conn, r, metrics_text(r->s),
                      "text/plain; version=0.0.4; charset=utf-8");
   const char *cl =
       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
   int64_t len = parse_content_length(cl);
   if (cl && len < 0)
     return send_error(conn, r, 400, "bad_request", "malformed Content-Length");
-  if (len > 0 && (uint64_t)len > g_c->max_body) {
+  if (len > 0 && (uint64_t)len > r->s->c->max_body) {
     char msg[128];
     snprintf(msg, sizeof msg, "the body is over --max-body (%llu bytes)",
-             (unsigned long long)g_c->max_body);
+             (unsigned long long)r->s->c->max_body);
     return send_error(conn, r, 413, "too_large", msg);
   }
   query_ctx q;
@@ -244,28 +242,34 @@ static enum MHD_Result begin(struct MHD_Connection *conn, srv_req *r,
   return MHD_YES;
 }
 
-/* The body is complete: run the work and answer. */
+/* Why there is no input to work on, or NULL when there is one (a url is
+ * fetched later). The message never names the server's files. */
+static const char *no_input(const srv_req *r, const char **reason) {
+  struct stat st;
+  if (r->url_len)
+    return NULL;
+  *reason = "missing_body";
+  if (r->body == 0 || stat(r->in, &st) != 0)
+    return r->form ? "missing field: give file, base64 or url"
+                   : "missing body: send the file as the body or as the "
+                     "multipart field 'file'";
+  *reason = "empty";
+  return st.st_size == 0 ? "the upload is empty" : NULL;
+}
+
+/* The body is complete: run the work (a url is fetched once a worker is
+ * free, in work_run) and answer. */
 static enum MHD_Result finish(struct MHD_Connection *conn, srv_req *r) {
+  const srv_config *c = r->s->c;
   if (upload_end(r))
     return send_error(conn, r, r->err_status, r->err_reason, r->err);
-  if (r->url_len) {
-    char why[400];
-    fetch_limits lim = {g_c->max_body, r->start + g_c->timeout - srv_now(),
-                        g_c->allow_private_urls, 5};
-    int st = fetch_url(r->url, r->in, &lim, why, sizeof why);
-    if (st)
-      return send_error(conn, r, st,
-                        st == 400   ? "url_refused"
-                        : st == 413 ? "too_large"
-                        : st == 504 ? "url_timeout"
-                                    : "url_failed",
-                        why);
-  } else if (r->body == 0 || access(r->in, F_OK) != 0) {
-    return send_error(conn, r, 400, "missing_body",
-                      r->form ? "missing field: give file, base64 or url"
-                              : "missing body: send the file as the body "
-                                "or as the multipart field 'file'");
-  }
+  const char *reason = NULL, *why = no_input(r, &reason);
+  if (why)
+    return send_error(conn, r, 400, reason, why);
+  int fmt = parse_audio_format(r->format);
+  if (fmt < 0)
+    return send_error(conn, r, 400, "bad_format",
+                      "field 'format': want ogg, opus, mp3 or mp4");
   srv_work w;
   srv_answer a;
   memset(&w, 0, sizeof w);
@@ -273,16 +277,17 @@ static enum MHD_Result finish(struct MHD_Connection *conn, srv_req *r) {
   w.ep = r->ep;
   w.in = r->in;
   w.dir = r->dir;
+  w.url = r->url_len ? r->url : NULL;
   w.name = r->filename[0] ? r->filename : "upload";
   w.opt = r->opt;
   w.want_json = r->want_json;
-  w.deadline = r->start + g_c->timeout;
-  int fmt = parse_audio_format(r->format);
-  if (fmt < 0)
-    return send_error(conn, r, 400, "bad_format",
-                      "field 'format': want ogg, opus, mp3 or mp4");
+  w.deadline = r->start + c->timeout;
   w.format = (audio_format)fmt;
-  work_run(g_c, &w, &a);
+  conns_deadline(r->s, r->conn, 0); /* the gate's deadline applies now */
+  work_run(r->s, &w, &a);
+  /* the answer must be read within --timeout too (a client that reads a
+   * byte now and then would hold its slot and the request folder) */
+  conns_deadline(r->s, r->conn, srv_now() + c->timeout);
   enum MHD_Result ok = send_answer(conn, r, &a);
   answer_free(&a);
   return ok;
@@ -293,16 +298,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *version, const char *data,
                                   size_t *size, void **con_cls) {
   srv_req *r = *con_cls;
-  (void)cls, (void)version;
+  (void)version;
   if (!r) {
     if (!(r = calloc(1, sizeof *r)))
       return MHD_NO;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    r->s = cls;
+    r->conn = ci ? ci->socket_context : NULL;
     r->fd = -1;
     r->start = srv_now();
     *con_cls = r;
-    pthread_mutex_lock(&g_lock);
-    g_inflight++;
-    pthread_mutex_unlock(&g_lock);
+    conns_inflight(r->s, 1);
+    conns_deadline(r->s, r->conn, r->start + r->s->c->timeout);
     return begin(conn, r, url, method);
   }
   if (r->status) /* answered early: discard the rest */
@@ -311,12 +319,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     uint64_t n = *size;
     *size = 0;
     r->body += n;
-    if (r->body > g_c->max_body) { /* no Content-Length: cut it off */
+    if (r->body > r->s->c->max_body) { /* no Content-Length: cut it off */
       r->status = 413;
       r->reason = "too_large";
       return MHD_NO;
     }
-    if (srv_now() > r->start + g_c->timeout) {
+    if (srv_now() > r->start + r->s->c->timeout) {
       r->status = 408;
       r->reason = "timeout";
       return MHD_NO;
@@ -330,33 +338,46 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
                     enum MHD_RequestTerminationCode code) {
   srv_req *r = *con_cls;
-  (void)cls, (void)conn;
+  srv_state *s = cls;
+  (void)conn;
   if (!r)
     return;
   int status = r->status ? r->status : 499; /* client went away */
   const char *reason = r->status ? r->reason : "client_closed";
   if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status)
     reason = r->reason && *r->reason ? r->reason : "send_failed";
-  metrics_request(r->ep, status, status >= 400 ? reason : "",
+  metrics_request(s, r->ep, status, status >= 400 ? reason : "",
                   srv_now() - r->start);
-  metrics_bytes(r->body,
+  metrics_bytes(s, r->body,
                 code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->bytes_out : 0);
-  if (g_c->verbose)
+  if (s->c->verbose)
     srv_log("%s %d %.3f s", srv_endpoint_name(r->ep), status,
             srv_now() - r->start);
+  /* the next request's head, on a kept-alive connection */
+  conns_deadline(s, r->conn, srv_now() + s->c->header_timeout);
   upload_free(r);
   free(r);
   *con_cls = NULL;
-  pthread_mutex_lock(&g_lock);
-  g_inflight--;
-  pthread_mutex_unlock(&g_lock);
+  conns_inflight(s, -1);
 }
 
-static int inflight(void) {
-  pthread_mutex_lock(&g_lock);
-  int n = g_inflight;
-  pthread_mutex_unlock(&g_lock);
-  return n;
+/* Every connection is listed with a deadline from accept to close. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+  srv_state *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    conns_close(s, *socket_context);
+    *socket_context = NULL;
+    return;
+  }
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (!ci)
+    return;
+  *socket_context = conns_open(s, ci->connect_fd);
+  if (!*socket_context) /* out of memory: no connection without a bound */
+    shutdown(ci->connect_fd, SHUT_RDWR);
 }
 
 /* The address to bind; 0 or -1 (line printed). */
@@ -378,22 +399,25 @@ static int bind_addr(const srv_config *c, struct sockaddr_storage *ss,
   return 0;
 }
 
-static struct MHD_Daemon *start(const srv_config *c) {
+/* poll(), not select(): the connection limit may pass FD_SETSIZE. */
+static struct MHD_Daemon *start(srv_state *s) {
+  const srv_config *c = s->c;
   struct sockaddr_storage ss;
   int v6 = 0;
   if (bind_addr(c, &ss, &v6))
     return NULL;
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
                    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-                   (v6 ? MHD_USE_IPv6 : 0);
+                   MHD_USE_POLL | (v6 ? MHD_USE_IPv6 : 0);
   unsigned idle = (unsigned)(c->client_timeout + 0.999);
-  unsigned limit = (unsigned)(c->workers + c->queue + 64);
+  unsigned limit = (unsigned)srv_max_connections(c);
   return MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+      flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, idle,
-      MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      (size_t)256 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-      MHD_OPTION_END);
+      MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      (unsigned)c->max_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t)256 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
 }
 
 /* Wait for SIGTERM/SIGINT (blocked in every thread, taken here). */
@@ -408,34 +432,36 @@ static int wait_signal(void) {
   return sig;
 }
 
-int http_run(const srv_config *c) {
+int http_run(srv_state *s) {
+  const srv_config *c = s->c;
   sigset_t set;
-  g_c = c;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
-  struct MHD_Daemon *d = start(c);
+  struct MHD_Daemon *d = start(s);
   if (!d) {
     srv_log("cannot listen on %s:%d", c->host, c->port);
     return EXIT_USAGE;
   }
   const union MHD_DaemonInfo *info =
       MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-  srv_log("listening on http://%s%s%s:%u (workers %d, queue %d, %s)",
+  srv_log("listening on http://%s%s%s:%u (workers %d, queue %d, %d "
+          "connections per address, %s)",
           strchr(c->host, ':') ? "[" : "", c->host,
           strchr(c->host, ':') ? "]" : "", info ? info->port : 0, c->workers,
-          c->queue, c->key ? "apikey required" : "no key: loopback only");
+          c->queue, c->max_per_ip,
+          c->key ? "apikey required" : "no key: loopback only");
   int sig = wait_signal();
-  MHD_socket s = MHD_quiesce_daemon(d); /* stop accepting */
-  if (s != MHD_INVALID_SOCKET)
-    close(s);
+  MHD_socket ls = MHD_quiesce_daemon(d); /* stop accepting */
+  if (ls != MHD_INVALID_SOCKET)
+    close(ls);
   if (!c->quiet)
-    srv_log("signal %d: finishing %d request(s)", sig, inflight());
+    srv_log("signal %d: finishing %d request(s)", sig, conns_inflight_now(s));
   double until = srv_now() + c->timeout + c->client_timeout + 5;
-  while (inflight() > 0 && srv_now() < until)
+  while (conns_inflight_now(s) > 0 && srv_now() < until)
     usleep(20 * 1000);
   MHD_stop_daemon(d);
   if (!c->quiet)

@@ -8,6 +8,8 @@
 #include "work.h"
 
 typedef struct srv_req {
+  srv_state *s;
+  srv_conn *conn; /* the connection's deadline, NULL when untracked */
   srv_endpoint ep;
   double start;
   char *dir;     /* spool folder, NULL until a body is expected */
@@ -17,6 +19,7 @@ typedef struct srv_req {
   int form;      /* 0 raw body, 1 multipart, 2 urlencoded */
   struct MHD_PostProcessor *pp;
   int got_file, got_b64, n_sources;
+  uint64_t file_bytes; /* written from the field file */
   b64_dec b64;
   char url[4096];
   size_t url_len;

@@ -1,93 +1,199 @@
-/* Private temporary folders: one for the server (mode 0700, under
- * $TMPDIR), one inside it per request, removed when the request ends. */
+/* Private temporary folders: one for the server ($TMPDIR/wa-preflight-
+ * serve.XXXXXX, mode 0700), one inside it per request (req.XXXXXX),
+ * removed when the request ends. The server's folder holds an owner
+ * marker that the server keeps locked (flock) while it runs; the lock goes
+ * with the process, even at kill -9. At start, a server removes the
+ * folders of our naming and of this user whose marker nobody holds: what
+ * a killed server left. Anything else is never touched. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "serve.h"
 
-static char g_root[1024];
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static int g_count;
+#define ROOT_PREFIX "wa-preflight-serve."
+#define MARKER ".wapf-serve-owner"
+#define MARKER_NEW ".wapf-serve-owner.new"
+#define REQ_PREFIX "req."
 
-const char *spool_root(void) {
-  return g_root;
+static const char *tmp_root(void) {
+  const char *t = getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
 }
 
-int spool_init(void) {
-  const char *t = getenv("TMPDIR");
-  snprintf(g_root, sizeof g_root, "%s/wa-preflight-serve.XXXXXX",
-           t && *t ? t : "/tmp");
-  if (!mkdtemp(g_root)) { /* mkdtemp makes it 0700 */
-    srv_log("cannot make a temporary folder in %s", t && *t ? t : "/tmp");
-    g_root[0] = '\0';
+/* Remove the files of the folder name in dir, then the folder (a request
+ * folder holds no subfolders; links are removed, never followed). */
+static void remove_folder(int dir, const char *name) {
+  int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (fd >= 0 && !d)
+    close(fd);
+  struct dirent *e;
+  while (d && (e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+      unlinkat(dirfd(d), e->d_name, 0);
+  if (d)
+    closedir(d);
+  unlinkat(dir, name, AT_REMOVEDIR);
+}
+
+/* Remove the request folders and the markers in the server folder dir
+ * (an open descriptor), then the folder itself (path). */
+static void remove_root(int dir, const char *path) {
+  int fd = dup(dir);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (fd >= 0 && !d)
+    close(fd);
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    struct stat st;
+    if (!strncmp(e->d_name, REQ_PREFIX, strlen(REQ_PREFIX)) &&
+        fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISDIR(st.st_mode))
+      remove_folder(dir, e->d_name);
+  }
+  if (d)
+    closedir(d);
+  unlinkat(dir, MARKER_NEW, 0);
+  unlinkat(dir, MARKER, 0);
+  rmdir(path);
+}
+
+/* The server folder path, if a killed server left it: removed, 1. */
+static int sweep_one(const char *path) {
+  int removed = 0;
+  int dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (dir < 0)
+    return 0;
+  int marker = fstat(dir, &st) == 0 && st.st_uid == getuid()
+                   ? openat(dir, MARKER, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+                   : -1;
+  if (marker >= 0 && fstat(marker, &st) == 0 && S_ISREG(st.st_mode) &&
+      flock(marker, LOCK_EX | LOCK_NB) == 0) { /* its owner is gone */
+    remove_root(dir, path);
+    removed = 1;
+  }
+  if (marker >= 0)
+    close(marker); /* releases the lock */
+  close(dir);
+  return removed;
+}
+
+int spool_sweep(srv_state *s) {
+  DIR *d = opendir(tmp_root());
+  struct dirent *e;
+  int n = 0;
+  while (d && (e = readdir(d))) {
+    char p[1200];
+    if (strncmp(e->d_name, ROOT_PREFIX, strlen(ROOT_PREFIX)) != 0)
+      continue;
+    snprintf(p, sizeof p, "%s/%s", tmp_root(), e->d_name);
+    if (sweep_one(p)) {
+      n++;
+      if (!s->c->quiet)
+        srv_log("removed %s (left by a server that was killed)", p);
+    }
+  }
+  if (d)
+    closedir(d);
+  return n;
+}
+
+/* Create the marker locked, under a temporary name first, so that no
+ * other server ever sees it unlocked. */
+static int make_marker(srv_state *s) {
+  int dir = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = dir < 0 ? -1
+                   : openat(dir, MARKER_NEW,
+                            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int ok = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+           renameat(dir, MARKER_NEW, dir, MARKER) == 0;
+  if (dir >= 0)
+    close(dir);
+  if (!ok) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  s->owner_fd = fd;
+  return 0;
+}
+
+int spool_init(srv_state *s) {
+  const char *t = tmp_root();
+  snprintf(s->root, sizeof s->root, "%s/" ROOT_PREFIX "XXXXXX", t);
+  if (!mkdtemp(s->root)) { /* mkdtemp makes it 0700 */
+    srv_log("cannot make a temporary folder in %s (%s)", t, strerror(errno));
+    s->root[0] = '\0';
+    return -1;
+  }
+  if (make_marker(s) != 0) {
+    srv_log("cannot write in the temporary folder %s (%s)", s->root,
+            strerror(errno));
+    rmdir(s->root);
+    s->root[0] = '\0';
     return -1;
   }
   return 0;
 }
 
-char *spool_new(void) {
+char *spool_new(srv_state *s) {
   char buf[1100];
-  snprintf(buf, sizeof buf, "%s/req.XXXXXX", g_root);
+  snprintf(buf, sizeof buf, "%s/" REQ_PREFIX "XXXXXX", s->root);
   if (!mkdtemp(buf))
     return NULL;
-  pthread_mutex_lock(&g_lock);
-  g_count++;
-  pthread_mutex_unlock(&g_lock);
-  return strdup(buf);
-}
-
-/* Remove the files of a request folder (it holds no subfolders). */
-static void remove_tree(const char *path) {
-  DIR *d = opendir(path);
-  if (d) {
-    struct dirent *e;
-    int fd = dirfd(d);
-    while ((e = readdir(d)))
-      if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-        unlinkat(fd, e->d_name, 0);
-    closedir(d);
+  char *p = strdup(buf);
+  if (!p) {
+    rmdir(buf);
+    return NULL;
   }
-  rmdir(path);
+  pthread_mutex_lock(&s->lock);
+  s->folders++;
+  pthread_mutex_unlock(&s->lock);
+  return p;
 }
 
-void spool_drop(char *path) {
+void spool_drop(srv_state *s, char *path) {
   if (!path)
     return;
-  remove_tree(path);
+  const char *slash = strrchr(path, '/');
+  int dir = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0 && slash) {
+    remove_folder(dir, slash + 1);
+    close(dir);
+  } else if (dir >= 0) {
+    close(dir);
+  }
   free(path);
-  pthread_mutex_lock(&g_lock);
-  g_count--;
-  pthread_mutex_unlock(&g_lock);
+  pthread_mutex_lock(&s->lock);
+  s->folders--;
+  pthread_mutex_unlock(&s->lock);
 }
 
-int spool_count(void) {
-  pthread_mutex_lock(&g_lock);
-  int n = g_count;
-  pthread_mutex_unlock(&g_lock);
+int spool_count(srv_state *s) {
+  pthread_mutex_lock(&s->lock);
+  int n = s->folders;
+  pthread_mutex_unlock(&s->lock);
   return n;
 }
 
-void spool_shutdown(void) {
-  DIR *d;
-  if (!g_root[0])
-    return;
-  if ((d = opendir(g_root))) { /* folders of requests cut short */
-    struct dirent *e;
-    while ((e = readdir(d))) {
-      char p[1400];
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-        continue;
-      snprintf(p, sizeof p, "%s/%s", g_root, e->d_name);
-      remove_tree(p);
+void spool_shutdown(srv_state *s) {
+  if (s->root[0]) {
+    int dir = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      remove_root(dir, s->root); /* and the folders of requests cut short */
+      close(dir);
     }
-    closedir(d);
+    s->root[0] = '\0';
   }
-  rmdir(g_root);
-  g_root[0] = '\0';
+  if (s->owner_fd >= 0)
+    close(s->owner_fd);
+  s->owner_fd = -1;
 }

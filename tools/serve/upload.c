@@ -71,13 +71,17 @@ static int feed_b64(srv_req *r, const char *data, size_t n) {
   return 0;
 }
 
-/* One source field; a second one is refused. */
-static int new_source(srv_req *r, int *flag, const char *key) {
-  if (*flag)
+/* A part of a source field begins (offset 0): the first source is
+ * taken; another source, or a second part of the same name, is refused.
+ * have: what the field gave so far (libmicrohttpd may call at offset 0
+ * with no bytes first, then at offset 0 again with the first bytes). */
+static int source_part(srv_req *r, int *flag, uint64_t have, const char *key) {
+  if (*flag && have == 0)
     return 0;
-  if (r->n_sources++) {
+  if (*flag || r->n_sources++) {
     upload_fail(r, 400, "bad_request",
-                "give one of the fields file, base64 or url (got '%s' too)",
+                "give one of the fields file, base64 or url, once (got a "
+                "second one: '%s')",
                 key);
     return -1;
   }
@@ -85,6 +89,62 @@ static int new_source(srv_req *r, int *flag, const char *key) {
   return 0;
 }
 
+static int field_file(srv_req *r, const char *filename, const char *data,
+                      uint64_t off, size_t size) {
+  if (off == 0 && source_part(r, &r->got_file, r->file_bytes, "file"))
+    return -1;
+  if (off == 0 && filename && !r->filename[0])
+    snprintf(r->filename, sizeof r->filename, "%s", filename);
+  if (open_input(r) || (size && write_all(r, data, size)))
+    return -1;
+  r->file_bytes += size;
+  return 0;
+}
+
+static int field_base64(srv_req *r, const char *data, uint64_t off,
+                        size_t size) {
+  if (off == 0 && source_part(r, &r->got_b64, r->b64.in_pos, "base64"))
+    return -1;
+  return size ? feed_b64(r, data, size) : 0;
+}
+
+static int field_url(srv_req *r, const char *data, uint64_t off, size_t size) {
+  int had = r->url_len > 0;
+  if (off == 0 && source_part(r, &had, r->url_len, "url"))
+    return -1;
+  if (r->url_len + size >= sizeof r->url) {
+    upload_fail(r, 400, "bad_request", "field 'url' is too long");
+    return -1;
+  }
+  for (size_t i = 0; i < size; i++)
+    if ((unsigned char)data[i] < 0x20 || data[i] == 0x7f) {
+      upload_fail(r, 400, "bad_request",
+                  "field 'url' holds a control character");
+      return -1;
+    }
+  memcpy(r->url + r->url_len, data, size);
+  r->url_len += size;
+  r->url[r->url_len] = '\0';
+  return 0;
+}
+
+static int field_format(srv_req *r, const char *data, size_t size) {
+  size_t have = strlen(r->format);
+  if (have + size >= sizeof r->format || memchr(data, '\0', size)) {
+    upload_fail(r, 400, "bad_format",
+                "field 'format': want ogg, opus, mp3 or mp4");
+    return -1;
+  }
+  memcpy(r->format + have, data, size);
+  r->format[have + size] = '\0';
+  return 0;
+}
+
+/* libmicrohttpd's post processor calls this for each piece of each field.
+ * It passes NULL for a part without a name (Content-Disposition: form-data;
+ * filename="x"), and for a filename, content type or transfer encoding the
+ * part does not give: only key is needed, and a part without one is
+ * refused. Fields of other names are ignored. */
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
                                 const char *key, const char *filename,
                                 const char *ctype, const char *enc,
@@ -93,45 +153,28 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
   (void)kind, (void)ctype, (void)enc;
   if (r->failed)
     return MHD_NO;
-  if (!strcmp(key, "file")) {
-    if (off == 0 && new_source(r, &r->got_file, key))
-      return MHD_NO;
-    if (off == 0 && filename && !r->filename[0])
-      snprintf(r->filename, sizeof r->filename, "%s", filename);
-    if (open_input(r) || (size && write_all(r, data, size)))
-      return MHD_NO;
-  } else if (!strcmp(key, "base64")) {
-    if (off == 0 && new_source(r, &r->got_b64, key))
-      return MHD_NO;
-    if (size && feed_b64(r, data, size))
-      return MHD_NO;
-  } else if (!strcmp(key, "url")) {
-    int dummy = r->url_len > 0;
-    if (off == 0 && new_source(r, &dummy, key))
-      return MHD_NO;
-    if (r->url_len + size >= sizeof r->url) {
-      upload_fail(r, 400, "bad_request", "field 'url' is too long");
-      return MHD_NO;
-    }
-    memcpy(r->url + r->url_len, data, size);
-    r->url_len += size;
-    r->url[r->url_len] = '\0';
-  } else if (!strcmp(key, "format")) {
-    size_t have = strlen(r->format);
-    if (have + size >= sizeof r->format) {
-      upload_fail(r, 400, "bad_format",
-                  "field 'format': want ogg, opus, "
-                  "mp3 or mp4");
-      return MHD_NO;
-    }
-    memcpy(r->format + have, data, size);
-    r->format[have + size] = '\0';
+  if (!key) {
+    upload_fail(r, 400, "bad_multipart",
+                "a form part without a name (its Content-Disposition needs "
+                "name=\"file\", \"base64\", \"url\" or \"format\")");
+    return MHD_NO;
   }
-  return MHD_YES;
+  if (!data)
+    data = "", size = 0;
+  int rc = 0;
+  if (!strcmp(key, "file"))
+    rc = field_file(r, filename, data, off, size);
+  else if (!strcmp(key, "base64"))
+    rc = field_base64(r, data, off, size);
+  else if (!strcmp(key, "url"))
+    rc = field_url(r, data, off, size);
+  else if (!strcmp(key, "format"))
+    rc = field_format(r, data, size);
+  return rc ? MHD_NO : MHD_YES;
 }
 
 int upload_begin(srv_req *r, struct MHD_Connection *conn) {
-  if (!(r->dir = spool_new())) {
+  if (!(r->dir = spool_new(r->s))) {
     upload_fail(r, 500, "internal", "cannot make a temporary folder");
     return -1;
   }
@@ -208,6 +251,6 @@ void upload_free(srv_req *r) {
   r->fd = -1;
   free(r->in);
   r->in = NULL;
-  spool_drop(r->dir);
+  spool_drop(r->s, r->dir);
   r->dir = NULL;
 }

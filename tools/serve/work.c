@@ -1,5 +1,6 @@
 /* The endpoints' work: probe, check, convert under the gate, each call
  * bounded by the request's deadline; errors become HTTP answers. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,10 +34,34 @@ void answer_free(srv_answer *a) {
   memset(a, 0, sizeof *a);
 }
 
-/* A library failure as an answer. */
-static void lib_error(srv_answer *a, const srv_job *job, wapf_context *ctx,
-                      int rc) {
+/* The library's detail of the last failure with the server's own paths
+ * taken out: the input becomes the client's name for it, other files of
+ * the request folder their bare names. */
+static const char *lib_detail(const srv_work *w, wapf_context *ctx, char *buf,
+                              size_t n) {
   const char *d = ctx ? wapf_last_error(ctx) : "";
+  size_t dl = strlen(w->dir), o = 0;
+  while (d && *d && o + 1 < n) {
+    const char *rest = d + dl;
+    if (strncmp(d, w->dir, dl) != 0 || *rest != '/') {
+      buf[o++] = *d++;
+      continue;
+    }
+    int is_in = !strncmp(rest, "/in", 3) && !isalnum((unsigned char)rest[3]);
+    const char *put = is_in ? w->name : "";
+    int k = snprintf(buf + o, n - o, "%s", put);
+    o += k > 0 ? (size_t)k : 0;
+    if (o >= n)
+      o = n - 1;
+    d = is_in ? rest + 3 : rest + 1;
+  }
+  buf[o < n ? o : n - 1] = '\0';
+  return buf;
+}
+
+/* A library failure as an answer. */
+static void lib_error(srv_answer *a, const srv_job *job, const char *d,
+                      int rc) {
   char msg[400];
   if (d && *d)
     snprintf(msg, sizeof msg, "%s (%s)", wapf_strerror(rc), d);
@@ -44,7 +69,7 @@ static void lib_error(srv_answer *a, const srv_job *job, wapf_context *ctx,
     snprintf(msg, sizeof msg, "%s", wapf_strerror(rc));
   switch (rc) {
   case WAPF_ECANCELLED:
-    if (job->timed_out || srv_now() > job->deadline)
+    if (gate_late(job))
       answer_error(a, 504, "timeout", "the request took longer than --timeout");
     else
       answer_error(a, 503, "shutting_down", "%s", msg);
@@ -61,11 +86,6 @@ static void lib_error(srv_answer *a, const srv_job *job, wapf_context *ctx,
     return;
   default: answer_error(a, 500, "internal", "%s", msg); return;
   }
-}
-
-/* Past the deadline (checked between library calls)? */
-static int late(const srv_job *job) {
-  return job->timed_out || srv_now() > job->deadline;
 }
 
 static wapf_context *open_ctx(const srv_config *c) {
@@ -133,13 +153,13 @@ static void do_convert(srv_work *w, srv_answer *a, wapf_context *ctx,
   memset(&res, 0, sizeof res);
   char *out = out_path(w, r->out_ext);
   int rc = out ? wapf_convert(ctx, f, r, &w->opt, out, &res) : WAPF_ENOMEM;
-  if (rc == WAPF_OK && late(job))
+  if (rc == WAPF_OK && gate_late(job))
     rc = WAPF_ECANCELLED;
   if (rc != WAPF_OK) {
-    lib_error(a, job, ctx, rc);
-    json_object_set_new(
-        a->json, "report",
-        jo_result(w->name, NULL, r->kind, &res, rc, wapf_last_error(ctx)));
+    char d[512];
+    lib_error(a, job, lib_detail(w, ctx, d, sizeof d), rc);
+    json_object_set_new(a->json, "report",
+                        jo_result(w->name, NULL, r->kind, &res, rc, d));
     free(out);
     return;
   }
@@ -181,14 +201,15 @@ static void do_audio(srv_work *w, srv_answer *a, wapf_context *ctx,
   }
   char *out = out_path(w, r->out_ext);
   int rc = out ? wapf_convert(ctx, f, r, &w->opt, out, &res) : WAPF_ENOMEM;
-  if (rc == WAPF_OK && !late(job))
+  if (rc == WAPF_OK && !gate_late(job))
     rc = wapf_probe(ctx, out, &of);
-  if (rc == WAPF_OK && late(job))
+  if (rc == WAPF_OK && gate_late(job))
     rc = WAPF_ECANCELLED;
   int64_t size = 0;
   json_t *b64 = rc == WAPF_OK ? file_base64(out, &size) : NULL;
+  char d[512];
   if (rc != WAPF_OK)
-    lib_error(a, job, ctx, rc);
+    lib_error(a, job, lib_detail(w, ctx, d, sizeof d), rc);
   else if (!b64)
     answer_error(a, 500, "internal", "cannot read the converted file");
   else {
@@ -242,18 +263,19 @@ static void run_job(const srv_config *c, srv_work *w, srv_answer *a,
   w->opt.progress = gate_progress;
   w->opt.progress_cookie = job;
   int rc = wapf_probe(ctx, w->in, &f);
-  if (rc == WAPF_OK && late(job))
+  if (rc == WAPF_OK && gate_late(job))
     rc = WAPF_ECANCELLED;
   if (rc == WAPF_OK)
     rc = w->ep == EP_PROCESS_AUDIO ? audio_options(w, ctx, f, &r)
                                    : wapf_check(ctx, f, &w->opt, &r);
-  if (rc == WAPF_OK && late(job))
+  if (rc == WAPF_OK && gate_late(job))
     rc = WAPF_ECANCELLED;
   if (rc != WAPF_OK) {
-    lib_error(a, job, ctx, rc);
+    char d[512];
+    lib_error(a, job, lib_detail(w, ctx, d, sizeof d), rc);
     if (w->ep == EP_CHECK && a->status == 422) { /* like check --json */
       json_decref(a->json);
-      a->json = jo_report_error(w->name, rc, wapf_last_error(ctx));
+      a->json = jo_report_error(w->name, rc, d);
     }
   } else if (w->ep == EP_CHECK)
     do_check(w, a, f, r);
@@ -271,12 +293,28 @@ static void run_job(const srv_config *c, srv_work *w, srv_answer *a,
   wapf_close(&ctx);
 }
 
-void work_run(const srv_config *c, srv_work *w, srv_answer *a) {
+/* The url's file into w->in, within the job's time; 0 or an answer. */
+static int fetch(const srv_config *c, const srv_work *w, srv_answer *a) {
+  char why[400];
+  fetch_limits lim = {c->max_body, w->deadline - srv_now(),
+                      c->allow_private_urls, 5};
+  int st = fetch_url(w->url, w->in, &lim, why, sizeof why);
+  if (st)
+    answer_error(a, st,
+                 st == 400   ? "url_refused"
+                 : st == 413 ? "too_large"
+                 : st == 504 ? "url_timeout"
+                             : "url_failed",
+                 "%s", why);
+  return st;
+}
+
+void work_run(srv_state *s, srv_work *w, srv_answer *a) {
+  const srv_config *c = s->c;
   srv_job job;
   memset(&job, 0, sizeof job);
   job.deadline = w->deadline;
-  job.slot = -1;
-  int g = gate_enter(&job);
+  int g = gate_enter(s, &job);
   if (g == -1) {
     answer_error(a, 503, "queue_full",
                  "%d conversions are running and %d waiting; try again",
@@ -288,6 +326,7 @@ void work_run(const srv_config *c, srv_work *w, srv_answer *a) {
     answer_error(a, 504, "timeout", "no worker became free within --timeout");
     return;
   }
-  run_job(c, w, a, &job);
+  if (!w->url || fetch(c, w, a) == 0)
+    run_job(c, w, a, &job);
   gate_leave(&job);
 }

@@ -12,7 +12,8 @@ typedef enum audio_format {
 
 typedef struct srv_work {
   srv_endpoint ep;
-  const char *in;   /* the spooled input */
+  const char *in;   /* the spooled input (the url's file goes there) */
+  const char *url;  /* a url to fetch into in first, or NULL */
   const char *dir;  /* the request's folder (outputs go there) */
   const char *name; /* the client's name for the file, for reports */
   wapf_options opt;
@@ -36,8 +37,9 @@ typedef struct srv_answer {
 /* Set an error answer {"error": reason, "message": ...}. */
 void answer_error(srv_answer *a, int status, const char *reason,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Run the work under the gate and fill the answer. */
-void work_run(const srv_config *c, srv_work *w, srv_answer *a);
+/* Take a worker (or answer 503/504), fetch the url if any, run the work
+ * and fill the answer. */
+void work_run(srv_state *s, srv_work *w, srv_answer *a);
 void answer_free(srv_answer *a);
 
 #endif
