@@ -45,6 +45,7 @@ typedef struct wapf__send {
   int opus;       /* Ogg/Opus audio: published as audio/ogg; codecs=opus */
   int64_t size;
   char sha256[65];    /* hex of the file sent */
+  char request[49];   /* hex of what was asked (wapf_send_result.request) */
   char filename[256]; /* documents: name shown */
   const char *caption;
   char link[1024]; /* link sent, "" when by id */
@@ -201,9 +202,16 @@ int wapf__caption_ok(wapf__send *s);
 int wapf__can_take(wapf__send *s);
 size_t wapf__utf8_chars(const char *str, int *valid);
 int wapf__file_sha256(const char *path, char hex[65]);
+/* s->request from the source's digest, the kind and, when the file is
+ * converted, the options that change the output. */
+void wapf__request_digest(wapf__send *s, const char *source,
+                          const wapf_options *o, int converted);
 /* hex <-> the 32 bytes of wapf_send_result.sha256 (all zero = none). */
 void wapf__sha256_to_bytes(const char *hex, uint8_t out[32]);
 void wapf__sha256_to_hex(const uint8_t in[32], char hex[65]);
+/* The same for n bytes (hex holds 2n + 1). */
+void wapf__digest_to_bytes(const char *hex, uint8_t *out, size_t n);
+void wapf__digest_to_hex(const uint8_t *in, size_t n, char *hex);
 int wapf__verify_link(wapf__send *s, const char *url); /* link.c */
 int wapf__publish(wapf__send *s);                      /* s3.c */
 int wapf__s3_parse(const char *uri, char *bucket, size_t bsize, char *prefix,
@@ -213,14 +221,23 @@ int wapf__s3_parse(const char *uri, char *bucket, size_t bsize, char *prefix,
 typedef struct wapf__journal wapf__journal;
 /* What makes two sends the same (all borrowed, NULL = none). */
 typedef struct wapf__journal_row {
-  const char *provider, *sender, *recipient, *media, *kind, *caption;
+  const char *provider, *sender, *recipient;
+  const char *media; /* shown: the file's SHA-256, else the id or link */
+  const char *kind, *caption;
   const char *template_text; /* name, language, namespace, parameters */
   const char *template_name; /* shown by the listing */
+  const char *request;       /* hex of what was asked, NULL unknown */
+  const char *filename;      /* a document's name */
 } wapf__journal_row;
 int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
                        wapf__journal **out);
 void wapf__journal_close(wapf__journal **j);
+/* The key of a row: provider, sender, recipient, the request (else the
+ * media), caption, document name and template. */
 void wapf__journal_key(const wapf__journal_row *r, char key[65]);
+/* The key rows had before request digests (the media as sent, no document
+ * name): still looked up, so that those rows refuse what they recorded. */
+void wapf__journal_legacy_key(const wapf__journal_row *r, char key[65]);
 /* Claim the send (BEGIN IMMEDIATE): refuse it as a duplicate, or write a
  * "pending" row and return its id in *row. */
 int wapf__journal_intent(wapf__send *s, wapf__journal *j,
