@@ -754,9 +754,13 @@ WAPF_API int wapf_upload(wapf_context *ctx, const char *path,
  * Retry-After); Lipachat requests, which carry a de-duplicated messageId,
  * are retried like uploads.
  * Errors: WAPF_EUNKNOWN (the request may have reached the provider but its
- * answer was lost: a timeout or reset after it was written, a 5xx, a
- * cancel while waiting; it is not retried: look at the provider's status
- * webhook before sending again), WAPF_EREFUSED (journal, kind or caption
+ * answer was lost or cannot be read: a timeout or reset after it was
+ * written, a 5xx, a cancel while waiting, a reply that is not HTTP, a 3xx,
+ * a 2xx that is not JSON, is over 1 MiB or carries no message id without
+ * saying it refused the message; it is not retried: look at the
+ * provider's status webhook before sending again), WAPF_EPROVIDER (the
+ * provider refused it in a readable answer: a 4xx, or a 2xx carrying an
+ * error), WAPF_EREFUSED (journal, kind or caption
  * the provider cannot take, template refused for qikchat/lipachat),
  * WAPF_EIO (the journal cannot be opened or written: nothing is sent), and
  * those of wapf_send().

@@ -189,8 +189,14 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp);
 const char *wapf__graph_advice(long code);
 /* Serialize a JSON body (takes the reference); NULL on ENOMEM. */
 char *wapf__json_dump(json_t *j);
-/* POST a JSON object (takes the reference) and parse the 2xx answer.
- * *out is the parsed answer (caller json_decref's it). */
+/* A 2xx answer to a message request without the message id at where:
+ * WAPF_EPROVIDER when the answer says it refused the message ("error",
+ * "errors", "status": false), else WAPF_EUNKNOWN. */
+int wapf__answer_no_id(wapf__send *s, json_t *ans, const char *where);
+/* POST a message as a JSON object (takes the reference) and parse the 2xx
+ * answer into *out (caller json_decref's it). Once the request may have
+ * reached the provider, an answer that cannot be read (not JSON, over the
+ * cap, a 3xx, a non-HTTP reply, lost) is WAPF_EUNKNOWN, never a refusal. */
 int wapf__post_json(wapf__send *s, const char *url, const char *what,
                     const char *const *headers, json_t *body, json_t **out);
 
