@@ -87,16 +87,23 @@ json_t *wapf__message_body(const wapf__send *s, int cloud);
 /* messages[0].id of an answer into res->message_id. */
 int wapf__take_message_id(wapf__send *s, json_t *ans);
 
-/* ---- secrets and messages (creds.c) ---- */
+/* ---- credentials (creds.c) ---- */
 /* Read what the provider (and publish) needs from the environment and
  * the config file. WAPF_ECONFIG when something required is missing. */
 int wapf__creds_load(wapf__send *s);
 void wapf__creds_free(wapf__creds *c);
-/* Replace every secret of s found in buf by "[redacted]" (in place). */
-void wapf__redact(const wapf__send *s, char *buf, size_t size);
-/* A malloc'd copy of text with every secret replaced, never cut (redact
- * first, truncate after). NULL on ENOMEM. */
+/* Parse "KEY=value" config text: the value of key, or NULL (malloc'd). */
+char *wapf__config_value(const char *text, const char *key);
+/* ---- redaction (redact.c): the one helper ---- */
+/* A malloc'd copy of text (NULL: "") in which every run of 8 or more
+ * characters of one of the n secrets (NULL entries skipped), and every
+ * whole secret of 4 to 7 characters, is "[redacted]". Never cut. NULL on
+ * ENOMEM. */
+char *wapf__redact_text(const char *const *secrets, int n, const char *text);
+/* The same with the secrets of s. */
 char *wapf__redact_dup(const wapf__send *s, const char *text);
+/* In place, redacted first and cut to size after. */
+void wapf__redact(const wapf__send *s, char *buf, size_t size);
 /* Keep the provider's own error text in the result, secrets redacted. */
 void wapf__provider_error(wapf__send *s, const char *msg);
 /* wapf__fail / wapf__log with secrets redacted. */
@@ -104,8 +111,6 @@ int wapf__sfail(wapf__send *s, int code, const char *fmt, ...)
     WAPF_PRINTF(3, 4);
 void wapf__slog(wapf__send *s, wapf_log_level level, const char *fmt, ...)
     WAPF_PRINTF(3, 4);
-/* Parse "KEY=value" config text: the value of key, or NULL (malloc'd). */
-char *wapf__config_value(const char *text, const char *key);
 
 /* ---- HTTP (http.c, retry.c) ---- */
 typedef struct wapf__http_part {
