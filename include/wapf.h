@@ -693,7 +693,14 @@ typedef struct wapf_send_result {
   int duplicate;            /* 1: refused by the journal (already sent,
                                being sent by another run, or unknown);
                                message_id is the earlier one when known */
-  uint8_t reserved[28];     /* members are added by shrinking it */
+  uint8_t request[24];      /* what was asked for: the first 24 bytes of a
+                               SHA-256 of the source file's digest, the
+                               kind and the options that change the
+                               output (all zero: unknown). The journal
+                               knows a message by it, not by sha256, so
+                               that one request is one message even if a
+                               conversion gave other bytes */
+  uint8_t reserved[4];      /* members are added by shrinking it */
 } wapf_send_result;
 
 /** Fill *r with the defaults above (everything else NULL/0). */
@@ -730,22 +737,30 @@ WAPF_API int wapf_upload(wapf_context *ctx, const char *path,
 
 /** The second half: send one message to req->to, journaled (see
  * wapf_journal_list()). media is a result of wapf_upload() (borrowed;
- * kind and media_id or url are used, sha256 when set), or one
- * filled by hand (zeroed, then kind and media_id or url), or NULL for a
- * template without a media header (req->template_name required). res may
- * be NULL; it starts as a copy of media. A document is shown with
+ * kind and media_id or url are used, request and sha256 when set), or
+ * one filled by hand (zeroed, then kind and media_id or url), or NULL for
+ * a template without a media header (req->template_name required). res
+ * may be NULL; it starts as a copy of media. A document is shown with
  * req->filename (none when NULL: give the same one as to wapf_upload()).
  * The journal row is written "pending" before the request and "sent",
- * "failed" or "unknown" after; the same message again is refused
- * (WAPF_EREFUSED, res->duplicate) unless req->resend. A message request is
+ * "failed" or "unknown" after; the same message again (same provider,
+ * sender, recipient, media request, caption, document name and template;
+ * the media is known by its request digest, else by sha256, else by its
+ * id or link) is refused (WAPF_EREFUSED, res->duplicate) unless
+ * req->resend. Rows written before request digests existed still refuse
+ * the file they recorded. A message request is
  * retried only when it provably did not reach the provider (no address,
  * no connection or TLS session, nothing written, 429, 503 with
  * Retry-After); Lipachat requests, which carry a de-duplicated messageId,
  * are retried like uploads.
  * Errors: WAPF_EUNKNOWN (the request may have reached the provider but its
- * answer was lost: a timeout or reset after it was written, a 5xx, a
- * cancel while waiting; it is not retried: look at the provider's status
- * webhook before sending again), WAPF_EREFUSED (journal, kind or caption
+ * answer was lost or cannot be read: a timeout or reset after it was
+ * written, a 5xx, a cancel while waiting, a reply that is not HTTP, a 3xx,
+ * a 2xx that is not JSON, is over 1 MiB or carries no message id without
+ * saying it refused the message; it is not retried: look at the
+ * provider's status webhook before sending again), WAPF_EPROVIDER (the
+ * provider refused it in a readable answer: a 4xx, or a 2xx carrying an
+ * error), WAPF_EREFUSED (journal, kind or caption
  * the provider cannot take, template refused for qikchat/lipachat),
  * WAPF_EIO (the journal cannot be opened or written: nothing is sent), and
  * those of wapf_send().

@@ -191,8 +191,14 @@ int wapf__enc_send(wapf_context *ctx, AVCodecContext *enc, const AVFrame *f,
 /* ---- mux.c ---- */
 typedef struct wapf_av_mux {
   AVFormatContext *fmt;
-  int started; /* header written */
+  int started;     /* header written */
+  unsigned serial; /* Ogg: the first stream's serial number */
 } wapf_av_mux;
+
+/* An Ogg serial number derived from the input's content (its size and
+ * first 64 KiB), so that one input always gives the same bytes: the Ogg
+ * muxer otherwise draws a random serial for every file. */
+unsigned wapf__mux_serial(const char *path, int64_t size);
 
 /* format: "mp4", "ipod" (m4a) or "ogg". */
 int wapf__mux_open(wapf_context *ctx, wapf_av_mux *m, const char *path,
@@ -244,6 +250,7 @@ typedef struct wapf_av_job {
   const char *out_path;
   const char *out_format; /* "mp4", "ipod", "ogg" */
   int keep_metadata;
+  unsigned serial; /* Ogg serial (wapf__mux_serial) */
   int threads;
   const wapf_options *opt; /* progress callback */
 } wapf_av_job;

@@ -208,6 +208,7 @@ static int run_once(wapf_context *ctx, const wapf_facts *f,
   job.out_path = out->path;
   job.out_format = "mp4";
   job.keep_metadata = opt->keep_metadata;
+  job.serial = wapf__mux_serial(f->path, f->size);
   job.threads = ctx->s.threads;
   job.opt = opt;
   int rc = wapf__demux_open(ctx, f, &job.in);

@@ -1,5 +1,35 @@
-/* Mux stage: MP4 (faststart, not fragmented), M4A ("ipod") or Ogg. */
+/* Mux stage: MP4 (faststart, not fragmented), M4A ("ipod") or Ogg.
+ * The output depends on the input only: Ogg is written bit-exact with a
+ * serial number derived from the input (libavformat's Ogg muxer draws a
+ * random one otherwise); MP4 has no creation time unless the input's
+ * metadata is kept. */
 #include "av.h"
+
+#include <fcntl.h>
+#include <glib.h>
+#include <unistd.h>
+
+#define WAPF_SERIAL_HEAD (64 * 1024)
+
+unsigned wapf__mux_serial(const char *path, int64_t size) {
+  GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+  guint8 buf[4096], digest[32];
+  gsize dlen = sizeof digest;
+  g_checksum_update(c, (const guchar *)&size, sizeof size);
+  int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  for (ssize_t n, total = 0; fd >= 0 && total < WAPF_SERIAL_HEAD &&
+                             (n = read(fd, buf, sizeof buf)) > 0;
+       total += n)
+    g_checksum_update(c, buf, n);
+  if (fd >= 0)
+    close(fd);
+  g_checksum_get_digest(c, digest, &dlen);
+  g_checksum_free(c);
+  /* 0 .. INT_MAX - 16: the option's range, with room for a stream index */
+  unsigned v = (unsigned)digest[0] << 24 | (unsigned)digest[1] << 16 |
+               (unsigned)digest[2] << 8 | digest[3];
+  return v % (unsigned)(INT_MAX - 16);
+}
 
 int wapf__mux_open(wapf_context *ctx, wapf_av_mux *m, const char *path,
                    const char *format) {
@@ -61,8 +91,12 @@ int wapf__mux_start(wapf_context *ctx, wapf_av_mux *m,
   AVDictionary *opts = NULL;
   if (meta)
     av_dict_copy(&m->fmt->metadata, meta, 0);
-  if (strcmp(m->fmt->oformat->name, "ogg") != 0)
+  if (strcmp(m->fmt->oformat->name, "ogg") != 0) {
     av_dict_set(&opts, "movflags", "+faststart", 0);
+  } else {
+    m->fmt->flags |= AVFMT_FLAG_BITEXACT; /* serial = offset + index */
+    av_dict_set_int(&opts, "serial_offset", (int64_t)m->serial, 0);
+  }
   int rc = avformat_write_header(m->fmt, &opts);
   av_dict_free(&opts);
   if (rc < 0)

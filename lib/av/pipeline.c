@@ -276,6 +276,7 @@ static void close_ost(ost *o) {
 static int start(run *r) {
   wapf_av_job *job = r->job;
   int rc = wapf__mux_open(r->ctx, &r->mux, job->out_path, job->out_format);
+  r->mux.serial = job->serial;
   if (rc == WAPF_OK)
     rc = setup_ost(r, &r->v, job->vmode, job->in.vidx);
   if (rc == WAPF_OK)

@@ -153,28 +153,65 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp) {
       f.details, adv ? " — " : "", adv ? adv : "");
 }
 
-/* A message request whose answer was lost after it may have reached the
- * provider (a timeout or reset after the body was written, a cancel while
- * waiting, a 5xx other than 503 with Retry-After) is WAPF_EUNKNOWN. */
+static const char k_look[] =
+    "the message may have been delivered: look at the provider's status "
+    "webhook (or its console) before sending it again";
+
+/* The last failure, now WAPF_EUNKNOWN with the advice to look first. */
+static int as_unknown(wapf__send *s, const char *extra) {
+  char why[WAPF_DETAIL_MAX];
+  wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
+  return wapf__sfail(s, WAPF_EUNKNOWN, "%s%s; %s", why, extra, k_look);
+}
+
+/* A message request that may have reached the provider and whose answer
+ * does not say, readably, that it was refused, is WAPF_EUNKNOWN: a
+ * timeout, reset, cancel or non-HTTP reply after the body was written, an
+ * answer over the size cap, a 3xx, a 5xx other than 503 with
+ * Retry-After. A 4xx is a refusal (failed); 429 and 503 with Retry-After
+ * say it was not processed. */
 static int unknown_outcome(wapf__send *s, int rc, const wapf__http_resp *rp,
                            int once) {
-  static const char look[] =
-      "the message may have been delivered: look at the provider's status "
-      "webhook (or its console) before sending it again";
-  char why[WAPF_DETAIL_MAX];
-  if ((rc == WAPF_ENETWORK || rc == WAPF_ECANCELLED) && !rp->not_sent) {
-    wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
-    return wapf__sfail(s, WAPF_EUNKNOWN, "%s; %s", why, look);
-  }
-  if (rc == WAPF_OK && rp->status >= 500 && !wapf__refused_unprocessed(rp)) {
+  if (rc != WAPF_OK)
+    return rp->not_sent ? rc : as_unknown(s, "");
+  if (rp->status >= 500 && !wapf__refused_unprocessed(rp)) {
     s->no_retry_said = once;
     wapf__answer_fail(s, rp); /* the provider's code and text */
     s->no_retry_said = 0;
-    wapf__strlcpy(why, wapf_last_error(s->ctx), sizeof why);
-    return wapf__sfail(s, WAPF_EUNKNOWN, "%s%s; %s", why,
-                       once ? ", not retried" : "", look);
+    return as_unknown(s, once ? ", not retried" : "");
   }
-  return rc;
+  if (rp->status < 200 || (rp->status >= 300 && rp->status < 400)) {
+    wapf__sfail(s, WAPF_EUNKNOWN, "%s: HTTP %ld to the message request",
+                s->prov->name, rp->status);
+    return as_unknown(s,
+                      rp->status >= 300 ? " (a redirect, not followed)" : "");
+  }
+  return WAPF_OK;
+}
+
+/* The provider said, in the answer, that it refused: an "error" object or
+ * text, a non-empty "errors" list, or "status": false. */
+static int says_refused(json_t *ans) {
+  json_t *e = json_object_get(ans, "error");
+  json_t *errs = json_object_get(ans, "errors");
+  return json_is_object(e) || (json_is_string(e) && *json_string_value(e)) ||
+         (json_is_array(errs) && json_array_size(errs) > 0) ||
+         json_is_false(json_object_get(ans, "status"));
+}
+
+int wapf__answer_no_id(wapf__send *s, json_t *ans, const char *where) {
+  if (!says_refused(ans))
+    return wapf__sfail(s, WAPF_EUNKNOWN,
+                       "%s: HTTP %d but the answer carries no %s; %s",
+                       s->prov->name, s->res->http_status, where, k_look);
+  failure f = {"", "", 0, 0};
+  parse_failure(s, ans, &f);
+  s->res->provider_code = (int)f.code;
+  wapf__provider_error(s, f.message);
+  return wapf__sfail(
+      s, WAPF_EPROVIDER, "%s: HTTP %d, the message was refused%s%s%s%s",
+      s->prov->name, s->res->http_status, f.message[0] ? ": " : "", f.message,
+      f.details[0] ? " — " : "", f.details);
 }
 
 int wapf__post_json(wapf__send *s, const char *url, const char *what,
@@ -202,8 +239,8 @@ int wapf__post_json(wapf__send *s, const char *url, const char *what,
   rc = unknown_outcome(s, rc, &rp, rq.once);
   if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
     rc = wapf__answer_fail(s, &rp);
-  else if (rc == WAPF_OK)
-    *out = wapf__answer_json(s, &rp, &rc);
+  else if (rc == WAPF_OK && !(*out = wapf__answer_json(s, &rp, &rc)))
+    rc = as_unknown(s, ""); /* it reached the provider: unreadable answer */
   wapf__http_resp_free(&rp);
   free(text);
   return rc;

@@ -187,23 +187,32 @@ static int reachable(wapf__send *s, wapf__cache **cache, char *key,
   wapf__strlcpy(s->res->url, s->link, sizeof s->res->url);
   wapf__strlcpy(s->res->media_id, s->media_id, sizeof s->res->media_id);
   wapf__sha256_to_bytes(s->sha256, s->res->sha256);
+  wapf__digest_to_bytes(s->request, s->res->request, sizeof s->res->request);
   return rc;
 }
 
-void wapf__sha256_to_bytes(const char *hex, uint8_t out[32]) {
-  memset(out, 0, 32);
-  for (int i = 0; i < 32 && hex[2 * i] && hex[2 * i + 1]; i++)
+void wapf__digest_to_bytes(const char *hex, uint8_t *out, size_t n) {
+  memset(out, 0, n);
+  for (size_t i = 0; i < n && hex[2 * i] && hex[2 * i + 1]; i++)
     out[i] = (uint8_t)(g_ascii_xdigit_value(hex[2 * i]) * 16 +
                        g_ascii_xdigit_value(hex[2 * i + 1]));
 }
 
-void wapf__sha256_to_hex(const uint8_t in[32], char hex[65]) {
+void wapf__digest_to_hex(const uint8_t *in, size_t n, char *hex) {
   int zero = 1;
-  for (int i = 0; i < 32; i++)
+  for (size_t i = 0; i < n; i++)
     zero &= in[i] == 0;
   hex[0] = '\0';
-  for (int i = 0; !zero && i < 32; i++)
+  for (size_t i = 0; !zero && i < n; i++)
     snprintf(hex + 2 * i, 3, "%02x", in[i]);
+}
+
+void wapf__sha256_to_bytes(const char *hex, uint8_t out[32]) {
+  wapf__digest_to_bytes(hex, out, 32);
+}
+
+void wapf__sha256_to_hex(const uint8_t in[32], char hex[65]) {
+  wapf__digest_to_hex(in, 32, hex);
 }
 
 static const char *state_for(int rc) {
@@ -237,7 +246,9 @@ static int message(wapf__send *s) {
                            s->kind ? wapf_kind_name(s->kind) : NULL,
                            s->caption,
                            tpl,
-                           q->template_name};
+                           q->template_name,
+                           s->request[0] ? s->request : NULL,
+                           s->kind == WAPF_KIND_DOCUMENT ? s->filename : NULL};
   long long id = 0;
   rc = tpl ? WAPF_OK : wapf__fail(s->ctx, WAPF_ENOMEM, "out of memory");
   if (rc == WAPF_OK && wapf__cancelled(s->ctx))
@@ -351,6 +362,7 @@ int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
     wapf__strlcpy(s.media_id, media->media_id, sizeof s.media_id);
     wapf__strlcpy(s.link, media->url, sizeof s.link);
     wapf__sha256_to_hex(media->sha256, s.sha256);
+    wapf__digest_to_hex(media->request, sizeof media->request, s.request);
     if (s.kind == WAPF_KIND_DOCUMENT && req->filename)
       wapf__strlcpy(s.filename, req->filename, sizeof s.filename);
     if (s.kind <= WAPF_KIND_AUTO || (!s.media_id[0] && !s.link[0]))

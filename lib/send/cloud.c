@@ -95,9 +95,7 @@ int wapf__take_message_id(wapf__send *s, json_t *ans) {
   json_t *m0 = json_array_get(json_object_get(ans, "messages"), 0);
   const char *id = json_string_value(json_object_get(m0, "id"));
   if (!id || !*id)
-    return wapf__sfail(s, WAPF_EPROVIDER,
-                       "%s: the answer carries no messages[0].id",
-                       s->prov->name);
+    return wapf__answer_no_id(s, ans, "messages[0].id");
   wapf__strlcpy(s->res->message_id, id, sizeof s->res->message_id);
   return WAPF_OK;
 }

@@ -1,5 +1,5 @@
-/* Credentials from the environment or the config file, and redaction:
- * a secret never reaches a log line, an error detail or a result. */
+/* Credentials from the environment or the config file. Each secret is
+ * listed in s->secrets for redaction (redact.c). */
 #include "send.h"
 
 #include <ctype.h>
@@ -238,83 +238,4 @@ void wapf__creds_free(wapf__creds *c) {
   wipe_free(&c->aws_endpoint);
   free(c->config_path);
   c->config_path = NULL;
-}
-
-void wapf__redact(const wapf__send *s, char *buf, size_t size) {
-  static const char mark[] = "[redacted]";
-  for (int i = 0; i < WAPF_SEND_MAX_SECRETS; i++) {
-    const char *sec = s->secrets[i];
-    size_t n = sec ? strlen(sec) : 0;
-    if (n < 4) /* too short to be a key; never match everything */
-      continue;
-    char *p;
-    while ((p = strstr(buf, sec)) != NULL) {
-      size_t tail = strlen(p + n);
-      size_t m = sizeof mark - 1;
-      if ((size_t)(p - buf) + m + tail >= size)
-        m = 1; /* no room: a single '*' still hides it */
-      memmove(p + m, p + n, tail + 1);
-      memcpy(p, m == 1 ? "*" : mark, m);
-    }
-  }
-}
-
-char *wapf__redact_dup(const wapf__send *s, const char *text) {
-  GString *g = g_string_new(text ? text : "");
-  for (int i = 0; i < WAPF_SEND_MAX_SECRETS; i++) {
-    const char *sec = s->secrets[i];
-    size_t n = sec ? strlen(sec) : 0;
-    if (n < 4) /* too short to be a key; never match everything */
-      continue;
-    char *p;
-    gsize from = 0;
-    while ((p = strstr(g->str + from, sec)) != NULL) {
-      gsize at = (gsize)(p - g->str);
-      g_string_erase(g, (gssize)at, (gssize)n);
-      g_string_insert(g, (gssize)at, "[redacted]");
-      from = at + 10;
-    }
-  }
-  char *out = strdup(g->str);
-  g_string_free(g, TRUE);
-  return out;
-}
-
-void wapf__provider_error(wapf__send *s, const char *msg) {
-  char *r = wapf__redact_dup(s, msg); /* redact first, then cut */
-  wapf__strlcpy(s->res->provider_error, r ? r : "",
-                sizeof s->res->provider_error);
-  free(r);
-}
-
-/* The whole formatted text, redacted, before anything cuts it. */
-static char *format_redacted(const wapf__send *s, const char *fmt, va_list ap) {
-  char *full = g_strdup_vprintf(fmt, ap);
-  char *r = wapf__redact_dup(s, full);
-  g_free(full);
-  return r;
-}
-
-int wapf__sfail(wapf__send *s, int code, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *r = format_redacted(s, fmt, ap);
-  va_end(ap);
-  if (!r)
-    return wapf__fail(s->ctx, code, "(out of memory)");
-  int rc = wapf__fail(s->ctx, code, "%s", r);
-  free(r);
-  return rc;
-}
-
-void wapf__slog(wapf__send *s, wapf_log_level level, const char *fmt, ...) {
-  if (!s->ctx->s.logger || level > s->ctx->s.log_level)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  char *r = format_redacted(s, fmt, ap);
-  va_end(ap);
-  if (r)
-    wapf__log(s->ctx, level, "%s", r);
-  free(r);
 }

@@ -336,6 +336,7 @@ int wapf__http_once(wapf__send *s, const wapf__http_req *rq,
   curl_mime *mime = NULL;
   xfer x = {s, rp, rq->headers_only, 0, NULL, rq->count_max};
   wapf__http_resp_free(rp);
+  rp->not_sent = 1; /* until perform() says otherwise */
   if (!wapf__url_allowed(rq->url))
     return wapf__sfail(s, WAPF_ECONFIG,
                        "%s: only HTTPS is allowed (plain HTTP only to "

@@ -2,7 +2,13 @@
  * is written as "pending" before its request (inside BEGIN IMMEDIATE, so
  * two runs never both claim one send) and "sent", "failed" or "unknown"
  * after. The same send again is refused unless req->resend; a "pending"
- * whose process is gone reads as "unknown". */
+ * whose process is gone reads as "unknown".
+ *
+ * The key column holds wapf__journal_key(): the media as the request that
+ * made it (source digest, kind, options), so a conversion that gives other
+ * bytes is still the same send. Rows written before that hold the legacy
+ * key (the bytes sent); both are looked up, so such a row still refuses
+ * a send of the bytes it recorded. No column changes. */
 #include "send.h"
 
 #include <errno.h>
@@ -104,18 +110,38 @@ void wapf__journal_close(wapf__journal **j) {
     *j = NULL;
 }
 
-/* The key: SHA-256 of every field that makes two sends "the same". */
-void wapf__journal_key(const wapf__journal_row *r, char key[65]) {
+static void key_of(const char *const *parts, size_t n, char key[65]) {
   GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
-  const char *parts[] = {r->provider, r->sender,  r->recipient,    r->media,
-                         r->kind,     r->caption, r->template_text};
-  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+  for (size_t i = 0; i < n; i++) {
     const char *p = parts[i] ? parts[i] : "";
     g_checksum_update(c, (const guchar *)p, (gssize)strlen(p));
     g_checksum_update(c, (const guchar *)"\x1f", 1);
   }
   wapf__strlcpy(key, g_checksum_get_string(c), 65);
   g_checksum_free(c);
+}
+
+/* SHA-256 of every field that makes two sends "the same": the media is
+ * what was asked for (the request digest), not the bytes a conversion
+ * gave. */
+void wapf__journal_key(const wapf__journal_row *r, char key[65]) {
+  if (!r->request || !*r->request) {
+    const char *parts[] = {"media",      r->provider, r->sender,
+                           r->recipient, r->media,    r->kind,
+                           r->caption,   r->filename, r->template_text};
+    key_of(parts, sizeof parts / sizeof parts[0], key);
+    return;
+  }
+  const char *parts[] = {"request",    r->provider,     r->sender,
+                         r->recipient, r->request,      r->caption,
+                         r->filename,  r->template_text};
+  key_of(parts, sizeof parts / sizeof parts[0], key);
+}
+
+void wapf__journal_legacy_key(const wapf__journal_row *r, char key[65]) {
+  const char *parts[] = {r->provider, r->sender,  r->recipient,    r->media,
+                         r->kind,     r->caption, r->template_text};
+  key_of(parts, sizeof parts / sizeof parts[0], key);
 }
 
 static const char *col(sqlite3_stmt *st, int i) {
@@ -197,19 +223,22 @@ static int insert_pending(wapf__journal *j, const wapf__journal_row *r,
 int wapf__journal_intent(wapf__send *s, wapf__journal *j,
                          const wapf__journal_row *r, int resend,
                          long long *row) {
-  char key[65];
+  char key[65], legacy[65];
   wapf__journal_key(r, key);
+  wapf__journal_legacy_key(r, legacy);
   if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     return db_fail(s->ctx, j->db, "begin");
   sqlite3_stmt *st = NULL;
   int rc = WAPF_OK;
   if (sqlite3_prepare_v2(j->db,
                          "SELECT id, state, message_id, at, pid, pstart FROM "
-                         "sends WHERE key=?1 ORDER BY id DESC LIMIT 1",
+                         "sends WHERE key IN (?1, ?2) ORDER BY id DESC "
+                         "LIMIT 1",
                          -1, &st, NULL) != SQLITE_OK)
     rc = db_fail(s->ctx, j->db, "select");
   if (rc == WAPF_OK) {
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, legacy, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW)
       rc = judge_earlier(s, st, resend);
   }

@@ -46,8 +46,11 @@ static int lipa_message(wapf__send *s) {
     return rc;
   json_t *data = json_object_get(ans, "data");
   const char *id = json_string_value(json_object_get(data, "messageId"));
-  if (!id || !*id) {
-    const char *msg = json_string_value(json_object_get(ans, "message"));
+  const char *said = json_string_value(json_object_get(ans, "message"));
+  if ((!id || !*id) && (!said || !*said)) { /* no word of a refusal */
+    rc = wapf__answer_no_id(s, ans, "data.messageId");
+  } else if (!id || !*id) {
+    const char *msg = said;
     wapf__provider_error(s, msg);
     rc = wapf__sfail(s, WAPF_EPROVIDER,
                      "lipachat: no data.messageId in the answer%s%s",

@@ -198,19 +198,64 @@ static int after_check(wapf__send *s, const wapf_facts *f, const wapf_report *r,
   return rc;
 }
 
+static void add_text(GChecksum *c, const char *text) {
+  const char *t = text ? text : "";
+  g_checksum_update(c, (const guchar *)t, (gssize)strlen(t));
+  g_checksum_update(c, (const guchar *)"\x1f", 1);
+}
+
+void wapf__request_digest(wapf__send *s, const char *source,
+                          const wapf_options *o, int converted) {
+  GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+  guint8 d[32];
+  gsize n = sizeof d;
+  add_text(c, "wapf-request-1");
+  add_text(c, source);
+  add_text(c, wapf_kind_name(s->kind));
+  if (converted) { /* a file sent as it is: no option changes its bytes */
+    char *opts = g_strdup_printf(
+        "stereo=%d track=%d start=%.17g duration=%.17g png=%d bg=%06x "
+        "fit=%d metadata=%d targets=%u speed=%d",
+        o->stereo, o->audio_track, o->start, o->duration, o->png,
+        (unsigned)o->background, (int)o->fit, o->keep_metadata, o->target_flags,
+        (int)o->speed);
+    add_text(c, opts);
+    g_free(opts);
+    add_text(c, o->pack_id);
+    add_text(c, o->pack_name);
+    add_text(c, o->publisher);
+    add_text(c, o->emoji);
+  }
+  g_checksum_get_digest(c, d, &n);
+  g_checksum_free(c);
+  wapf__digest_to_hex(d, (sizeof s->request - 1) / 2, s->request);
+}
+
+/* The source's digest first: what was asked for is known even when the
+ * conversion gives other bytes than last time. */
+static int source_digest(wapf__send *s, char hex[65]) {
+  int e = wapf__file_sha256(s->input, hex);
+  return e < 0 ? wapf__from_errno(s->ctx, -e, s->input) : WAPF_OK;
+}
+
 int wapf__prepare(wapf__send *s, const wapf_options *opt) {
   wapf_facts *f = NULL;
   wapf_report *r = NULL;
   wapf_options o = *opt;
+  char source[65] = "";
   o.target_flags |= s->prov->target_flags;
   o.overwrite = 0;
   int rc = wapf__caption_ok(s);
+  if (rc == WAPF_OK)
+    rc = source_digest(s, source);
   if (rc == WAPF_OK)
     rc = wapf_probe(s->ctx, s->input, &f);
   if (rc == WAPF_OK)
     rc = wapf_check(s->ctx, f, &o, &r);
   if (rc == WAPF_OK)
     rc = after_check(s, f, r, &o);
+  if (rc == WAPF_OK)
+    wapf__request_digest(s, source, &o, r->plan != WAPF_PLAN_NONE);
   wapf_report_free(&r);
   wapf_facts_free(&f);
   if (rc == WAPF_OK) {

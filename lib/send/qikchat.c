@@ -26,7 +26,9 @@ static int qik_message(wapf__send *s) {
     return rc;
   json_t *d0 = json_array_get(json_object_get(ans, "data"), 0);
   const char *id = json_string_value(json_object_get(d0, "id"));
-  if (!json_is_true(json_object_get(ans, "status")) || !id || !*id) {
+  if (json_is_true(json_object_get(ans, "status")) && (!id || !*id)) {
+    rc = wapf__answer_no_id(s, ans, "data[0].id"); /* queued, or not? */
+  } else if (!id || !*id) {
     const char *msg = json_string_value(json_object_get(ans, "message"));
     wapf__provider_error(s, msg);
     rc = wapf__sfail(s, WAPF_EPROVIDER,

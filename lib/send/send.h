@@ -45,6 +45,7 @@ typedef struct wapf__send {
   int opus;       /* Ogg/Opus audio: published as audio/ogg; codecs=opus */
   int64_t size;
   char sha256[65];    /* hex of the file sent */
+  char request[49];   /* hex of what was asked (wapf_send_result.request) */
   char filename[256]; /* documents: name shown */
   const char *caption;
   char link[1024]; /* link sent, "" when by id */
@@ -86,16 +87,23 @@ json_t *wapf__message_body(const wapf__send *s, int cloud);
 /* messages[0].id of an answer into res->message_id. */
 int wapf__take_message_id(wapf__send *s, json_t *ans);
 
-/* ---- secrets and messages (creds.c) ---- */
+/* ---- credentials (creds.c) ---- */
 /* Read what the provider (and publish) needs from the environment and
  * the config file. WAPF_ECONFIG when something required is missing. */
 int wapf__creds_load(wapf__send *s);
 void wapf__creds_free(wapf__creds *c);
-/* Replace every secret of s found in buf by "[redacted]" (in place). */
-void wapf__redact(const wapf__send *s, char *buf, size_t size);
-/* A malloc'd copy of text with every secret replaced, never cut (redact
- * first, truncate after). NULL on ENOMEM. */
+/* Parse "KEY=value" config text: the value of key, or NULL (malloc'd). */
+char *wapf__config_value(const char *text, const char *key);
+/* ---- redaction (redact.c): the one helper ---- */
+/* A malloc'd copy of text (NULL: "") in which every run of 8 or more
+ * characters of one of the n secrets (NULL entries skipped), and every
+ * whole secret of 4 to 7 characters, is "[redacted]". Never cut. NULL on
+ * ENOMEM. */
+char *wapf__redact_text(const char *const *secrets, int n, const char *text);
+/* The same with the secrets of s. */
 char *wapf__redact_dup(const wapf__send *s, const char *text);
+/* In place, redacted first and cut to size after. */
+void wapf__redact(const wapf__send *s, char *buf, size_t size);
 /* Keep the provider's own error text in the result, secrets redacted. */
 void wapf__provider_error(wapf__send *s, const char *msg);
 /* wapf__fail / wapf__log with secrets redacted. */
@@ -103,8 +111,6 @@ int wapf__sfail(wapf__send *s, int code, const char *fmt, ...)
     WAPF_PRINTF(3, 4);
 void wapf__slog(wapf__send *s, wapf_log_level level, const char *fmt, ...)
     WAPF_PRINTF(3, 4);
-/* Parse "KEY=value" config text: the value of key, or NULL (malloc'd). */
-char *wapf__config_value(const char *text, const char *key);
 
 /* ---- HTTP (http.c, retry.c) ---- */
 typedef struct wapf__http_part {
@@ -188,8 +194,14 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp);
 const char *wapf__graph_advice(long code);
 /* Serialize a JSON body (takes the reference); NULL on ENOMEM. */
 char *wapf__json_dump(json_t *j);
-/* POST a JSON object (takes the reference) and parse the 2xx answer.
- * *out is the parsed answer (caller json_decref's it). */
+/* A 2xx answer to a message request without the message id at where:
+ * WAPF_EPROVIDER when the answer says it refused the message ("error",
+ * "errors", "status": false), else WAPF_EUNKNOWN. */
+int wapf__answer_no_id(wapf__send *s, json_t *ans, const char *where);
+/* POST a message as a JSON object (takes the reference) and parse the 2xx
+ * answer into *out (caller json_decref's it). Once the request may have
+ * reached the provider, an answer that cannot be read (not JSON, over the
+ * cap, a 3xx, a non-HTTP reply, lost) is WAPF_EUNKNOWN, never a refusal. */
 int wapf__post_json(wapf__send *s, const char *url, const char *what,
                     const char *const *headers, json_t *body, json_t **out);
 
@@ -201,9 +213,16 @@ int wapf__caption_ok(wapf__send *s);
 int wapf__can_take(wapf__send *s);
 size_t wapf__utf8_chars(const char *str, int *valid);
 int wapf__file_sha256(const char *path, char hex[65]);
+/* s->request from the source's digest, the kind and, when the file is
+ * converted, the options that change the output. */
+void wapf__request_digest(wapf__send *s, const char *source,
+                          const wapf_options *o, int converted);
 /* hex <-> the 32 bytes of wapf_send_result.sha256 (all zero = none). */
 void wapf__sha256_to_bytes(const char *hex, uint8_t out[32]);
 void wapf__sha256_to_hex(const uint8_t in[32], char hex[65]);
+/* The same for n bytes (hex holds 2n + 1). */
+void wapf__digest_to_bytes(const char *hex, uint8_t *out, size_t n);
+void wapf__digest_to_hex(const uint8_t *in, size_t n, char *hex);
 int wapf__verify_link(wapf__send *s, const char *url); /* link.c */
 int wapf__publish(wapf__send *s);                      /* s3.c */
 int wapf__s3_parse(const char *uri, char *bucket, size_t bsize, char *prefix,
@@ -213,14 +232,23 @@ int wapf__s3_parse(const char *uri, char *bucket, size_t bsize, char *prefix,
 typedef struct wapf__journal wapf__journal;
 /* What makes two sends the same (all borrowed, NULL = none). */
 typedef struct wapf__journal_row {
-  const char *provider, *sender, *recipient, *media, *kind, *caption;
+  const char *provider, *sender, *recipient;
+  const char *media; /* shown: the file's SHA-256, else the id or link */
+  const char *kind, *caption;
   const char *template_text; /* name, language, namespace, parameters */
   const char *template_name; /* shown by the listing */
+  const char *request;       /* hex of what was asked, NULL unknown */
+  const char *filename;      /* a document's name */
 } wapf__journal_row;
 int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
                        wapf__journal **out);
 void wapf__journal_close(wapf__journal **j);
+/* The key of a row: provider, sender, recipient, the request (else the
+ * media), caption, document name and template. */
 void wapf__journal_key(const wapf__journal_row *r, char key[65]);
+/* The key rows had before request digests (the media as sent, no document
+ * name): still looked up, so that those rows refuse what they recorded. */
+void wapf__journal_legacy_key(const wapf__journal_row *r, char key[65]);
 /* Claim the send (BEGIN IMMEDIATE): refuse it as a duplicate, or write a
  * "pending" row and return its id in *row. */
 int wapf__journal_intent(wapf__send *s, wapf__journal *j,

@@ -16,16 +16,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Reply:
     """A scripted answer for the next request (status, JSON or raw body,
     headers); slow=N sleeps N seconds first; raw=bytes sends them as is.
-    status 0 = the fake's own answer (after slow). The request is checked
+    status 0 = the fake's own answer (after slow); wire=bytes writes them
+    to the socket instead of any HTTP answer and closes it (a server that
+    does not speak HTTP). The request is checked
     first like any other (a bad one gets the fake's rejection, not the
     script); record=True keeps what it did (an accepted message counts as
     delivered) although the scripted answer says otherwise: "answered 500
     after it was recorded". With status 0 it is always recorded."""
 
     def __init__(self, status=200, body=None, headers=None, slow=0, raw=None,
-                 record=False):
+                 record=False, wire=None):
         self.status, self.body, self.headers = status, body, headers or {}
         self.slow, self.raw, self.record = slow, raw, record or status == 0
+        self.wire = wire
 
 
 class _Capture:
@@ -262,7 +265,14 @@ class Fake:
                 self._restore(snap)
         if reply.slow:
             time.sleep(reply.slow)
-        if reply.raw is not None:
+        if reply.wire is not None:
+            h.close_connection = True
+            try:
+                h.wfile.write(reply.wire)
+                h.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        elif reply.raw is not None:
             h.answer(reply.status, reply.raw, reply.headers)
         elif reply.status:
             h.answer(reply.status, reply.body if reply.body is not None

@@ -63,13 +63,48 @@ static void secrets_are_redacted(void) {
   wapf__send s;
   memset(&s, 0, sizeof s);
   s.secrets[0] = "sekrit-token";
-  s.secrets[1] = "abc"; /* too short: never redacted, never loops */
-  char buf[128] = "Bearer sekrit-token and sekrit-token, abc";
+  s.secrets[1] = "abc";   /* too short: never redacted, never loops */
+  s.secrets[2] = "k7Qw9"; /* short: redacted whole only */
+  char buf[128] = "Bearer sekrit-token and sekrit-token, abc, k7Qw9, k7Qw";
   wapf__redact(&s, buf, sizeof buf);
-  T_EQ_STR(buf, "Bearer [redacted] and [redacted], abc");
+  T_EQ_STR(buf, "Bearer [redacted] and [redacted], abc, [redacted], k7Qw");
   char tight[16] = "x sekrit-token";
   wapf__redact(&s, tight, sizeof tight);
   T_CHECK(strstr(tight, "sekrit") == NULL);
+}
+
+/* Any run of 8 or more characters of a secret, anywhere, is redacted: a
+ * prefix, a middle part, a suffix, two pieces side by side; 7 are not. */
+static void pieces_of_a_secret_are_redacted(void) {
+  static const char tok[] = "EAAGm0PX4ZCpsBAsecretMetaToken9876";
+  const char *sec[] = {tok, NULL, "wJalrXUtnFEMI/K7MDENG/bPxRfiCY"};
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+      {"Malformed access token EAAGm0PX4ZCpsBAsecre...",
+       "Malformed access token [redacted]..."},
+      {"token ...0PX4ZCpsBAsec... bad", "token ...[redacted]... bad"},
+      {"ends in cretMetaToken9876.", "ends in [redacted]."},
+      {"EAAGm0PX4ZCpsBA+etaToken9876", "[redacted]+[redacted]"},
+      {"EAAGm0PX4ZCpsBAwJalrXUtnFEMI", "[redacted][redacted]"},
+      {"seven EAAGm0P and Token98 stay", "seven EAAGm0P and Token98 stay"},
+      {"aws I/K7MDENG/bPx!", "aws [redacted]!"},
+      {"", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *r = wapf__redact_text(sec, 3, cases[i].in);
+    T_EQ_STR(r, cases[i].out);
+    free(r);
+  }
+  /* every window of 8 or more, at every place in a long text */
+  char text[300];
+  for (size_t len = 8; len <= sizeof tok - 1; len++)
+    for (size_t at = 0; at + len <= sizeof tok - 1; at++) {
+      snprintf(text, sizeof text, "x%.*sy", (int)len, tok + at);
+      char *r = wapf__redact_text(sec, 3, text);
+      T_EQ_STR(r, "x[redacted]y");
+      free(r);
+    }
 }
 
 /* ---- a token at every offset of a long answer and of a log line ---- */
@@ -249,6 +284,7 @@ int main(void) {
   T_RUN(backoff_grows_with_jitter_and_honours_retry_after);
   T_RUN(config_lines);
   T_RUN(secrets_are_redacted);
+  T_RUN(pieces_of_a_secret_are_redacted);
   T_RUN(token_at_every_offset_is_never_cut_then_shown);
   T_RUN(s3_uris);
   T_RUN(advice_for_common_codes);

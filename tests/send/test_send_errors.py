@@ -251,6 +251,43 @@ def secret_echoed_by_a_provider_is_redacted():
 
 
 @case
+def pieces_of_a_token_echoed_by_a_provider_are_redacted_everywhere():
+    import sqlite3
+    from sendlib import no_secret_in
+    from wapftest import run
+    prefix, middle, suffix = TOKEN[:20], TOKEN[9:19], TOKEN[-9:]
+    echo = (f"Malformed access token {prefix}\u2026 (near \"{middle}\", "
+            f"ending {suffix})")
+    answers = {  # a refusal, a 5xx (unknown), an answer that is not JSON
+        "failed": Reply(400, graph_error(190, echo, details=echo)),
+        "unknown": Reply(500, graph_error(1, echo, details=echo),
+                         record=True),
+        "unknown ": Reply(200, raw=echo.encode(), record=True),
+    }
+    for state, reply in answers.items():
+        env = base_env()
+        with FakeCloud(TOKEN, PHONE_ID) as f:
+            f.push(reply, endpoint="message")
+            p = send("--provider", "meta", "--to", TO, "--api-base", f.url,
+                     "--json", image_jpg(), env=env)  # -vv: every log line
+            expect(p, 1 if state == "failed" else 4)
+            assert "[redacted]" in p.stderr, p.stderr
+            assert "Malformed access token" in p.stderr
+            for args in (["journal"], ["journal", "--json"]):
+                j = run(*args, env=env)
+                expect(j, 0)
+                assert state.strip() in j.stdout, j.stdout
+                no_secret_in(j.stdout + j.stderr, "journal")
+            db = os.path.join(env["XDG_CACHE_HOME"], "wa-preflight",
+                              "send-journal.sqlite")
+            con = sqlite3.connect(db)
+            rows = con.execute("SELECT * FROM sends").fetchall()
+            con.close()
+            assert len(rows) == 1 and "[redacted]" in repr(rows), rows
+            no_secret_in(repr(rows), "the journal file")
+
+
+@case
 def lipachat_401_with_status_success_is_a_failure():
     srv, url, ca = _link(document_pdf(), "application/pdf")
     args = ["--provider", "lipachat", "--to", TO, "--from", "254110090747",
