@@ -146,6 +146,10 @@ void cli_fail(wapf_context *ctx, const char *path, int rc);
  * until eight more calls; NULL gives "". */
 const char *cli_text(const char *s);
 
+/* The tools' one clock for durations and deadlines: seconds on GLib's
+ * monotonic clock (g_get_monotonic_time). */
+double cli_now(void);
+
 /* Subcommands (one file each). */
 int cmd_probe(const cli_args *a);
 int cmd_check(const cli_args *a);

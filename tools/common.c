@@ -1,4 +1,5 @@
 /* Context set-up, signals and error lines shared by the subcommands. */
+#include <glib.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -102,4 +103,8 @@ void cli_fail(wapf_context *ctx, const char *path, int rc) {
     cli_error(path, "%s (%s)", wapf_strerror(rc), detail);
   else
     cli_error(path, "%s", wapf_strerror(rc));
+}
+
+double cli_now(void) {
+  return (double)g_get_monotonic_time() / G_USEC_PER_SEC;
 }

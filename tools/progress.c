@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -57,13 +56,6 @@ static int term_columns(void) {
   return 80;
 }
 
-/* Monotonic milliseconds, to draw at most ten times a second. */
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void draw(cli_progress *p, double fraction) {
   int cols = term_columns();
   int barw = cols - 12 < 30 ? cols - 12 : 30;
@@ -89,7 +81,7 @@ static void draw(cli_progress *p, double fraction) {
 
 int progress_fn(void *cookie, double fraction) {
   cli_progress *p = cookie;
-  static long long last_ms;
+  static double last;
   if (g_signal)
     return 1;
   if (!p || !p->enabled)
@@ -97,12 +89,12 @@ int progress_fn(void *cookie, double fraction) {
   if (fraction > 1)
     fraction = 1;
   int permille = fraction < 0 ? -1 : (int)(fraction * 1000);
-  long long t = now_ms();
-  if (permille == p->last && t - last_ms < 100)
+  double t = cli_now(); /* draw at most ten times a second */
+  if (permille == p->last && t - last < 0.1)
     return 0;
-  if (permille >= 0 && permille / 10 == p->last / 10 && t - last_ms < 100)
+  if (permille >= 0 && permille / 10 == p->last / 10 && t - last < 0.1)
     return 0;
-  last_ms = t;
+  last = t;
   p->last = permille;
   draw(p, fraction);
   return 0;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *const k_actions[] = {"converted", "copied", "skipped",
@@ -23,12 +22,6 @@ const char *wapf_batch_action_name(wapf_batch_action action) {
 void wapf_batch_default_settings(wapf_batch_settings *bs) {
   memset(bs, 0, sizeof *bs);
   wapf_default_options(&bs->options);
-}
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int cores(void) {
@@ -83,7 +76,7 @@ static int job_write(wapf__batch *b, wapf_context *w, wapf__bentry *e) {
   opt.progress_cookie = NULL;
   wapf_result res;
   memset(&res, 0, sizeof res);
-  double t0 = now_seconds();
+  double t0 = wapf__now();
   int rc = dst ? wapf__mkdir_parents(dst) : WAPF_ENOMEM;
   if (rc != WAPF_OK)
     wapf__fail(w, rc, "cannot create the folder of %s", e->out);
@@ -96,7 +89,7 @@ static int job_write(wapf__batch *b, wapf_context *w, wapf__bentry *e) {
       (wapf__stat_ns(dst, &e->out_size, &e->out_mtime_ns) != WAPF_OK ||
        wapf__sha256_file(dst, e->out_hash) != WAPF_OK))
     rc = wapf__fail(w, WAPF_EIO, "cannot read back %s", e->out);
-  e->seconds = now_seconds() - t0;
+  e->seconds = wapf__now() - t0;
   if (rc == WAPF_OK)
     add_note(e, res.note);
   else
@@ -350,7 +343,7 @@ int wapf_batch_run(wapf_context *ctx, const char *indir, const char *outdir,
     return WAPF_EINVAL;
   wapf__batch b;
   memset(&b, 0, sizeof b);
-  double t0 = now_seconds();
+  double t0 = wapf__now();
   b.ctx = ctx;
   b.bs = *bs;
   b.jobs = bs->jobs ? bs->jobs : cores();
@@ -369,7 +362,7 @@ int wapf_batch_run(wapf_context *ctx, const char *indir, const char *outdir,
   b.sum.files = (int64_t)b.n;
   b.sum.ignored = b.ignored;
   b.sum.jobs = b.jobs;
-  b.sum.seconds = now_seconds() - t0;
+  b.sum.seconds = wapf__now() - t0;
   if (rc == WAPF_OK && bs->report_path)
     rc = wapf__report_write(&b);
   if (sum)

@@ -98,6 +98,13 @@ int wapf__vips_started(void);
  * at both ends are removed (in place). */
 void wapf__trim_line(char *s);
 
+/* ---- time (core/clock.c) ---- */
+
+/* Seconds on GLib's monotonic clock (g_get_monotonic_time), for every
+ * duration and deadline in the library; a condition wait with a deadline
+ * uses GCond's g_cond_wait_until, which waits on the same clock. */
+double wapf__now(void);
+
 /* ---- files (core/io.c) ---- */
 
 /* Temporary output beside a final path: created exclusively in the same

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static gpointer curl_init_once(gpointer unused) {
   (void)unused;
@@ -269,12 +268,6 @@ static int not_sent(CURL *h, CURLcode cc) {
   }
 }
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run the transfer on a multi handle, polling at most 100 ms at a time,
  * so that a cancel aborts it within ~100 ms even while the server is
  * silent (the progress callback alone is called about once a second). */
@@ -356,10 +349,10 @@ int wapf__http_once(wapf__send *s, const wapf__http_req *rq,
     curl_easy_setopt(h, CURLOPT_USERPWD, rq->userpwd);
   }
   int rc = set_body(h, s, rq, &x, &mime);
-  double t0 = now();
+  double t0 = wapf__now();
   if (rc == WAPF_OK)
     rc = perform(h, s, rq, &x, errbuf);
-  rp->seconds = now() - t0;
+  rp->seconds = wapf__now() - t0;
   s->res->attempts++;
   curl_easy_cleanup(h);
   curl_mime_free(mime);
