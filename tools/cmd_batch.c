@@ -129,7 +129,7 @@ static int on_event(void *cookie, const wapf_batch_event *ev) {
     bar_draw(u, ev, 0);
     break;
   }
-  return progress_interrupted() != 0;
+  return cli_interrupted() != 0;
 }
 
 static void human(char *buf, size_t n, int64_t b) {
@@ -263,7 +263,6 @@ int cmd_batch(const cli_args *a) {
   memset(&u, 0, sizeof u);
   u.a = a;
   progress_init(&u.bar, a->quiet);
-  progress_catch_signals(ctx);
   wapf_batch_settings bs;
   wapf_batch_default_settings(&bs);
   bs.options = a->opt;

@@ -228,7 +228,7 @@ static int convert_one(run *r, const char *in) {
   int rc = wapf_probe(r->ctx, in, &f);
   if (rc == WAPF_OK)
     rc = wapf_check(r->ctx, f, &opt, &rep);
-  if (rc == WAPF_OK && progress_interrupted())
+  if (rc == WAPF_OK && cli_interrupted())
     rc = WAPF_ECANCELLED;
   if (rc != WAPF_OK)
     rc = report(r, in, NULL, opt.kind, NULL, rc);
@@ -249,19 +249,17 @@ int cmd_convert(const cli_args *a) {
     return EXIT_USAGE;
   if (!(r.ctx = cli_open(a)))
     return EXIT_USAGE;
-  progress_catch_signals(r.ctx);
   progress_init(&r.bar, a->quiet);
   r.files = a->json ? json_array() : NULL;
-  for (int i = 0; i < a->n_files && !progress_interrupted(); i++)
+  for (int i = 0; i < a->n_files && !cli_interrupted(); i++)
     convert_one(&r, a->files[i]);
   cli_close(&r.ctx);
-  progress_catch_signals(NULL);
   taken_free(&r.used);
   if (r.files && jo_print(jo_document(r.files)) != 0) {
     cli_error(NULL, "cannot write the JSON output");
     r.failed = 1;
   }
-  if (progress_interrupted())
-    return 128 + progress_interrupted();
+  if (cli_interrupted())
+    return 128 + cli_interrupted();
   return r.failed ? EXIT_VERDICT : EXIT_OK;
 }

@@ -8,11 +8,14 @@
 #include "cli.h"
 
 static wapf_context *volatile g_running;
+static volatile sig_atomic_t g_signal;
 
+/* The tools' one signal path: remember the signal, cancel the context. */
 static void on_signal(int sig) {
-  (void)sig;
-  if (g_running)
-    wapf_cancel(g_running);
+  g_signal = sig;
+  wapf_context *ctx = g_running;
+  if (ctx)
+    wapf_cancel(ctx); /* async-signal-safe by contract */
 }
 
 const char *cli_text(const char *s) {
@@ -79,8 +82,12 @@ wapf_context *cli_open(const cli_args *a) {
 }
 
 void cli_close(wapf_context **ctx) {
-  g_running = NULL;
+  g_running = NULL; /* before the free: a late signal only records */
   wapf_close(ctx);
+}
+
+int cli_interrupted(void) {
+  return (int)g_signal;
 }
 
 void cli_error(const char *path, const char *fmt, ...) {

@@ -1,5 +1,4 @@
-/* Progress bar on a terminal, and interrupts as a clean cancel. */
-#include <signal.h>
+/* Progress bar on a terminal. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -7,30 +6,6 @@
 
 #include "cli.h"
 #include "progress.h"
-
-static wapf_context *volatile g_ctx;
-static volatile sig_atomic_t g_signal;
-
-static void on_signal(int sig) {
-  g_signal = sig;
-  if (g_ctx)
-    wapf_cancel(g_ctx); /* async-signal-safe by contract */
-}
-
-void progress_catch_signals(wapf_context *ctx) {
-  struct sigaction sa;
-  g_ctx = ctx;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
-}
-
-int progress_interrupted(void) {
-  return (int)g_signal;
-}
 
 void progress_init(cli_progress *p, int quiet) {
   memset(p, 0, sizeof *p);
@@ -82,7 +57,7 @@ static void draw(cli_progress *p, double fraction) {
 int progress_fn(void *cookie, double fraction) {
   cli_progress *p = cookie;
   static double last;
-  if (g_signal)
+  if (cli_interrupted())
     return 1;
   if (!p || !p->enabled)
     return 0;

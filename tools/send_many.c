@@ -36,7 +36,7 @@ typedef struct run {
 /* Sleep until t in short steps; 0 when interrupted. */
 static int sleep_until(double t) {
   while (cli_now() < t) {
-    if (progress_interrupted())
+    if (cli_interrupted())
       return 0;
     double left = t - cli_now();
     double step = left < 0.02 ? left : 0.02;
@@ -44,7 +44,7 @@ static int sleep_until(double t) {
     if (step > 0)
       nanosleep(&ts, NULL);
   }
-  return !progress_interrupted();
+  return !cli_interrupted();
 }
 
 static double backoff(int n) {
@@ -234,7 +234,7 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
     progress_done(&r.bar);
     if (rc != WAPF_OK) {
       cli_fail(ctx, a->files[0], rc);
-      int sig = progress_interrupted();
+      int sig = cli_interrupted();
       return sig && rc == WAPF_ECANCELLED ? 128 + sig : send_exit_for(rc);
     }
     r.media = &media;
@@ -247,7 +247,7 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
     printf("sent %d of %d (%d already sent, %d failed, %d unreachable, %d "
            "unknown)\n",
            r.sent, n, r.skipped, r.failed, r.unreachable, r.unknown);
-  int sig = progress_interrupted();
+  int sig = cli_interrupted();
   if (stopped && sig)
     return 128 + sig;
   if (stopped)
