@@ -229,8 +229,7 @@ static int open_workers(wapf__batch *b) {
 static int prepare_dirs(wapf__batch *b) {
   struct stat si, so;
   if (stat(b->indir, &si) != 0)
-    return wapf__fail(b->ctx, errno == ENOENT ? WAPF_ENOENT : WAPF_EIO,
-                      "%s: %s", b->indir, strerror(errno));
+    return wapf__from_errno(b->ctx, errno, b->indir);
   if (!S_ISDIR(si.st_mode))
     return wapf__fail(b->ctx, WAPF_EINVAL, "%s: not a folder", b->indir);
   if (stat(b->outdir, &so) == 0 &&

@@ -32,7 +32,7 @@ char *wapf__path_join(const char *a, const char *b) {
 int wapf__stat_ns(const char *path, int64_t *size, int64_t *mtime_ns) {
   struct stat st;
   if (stat(path, &st) != 0)
-    return errno == ENOENT ? WAPF_ENOENT : WAPF_EIO;
+    return wapf__errno_code(errno);
   *size = (int64_t)st.st_size;
   *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
   return WAPF_OK;

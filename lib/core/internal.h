@@ -61,6 +61,9 @@ int wapf__progress(wapf_context *ctx, const wapf_options *opt, double frac);
 int wapf__from_averror(wapf_context *ctx, int averr, const char *what);
 int wapf__from_vips(wapf_context *ctx, const char *what);
 int wapf__from_errno(wapf_context *ctx, int err, const char *what);
+/* The WAPF_E* code of an errno value, without a detail (for the helpers
+ * that have no context); wapf__from_errno uses the same table. */
+int wapf__errno_code(int err);
 
 /* Safe string copy that always terminates (truncates). */
 void wapf__strlcpy(char *dst, const char *src, size_t size);

@@ -16,7 +16,7 @@
 int64_t wapf__file_size(const char *path) {
   struct stat st;
   if (stat(path, &st) != 0)
-    return errno == ENOENT ? WAPF_ENOENT : WAPF_EIO;
+    return wapf__errno_code(errno);
   if (S_ISDIR(st.st_mode))
     return WAPF_EISDIR;
   return (int64_t)st.st_size;
