@@ -81,13 +81,13 @@ static int job_write(wapf__batch *b, wapf_context *w, wapf__bentry *e) {
   if (rc != WAPF_OK)
     wapf__fail(w, rc, "cannot create the folder of %s", e->out);
   if (rc == WAPF_OK && !e->in_hash[0] &&
-      wapf__sha256_file(e->abs, e->in_hash) != WAPF_OK)
+      wapf__sha256_file(NULL, e->abs, e->in_hash) != WAPF_OK)
     rc = wapf__fail(w, WAPF_EIO, "cannot read %s", e->rel);
   if (rc == WAPF_OK)
     rc = wapf_convert(w, e->facts, e->rep, &opt, dst, &res);
   if (rc == WAPF_OK &&
       (wapf__stat_ns(dst, &e->out_size, &e->out_mtime_ns) != WAPF_OK ||
-       wapf__sha256_file(dst, e->out_hash) != WAPF_OK))
+       wapf__sha256_file(NULL, dst, e->out_hash) != WAPF_OK))
     rc = wapf__fail(w, WAPF_EIO, "cannot read back %s", e->out);
   e->seconds = wapf__now() - t0;
   if (rc == WAPF_OK)

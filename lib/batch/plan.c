@@ -39,7 +39,7 @@ static int same_input(wapf__bentry *e, const wapf__brow *r) {
     wapf__strlcpy(e->in_hash, r->in_hash, sizeof e->in_hash);
     return 1;
   }
-  if (!r->in_hash[0] || wapf__sha256_file(e->abs, e->in_hash) != WAPF_OK)
+  if (!r->in_hash[0] || wapf__sha256_file(NULL, e->abs, e->in_hash) != WAPF_OK)
     return 0;
   e->refresh = 1;
   return strcmp(e->in_hash, r->in_hash) == 0;
@@ -52,7 +52,7 @@ static int same_output(wapf__batch *b, wapf__bentry *e, const wapf__brow *r) {
   int ok = path && wapf__stat_ns(path, &size, &mtime) == WAPF_OK &&
            size == r->out_size;
   if (ok && mtime != r->out_mtime_ns) {
-    ok = wapf__sha256_file(path, e->out_hash) == WAPF_OK &&
+    ok = wapf__sha256_file(NULL, path, e->out_hash) == WAPF_OK &&
          strcmp(e->out_hash, r->out_hash) == 0;
     e->refresh = 1;
   } else if (ok) {

@@ -38,30 +38,6 @@ int wapf__stat_ns(const char *path, int64_t *size, int64_t *mtime_ns) {
   return WAPF_OK;
 }
 
-int wapf__sha256_file(const char *path, char out[65]) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? WAPF_ENOENT : WAPF_EIO;
-  GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-  unsigned char buf[1 << 16];
-  int rc = WAPF_OK;
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      rc = WAPF_EIO;
-    if (n <= 0)
-      break;
-    g_checksum_update(ck, buf, (gssize)n);
-  }
-  close(fd);
-  if (rc == WAPF_OK)
-    wapf__strlcpy(out, g_checksum_get_string(ck), 65);
-  g_checksum_free(ck);
-  return rc;
-}
-
 int wapf__mkdir_parents(const char *path) {
   char *p = strdup(path);
   if (!p)

@@ -145,4 +145,11 @@ int wapf__read_file(wapf_context *ctx, const char *path, size_t max,
 /* Size of a file, or a negative WAPF_E* code. */
 int64_t wapf__file_size(const char *path);
 
+/* The SHA-256 of a file's bytes as 64 lowercase hex digits and a NUL
+ * (GLib's GChecksum, read in 64 KiB steps). WAPF_OK, or the errno's code
+ * (wapf__errno_code); with a ctx the failure also gets the detail
+ * "path: reason", with ctx NULL nothing is recorded. hex is written only
+ * on success. */
+int wapf__sha256_file(wapf_context *ctx, const char *path, char hex[65]);
+
 #endif

@@ -200,7 +200,6 @@ int wapf__caption_ok(wapf__send *s);
 /* The provider can take s->kind (with s->caption)? WAPF_EREFUSED if not. */
 int wapf__can_take(wapf__send *s);
 size_t wapf__utf8_chars(const char *str, int *valid);
-int wapf__file_sha256(const char *path, char hex[65]);
 /* hex <-> the 32 bytes of wapf_send_result.sha256 (all zero = none). */
 void wapf__sha256_to_bytes(const char *hex, uint8_t out[32]);
 void wapf__sha256_to_hex(const uint8_t in[32], char hex[65]);
