@@ -68,8 +68,17 @@ static void add_note(wapf__bentry *e, const char *note) {
     snprintf(e->note + n, sizeof e->note - n, "%s%s", n ? "; " : "", note);
 }
 
+/* The folders above path, made as mkdir -p does (GLib). */
+static int mkdir_parents(const char *path) {
+  char *dir = g_path_get_dirname(path);
+  int rc =
+      g_mkdir_with_parents(dir, 0755) == 0 ? WAPF_OK : wapf__errno_code(errno);
+  g_free(dir);
+  return rc;
+}
+
 static int job_write(wapf__batch *b, wapf_context *w, wapf__bentry *e) {
-  char *dst = wapf__path_join(b->outdir, e->out);
+  char *dst = g_build_filename(b->outdir, e->out, NULL);
   wapf_options opt = b->bs.options;
   opt.overwrite = 1;
   opt.progress = NULL;
@@ -77,7 +86,7 @@ static int job_write(wapf__batch *b, wapf_context *w, wapf__bentry *e) {
   wapf_result res;
   memset(&res, 0, sizeof res);
   double t0 = wapf__now();
-  int rc = dst ? wapf__mkdir_parents(dst) : WAPF_ENOMEM;
+  int rc = mkdir_parents(dst);
   if (rc != WAPF_OK)
     wapf__fail(w, rc, "cannot create the folder of %s", e->out);
   if (rc == WAPF_OK && !e->in_hash[0] &&
@@ -95,7 +104,7 @@ static int job_write(wapf__batch *b, wapf_context *w, wapf__bentry *e) {
   else
     set_failed(e, rc, error_line(w, rc));
   wapf_facts_free(&e->facts);
-  free(dst);
+  g_free(dst);
   return rc;
 }
 
@@ -240,10 +249,7 @@ static int prepare_dirs(wapf__batch *b) {
                                           : "not a folder");
   if (b->bs.dry_run)
     return WAPF_OK;
-  char *probe = wapf__path_join(b->outdir, "x");
-  int rc = probe ? wapf__mkdir_parents(probe) : WAPF_ENOMEM;
-  free(probe);
-  if (rc != WAPF_OK)
+  if (g_mkdir_with_parents(b->outdir, 0755) != 0)
     return wapf__fail(b->ctx, WAPF_EIO, "%s: cannot create the folder",
                       b->outdir);
   return WAPF_OK;

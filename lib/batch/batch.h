@@ -101,10 +101,6 @@ void wapf__batch_entries_free(wapf__batch *b);
 /* Size and mtime (ns) of path, following links; WAPF_OK or the errno's
  * code (wapf__errno_code). */
 int wapf__stat_ns(const char *path, int64_t *size, int64_t *mtime_ns);
-/* mkdir -p of the folder part of path (not the last component). */
-int wapf__mkdir_parents(const char *path);
-/* "a/b" + "c" -> "a/b/c" (malloc'd; NULL on ENOMEM). */
-char *wapf__path_join(const char *a, const char *b);
 
 /* ---- state.c ---- */
 typedef struct wapf__state wapf__state;

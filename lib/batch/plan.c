@@ -47,7 +47,7 @@ static int same_input(wapf__bentry *e, const wapf__brow *r) {
 
 /* The recorded output is still there and unaltered. */
 static int same_output(wapf__batch *b, wapf__bentry *e, const wapf__brow *r) {
-  char *path = r->output ? wapf__path_join(b->outdir, r->output) : NULL;
+  char *path = r->output ? g_build_filename(b->outdir, r->output, NULL) : NULL;
   int64_t size = -1, mtime = 0;
   int ok = path && wapf__stat_ns(path, &size, &mtime) == WAPF_OK &&
            size == r->out_size;
@@ -58,7 +58,7 @@ static int same_output(wapf__batch *b, wapf__bentry *e, const wapf__brow *r) {
   } else if (ok) {
     wapf__strlcpy(e->out_hash, r->out_hash, sizeof e->out_hash);
   }
-  free(path);
+  g_free(path);
   e->out_size = size;
   e->out_mtime_ns = mtime;
   return ok;

@@ -19,16 +19,6 @@ typedef struct walker {
   GHashTable *seen; /* "dev:ino" of the folders visited */
 } walker;
 
-char *wapf__path_join(const char *a, const char *b) {
-  if (!a || !*a)
-    return strdup(b);
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *p = malloc(n);
-  if (p)
-    snprintf(p, n, "%s/%s", a, b);
-  return p;
-}
-
 int wapf__stat_ns(const char *path, int64_t *size, int64_t *mtime_ns) {
   struct stat st;
   if (stat(path, &st) != 0)
@@ -36,23 +26,6 @@ int wapf__stat_ns(const char *path, int64_t *size, int64_t *mtime_ns) {
   *size = (int64_t)st.st_size;
   *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
   return WAPF_OK;
-}
-
-int wapf__mkdir_parents(const char *path) {
-  char *p = strdup(path);
-  if (!p)
-    return WAPF_ENOMEM;
-  int rc = WAPF_OK;
-  for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-    *s = '\0';
-    if (mkdir(p, 0755) != 0 && errno != EEXIST)
-      rc = errno == ENOENT ? WAPF_ENOENT : WAPF_EIO;
-    *s = '/';
-    if (rc != WAPF_OK)
-      break;
-  }
-  free(p);
-  return rc;
 }
 
 /* 1 the first time a folder is seen, 0 after. */
@@ -208,11 +181,11 @@ static int walk_dir(walker *w, const char *abs, const char *rel, int depth) {
   }
   int rc = WAPF_OK;
   for (size_t i = 0; i < n && rc == WAPF_OK; i++) {
-    char *a = names[i] ? wapf__path_join(abs, names[i]) : NULL;
-    char *r = names[i] ? wapf__path_join(rel, names[i]) : NULL;
+    char *a = names[i] ? g_build_filename(abs, names[i], NULL) : NULL;
+    char *r = names[i] ? g_build_filename(rel, names[i], NULL) : NULL;
     rc = a && r ? visit(w, a, r, depth) : WAPF_ENOMEM;
-    free(a);
-    free(r);
+    g_free(a);
+    g_free(r);
   }
   for (size_t i = 0; i < n; i++)
     free(names[i]);
@@ -300,13 +273,13 @@ static int add_group(walker *w, GHashTable *groups, const char *rel) {
   }
   g_hash_table_add(groups, key);
   char *dir = folder_of(rel);
-  char *abs_dir = wapf__path_join(w->root_real, dir);
+  char *abs_dir = g_build_filename(w->root_real, dir, NULL);
   size_t n = 0;
   char **names = abs_dir ? list_names(abs_dir, &n) : NULL;
   int rc = WAPF_OK;
   for (size_t i = 0; names && i < n && rc == WAPF_OK; i++) {
-    char *r = names[i] ? wapf__path_join(dir, names[i]) : NULL;
-    char *a = names[i] ? wapf__path_join(abs_dir, names[i]) : NULL;
+    char *r = names[i] ? g_build_filename(dir, names[i], NULL) : NULL;
+    char *a = names[i] ? g_build_filename(abs_dir, names[i], NULL) : NULL;
     char *g = r ? wapf__group_key(r) : NULL;
     struct stat st;
     if (!r || !a || !g)
@@ -315,14 +288,14 @@ static int add_group(walker *w, GHashTable *groups, const char *rel) {
       rc = visit(w, a, r, 0);
     else if (stat(a, &st) == 0 && S_ISDIR(st.st_mode))
       rc = add_dir(w->b, r);
-    free(r);
-    free(a);
+    g_free(r);
+    g_free(a);
     g_free(g);
   }
   for (size_t i = 0; names && i < n; i++)
     free(names[i]);
   free(names);
-  free(abs_dir);
+  g_free(abs_dir);
   g_free(dir);
   return rc;
 }
@@ -348,7 +321,7 @@ static char *clean_rel(const char *rel) {
  * an input that fails when probed. */
 static int add_listed(walker *w, GHashTable *groups, const char *listed) {
   char *rel = clean_rel(listed);
-  char *abs = *rel ? wapf__path_join(w->root_real, rel) : strdup(w->root_real);
+  char *abs = g_build_filename(w->root_real, rel, NULL);
   int rc = abs ? WAPF_OK : WAPF_ENOMEM;
   char *real = abs ? realpath(abs, NULL) : NULL;
   struct stat st;
@@ -368,7 +341,7 @@ static int add_listed(walker *w, GHashTable *groups, const char *listed) {
     rc = base[0] == '.' ? visit(w, abs, rel, 0) : add_group(w, groups, rel);
   }
   free(real);
-  free(abs);
+  g_free(abs);
   g_free(rel);
   return rc;
 }

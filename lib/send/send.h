@@ -249,7 +249,7 @@ int wapf__template_valid(wapf_context *ctx, const wapf_send_request *q);
 /* ---- media-id cache (cache.c) ---- */
 /* The folder of the cache and journal: given, else $XDG_CACHE_HOME/... */
 int wapf__cache_dir(const char *given, char *out, size_t size);
-int wapf__make_dirs(char *path); /* mkdir -p, 0700 */
+int wapf__make_dirs(const char *path); /* mkdir -p, 0700 */
 /* The sender's identity for the cache and the journal. */
 void wapf__sender(const wapf__send *s, char *sender, size_t size);
 typedef struct wapf__cache wapf__cache;
