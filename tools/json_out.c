@@ -1,59 +1,18 @@
 /* JSON documents of the command: facts (probe), reports (check), results
  * (convert). Schemas: README "JSON output". */
+#include <glib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_out.h"
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  size_t n;
-  unsigned min;
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    n = 2, min = 0x80;
-  else if (c >= 0xE0 && c <= 0xEF)
-    n = 3, min = 0x800;
-  else if (c >= 0xF0 && c <= 0xF4)
-    n = 4, min = 0x10000;
-  else
-    return 0;
-  unsigned cp = c & (0x7F >> n);
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
-}
-
 json_t *jo_str(const char *s) {
   if (!s)
     return json_null();
-  size_t len = strlen(s);
-  char *buf = malloc(len * 3 + 1); /* each bad byte becomes 3 bytes */
-  if (!buf)
-    return NULL;
-  size_t o = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p;) {
-    size_t n = utf8_len(p);
-    if (n) {
-      memcpy(buf + o, p, n);
-      o += n;
-      p += n;
-    } else {
-      memcpy(buf + o, "\xEF\xBF\xBD", 3);
-      o += 3;
-      p++;
-    }
-  }
-  json_t *j = json_stringn(buf, o);
-  free(buf);
+  char *v = g_utf8_make_valid(s, -1); /* each invalid byte: U+FFFD */
+  json_t *j = json_string(v);
+  g_free(v);
   return j;
 }
 
