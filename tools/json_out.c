@@ -167,12 +167,29 @@ static json_t *jo_finding(const wapf_finding *f) {
   return j;
 }
 
+json_t *jo_findings(const wapf_report *r) {
+  json_t *a = json_array();
+  for (int i = 0; r->findings && i < r->n_findings; i++)
+    json_array_append_new(a, jo_finding(&r->findings[i]));
+  return a;
+}
+
+json_t *jo_counts(const wapf_batch_counts *c) {
+  json_t *o = json_object();
+  json_object_set_new(o, "converted", json_integer(c->converted));
+  json_object_set_new(o, "copied", json_integer(c->copied));
+  json_object_set_new(o, "skipped", json_integer(c->skipped));
+  json_object_set_new(o, "failed", json_integer(c->failed));
+  json_object_set_new(o, "bytes_in", json_integer(c->bytes_in));
+  json_object_set_new(o, "bytes_out", json_integer(c->bytes_out));
+  json_object_set_new(o, "seconds", jo_real(c->seconds));
+  return o;
+}
+
 json_t *jo_report(const char *path, const wapf_report *r) {
   json_t *j = json_object();
-  json_t *findings = json_array();
+  json_t *findings = jo_findings(r);
   json_t *out = json_object();
-  for (int i = 0; r->findings && i < r->n_findings; i++)
-    json_array_append_new(findings, jo_finding(&r->findings[i]));
   json_object_set_new(out, "ext", jo_str(r->out_ext));
   json_object_set_new(out, "mime", jo_str(r->out_mime));
   json_object_set_new(j, "path", jo_str(path));
