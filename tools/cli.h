@@ -130,11 +130,15 @@ int cli_set_option(cli_args *a, const opt_id *allowed, const char *name,
                    const char *value, char *err, size_t err_len);
 
 /* tools/common.c */
-/* Open a library context with the CLI's settings and logger; installs the
- * SIGINT/SIGTERM handler that cancels it. Prints a line and returns NULL
- * on failure. */
+/* Open a library context with the CLI's settings and logger, and install
+ * the tools' one handler of SIGINT, SIGTERM and SIGHUP: it remembers the
+ * signal (cli_interrupted) and cancels the open context (wapf_cancel).
+ * Prints a line and returns NULL on failure. */
 wapf_context *cli_open(const cli_args *a);
+/* Close the context; a signal after this is only remembered. */
 void cli_close(wapf_context **ctx);
+/* The signal caught since the start (exit 128 + it), 0 when none. */
+int cli_interrupted(void);
 /* "wa-preflight: <path>: <text>" on stderr (unless quiet is irrelevant:
  * errors always print). */
 void cli_error(const char *path, const char *fmt, ...)
@@ -147,6 +151,10 @@ void cli_fail(wapf_context *ctx, const char *path, int rc);
  * text line goes through it (JSON has its own escaping). The result lives
  * until eight more calls; NULL gives "". */
 const char *cli_text(const char *s);
+
+/* The tools' one clock for durations and deadlines: seconds on GLib's
+ * monotonic clock (g_get_monotonic_time). */
+double cli_now(void);
 
 /* Subcommands (one file each). */
 int cmd_probe(const cli_args *a);

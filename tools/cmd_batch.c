@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -25,12 +24,6 @@ typedef struct ui {
   size_t n_fail, cap_fail;
 } ui;
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void bar_clear(ui *u) {
   progress_done(&u->bar);
 }
@@ -46,7 +39,7 @@ static void fmt_eta(char *buf, size_t n, double s) {
 }
 
 static double eta(const ui *u, const wapf_batch_event *ev) {
-  double el = now() - u->t_start;
+  double el = cli_now() - u->t_start;
   int64_t moved = ev->bytes_done - u->bytes_start;
   if (u->t_start <= 0 || el < 0.5 || moved <= 0)
     return -1;
@@ -123,7 +116,7 @@ static int on_event(void *cookie, const wapf_batch_event *ev) {
   case WAPF_BATCH_EV_CHECKED: bar_draw(u, ev, 1); break;
   case WAPF_BATCH_EV_STARTED:
     if (u->t_start <= 0) {
-      u->t_start = now();
+      u->t_start = cli_now();
       u->bytes_start = ev->bytes_done;
     }
     snprintf(u->current, sizeof u->current, "%s", ev->path);
@@ -136,7 +129,7 @@ static int on_event(void *cookie, const wapf_batch_event *ev) {
     bar_draw(u, ev, 0);
     break;
   }
-  return progress_interrupted() != 0;
+  return cli_interrupted() != 0;
 }
 
 static void human(char *buf, size_t n, int64_t b) {
@@ -270,7 +263,6 @@ int cmd_batch(const cli_args *a) {
   memset(&u, 0, sizeof u);
   u.a = a;
   progress_init(&u.bar, a->quiet);
-  progress_catch_signals(ctx);
   wapf_batch_settings bs;
   wapf_batch_default_settings(&bs);
   bs.options = a->opt;

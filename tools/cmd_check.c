@@ -92,22 +92,20 @@ int cmd_check(const cli_args *a) {
   wapf_context *ctx = cli_open(a);
   if (!ctx)
     return EXIT_USAGE;
-  progress_catch_signals(ctx);
   json_t *files = a->json ? json_array() : NULL;
   int all_ok = 1;
-  for (int i = 0; i < a->n_files && !progress_interrupted(); i++) {
+  for (int i = 0; i < a->n_files && !cli_interrupted(); i++) {
     if (!check_one(ctx, a, a->files[i], files))
       all_ok = 0;
     if (!files)
       fflush(stdout);
   }
   cli_close(&ctx);
-  progress_catch_signals(NULL);
   if (files && jo_print(jo_document(files)) != 0) {
     cli_error(NULL, "cannot write the JSON output");
     return EXIT_VERDICT;
   }
-  if (progress_interrupted())
-    return 128 + progress_interrupted();
+  if (cli_interrupted())
+    return 128 + cli_interrupted();
   return all_ok ? EXIT_OK : EXIT_VERDICT;
 }

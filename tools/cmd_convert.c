@@ -1,6 +1,7 @@
 /* wa-preflight convert: probe -> check -> wapf_convert for each file, with
  * the output names of cli.md ("Where outputs go"). */
 #include <errno.h>
+#include <glib.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -96,25 +97,22 @@ static int split_name(const char *path, char **dir, char **stem) {
   return *dir && *stem ? 0 : -1;
 }
 
-/* A key for "same output path": the real folder plus the name. */
+/* A key for "same output path": the real folder plus the name (g_free). */
 static char *path_key(const char *dir, const char *name) {
   char real[PATH_MAX];
   const char *d = realpath(dir, real) ? real : dir;
-  size_t n = strlen(d) + strlen(name) + 2;
-  char *k = malloc(n);
-  if (k)
-    snprintf(k, n, "%s/%s", d, name);
-  return k;
+  return g_build_filename(d, name, NULL);
 }
 
 /* Choose the output path of one input (cli.md): -o exactly, -d DIR/<stem>
  * <ext>, else <stem>.wa<ext> beside the input; a name already chosen in
- * this run gets -2, -3, ... and *renamed is set. NULL when out of memory. */
+ * this run gets -2, -3, ... and *renamed is set. NULL when out of memory;
+ * freed with g_free. */
 static char *output_for(run *r, const char *in, const char *ext, int *renamed) {
   char *dir = NULL, *stem = NULL, *out = NULL;
   *renamed = 0;
   if (r->a->output)
-    return strdup(r->a->output);
+    return g_strdup(r->a->output);
   if (split_name(in, &dir, &stem) != 0)
     goto done;
   const char *odir = r->a->outdir ? r->a->outdir : dir;
@@ -125,16 +123,10 @@ static char *output_for(run *r, const char *in, const char *ext, int *renamed) {
       snprintf(sfx, sizeof sfx, "-%d", n);
     snprintf(name, sizeof name, "%s%s%s%s", stem, sfx, mid, ext);
     char *key = path_key(odir, name);
-    if (!key)
-      goto done;
-    if (!taken_has(&r->used, key) && taken_add(&r->used, key) == 0) {
-      size_t len = strlen(odir) + strlen(name) + 2;
-      if ((out = malloc(len)))
-        snprintf(out, len, "%s%s%s", odir,
-                 odir[strlen(odir) - 1] == '/' ? "" : "/", name);
-    }
+    if (!taken_has(&r->used, key) && taken_add(&r->used, key) == 0)
+      out = g_build_filename(odir, name, NULL);
     *renamed = n > 1;
-    free(key);
+    g_free(key);
   }
 done:
   free(dir);
@@ -217,7 +209,7 @@ static int convert_checked(run *r, const char *in, const wapf_facts *f,
   if (rc == WAPF_OK && renamed)
     add_note(&res, "renamed: an earlier input of this run has the same name");
   rc = report(r, in, out, rep->kind, &res, rc);
-  free(out);
+  g_free(out);
   return rc;
 }
 
@@ -228,7 +220,7 @@ static int convert_one(run *r, const char *in) {
   int rc = wapf_probe(r->ctx, in, &f);
   if (rc == WAPF_OK)
     rc = wapf_check(r->ctx, f, &opt, &rep);
-  if (rc == WAPF_OK && progress_interrupted())
+  if (rc == WAPF_OK && cli_interrupted())
     rc = WAPF_ECANCELLED;
   if (rc != WAPF_OK)
     rc = report(r, in, NULL, opt.kind, NULL, rc);
@@ -249,19 +241,17 @@ int cmd_convert(const cli_args *a) {
     return EXIT_USAGE;
   if (!(r.ctx = cli_open(a)))
     return EXIT_USAGE;
-  progress_catch_signals(r.ctx);
   progress_init(&r.bar, a->quiet);
   r.files = a->json ? json_array() : NULL;
-  for (int i = 0; i < a->n_files && !progress_interrupted(); i++)
+  for (int i = 0; i < a->n_files && !cli_interrupted(); i++)
     convert_one(&r, a->files[i]);
   cli_close(&r.ctx);
-  progress_catch_signals(NULL);
   taken_free(&r.used);
   if (r.files && jo_print(jo_document(r.files)) != 0) {
     cli_error(NULL, "cannot write the JSON output");
     r.failed = 1;
   }
-  if (progress_interrupted())
-    return 128 + progress_interrupted();
+  if (cli_interrupted())
+    return 128 + cli_interrupted();
   return r.failed ? EXIT_VERDICT : EXIT_OK;
 }

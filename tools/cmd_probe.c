@@ -121,10 +121,9 @@ int cmd_probe(const cli_args *a) {
   wapf_context *ctx = cli_open(a);
   if (!ctx)
     return EXIT_USAGE;
-  progress_catch_signals(ctx);
   json_t *arr = a->json ? json_array() : NULL;
   int failed = 0;
-  for (int i = 0; i < a->n_files && !progress_interrupted(); i++) {
+  for (int i = 0; i < a->n_files && !cli_interrupted(); i++) {
     const char *path = a->files[i];
     wapf_facts *f = NULL;
     int rc = wapf_probe(ctx, path, &f);
@@ -143,14 +142,13 @@ int cmd_probe(const cli_args *a) {
     wapf_facts_free(&f);
   }
   cli_close(&ctx);
-  progress_catch_signals(NULL);
   if (arr && jo_print(arr) != 0) {
     cli_error(NULL, "cannot write the JSON output");
     return EXIT_VERDICT;
   }
   if (!arr)
     fflush(stdout);
-  if (progress_interrupted())
-    return 128 + progress_interrupted();
+  if (cli_interrupted())
+    return 128 + cli_interrupted();
   return failed ? EXIT_VERDICT : EXIT_OK;
 }

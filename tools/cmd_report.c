@@ -72,17 +72,6 @@ static void print_text(const char *outdir, const wapf_batch_state_report *r) {
   }
 }
 
-static json_t *counts_json(const wapf_batch_counts *c) {
-  json_t *o = json_object();
-  json_object_set_new(o, "converted", json_integer(c->converted));
-  json_object_set_new(o, "copied", json_integer(c->copied));
-  json_object_set_new(o, "skipped", json_integer(c->skipped));
-  json_object_set_new(o, "failed", json_integer(c->failed));
-  json_object_set_new(o, "bytes_in", json_integer(c->bytes_in));
-  json_object_set_new(o, "bytes_out", json_integer(c->bytes_out));
-  return o;
-}
-
 static json_t *record_json(const wapf_batch_record *e) {
   json_t *o = json_object();
   int failed = strcmp(e->status, "done") && strcmp(e->status, "pending");
@@ -121,14 +110,14 @@ static json_t *shard_json(const wapf_batch_shard_state *s) {
 }
 
 static int print_json(const char *outdir, const wapf_batch_state_report *r) {
-  json_t *sum = counts_json(&r->all);
+  json_t *sum = jo_counts(&r->all);
   json_object_set_new(sum, "files",
                       json_integer(files_of(&r->all) + r->pending));
   json_object_set_new(sum, "pending", json_integer(r->pending));
   json_t *kinds = json_object();
   for (int k = 0; k <= WAPF_KIND_DOCUMENT; k++)
     if (files_of(&r->kinds[k]))
-      json_object_set_new(kinds, kind_label(k), counts_json(&r->kinds[k]));
+      json_object_set_new(kinds, kind_label(k), jo_counts(&r->kinds[k]));
   json_object_set_new(sum, "kinds", kinds);
   json_t *shards = json_array(), *unfinished = json_array();
   for (size_t i = 0; i < r->n_shards; i++) {

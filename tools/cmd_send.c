@@ -141,7 +141,7 @@ static int send_one(const cli_args *a, wapf_context *ctx,
   wapf_send_result r;
   wapf_options opt = a->opt;
   int rc = wapf_send(ctx, a->files[0], &opt, q, &r);
-  int sig = progress_interrupted();
+  int sig = cli_interrupted();
   if (a->json)
     print_json(a, ctx, rc, &r);
   else if (rc == WAPF_OK)
@@ -165,7 +165,6 @@ int cmd_send(const cli_args *a) {
   int status = EXIT_USAGE;
   wapf_context *ctx = cli_open(a);
   if (ctx) {
-    progress_catch_signals(ctx); /* remembers the signal: exit 130/143 */
     q.to = to[0];
     if (n == 1 && a->n_files == 1 && !a->to_file) {
       cli_args one = *a;
@@ -174,7 +173,6 @@ int cmd_send(const cli_args *a) {
     } else {
       status = send_many(a, ctx, &q, (const char *const *)to, n);
     }
-    progress_catch_signals(NULL);
     cli_close(&ctx);
   }
   for (int i = 0; i < n; i++)

@@ -1,4 +1,5 @@
 /* Context set-up, signals and error lines shared by the subcommands. */
+#include <glib.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -7,11 +8,14 @@
 #include "cli.h"
 
 static wapf_context *volatile g_running;
+static volatile sig_atomic_t g_signal;
 
+/* The tools' one signal path: remember the signal, cancel the context. */
 static void on_signal(int sig) {
-  (void)sig;
-  if (g_running)
-    wapf_cancel(g_running);
+  g_signal = sig;
+  wapf_context *ctx = g_running;
+  if (ctx)
+    wapf_cancel(ctx); /* async-signal-safe by contract */
 }
 
 const char *cli_text(const char *s) {
@@ -78,8 +82,12 @@ wapf_context *cli_open(const cli_args *a) {
 }
 
 void cli_close(wapf_context **ctx) {
-  g_running = NULL;
+  g_running = NULL; /* before the free: a late signal only records */
   wapf_close(ctx);
+}
+
+int cli_interrupted(void) {
+  return (int)g_signal;
 }
 
 void cli_error(const char *path, const char *fmt, ...) {
@@ -102,4 +110,8 @@ void cli_fail(wapf_context *ctx, const char *path, int rc) {
     cli_error(path, "%s (%s)", wapf_strerror(rc), detail);
   else
     cli_error(path, "%s", wapf_strerror(rc));
+}
+
+double cli_now(void) {
+  return (double)g_get_monotonic_time() / G_USEC_PER_SEC;
 }

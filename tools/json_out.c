@@ -1,59 +1,18 @@
 /* JSON documents of the command: facts (probe), reports (check), results
  * (convert). Schemas: README "JSON output". */
+#include <glib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_out.h"
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  size_t n;
-  unsigned min;
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    n = 2, min = 0x80;
-  else if (c >= 0xE0 && c <= 0xEF)
-    n = 3, min = 0x800;
-  else if (c >= 0xF0 && c <= 0xF4)
-    n = 4, min = 0x10000;
-  else
-    return 0;
-  unsigned cp = c & (0x7F >> n);
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
-}
-
 json_t *jo_str(const char *s) {
   if (!s)
     return json_null();
-  size_t len = strlen(s);
-  char *buf = malloc(len * 3 + 1); /* each bad byte becomes 3 bytes */
-  if (!buf)
-    return NULL;
-  size_t o = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p;) {
-    size_t n = utf8_len(p);
-    if (n) {
-      memcpy(buf + o, p, n);
-      o += n;
-      p += n;
-    } else {
-      memcpy(buf + o, "\xEF\xBF\xBD", 3);
-      o += 3;
-      p++;
-    }
-  }
-  json_t *j = json_stringn(buf, o);
-  free(buf);
+  char *v = g_utf8_make_valid(s, -1); /* each invalid byte: U+FFFD */
+  json_t *j = json_string(v);
+  g_free(v);
   return j;
 }
 
@@ -208,12 +167,29 @@ static json_t *jo_finding(const wapf_finding *f) {
   return j;
 }
 
+json_t *jo_findings(const wapf_report *r) {
+  json_t *a = json_array();
+  for (int i = 0; r->findings && i < r->n_findings; i++)
+    json_array_append_new(a, jo_finding(&r->findings[i]));
+  return a;
+}
+
+json_t *jo_counts(const wapf_batch_counts *c) {
+  json_t *o = json_object();
+  json_object_set_new(o, "converted", json_integer(c->converted));
+  json_object_set_new(o, "copied", json_integer(c->copied));
+  json_object_set_new(o, "skipped", json_integer(c->skipped));
+  json_object_set_new(o, "failed", json_integer(c->failed));
+  json_object_set_new(o, "bytes_in", json_integer(c->bytes_in));
+  json_object_set_new(o, "bytes_out", json_integer(c->bytes_out));
+  json_object_set_new(o, "seconds", jo_real(c->seconds));
+  return o;
+}
+
 json_t *jo_report(const char *path, const wapf_report *r) {
   json_t *j = json_object();
-  json_t *findings = json_array();
+  json_t *findings = jo_findings(r);
   json_t *out = json_object();
-  for (int i = 0; r->findings && i < r->n_findings; i++)
-    json_array_append_new(findings, jo_finding(&r->findings[i]));
   json_object_set_new(out, "ext", jo_str(r->out_ext));
   json_object_set_new(out, "mime", jo_str(r->out_mime));
   json_object_set_new(j, "path", jo_str(path));

@@ -29,6 +29,15 @@ json_t *jo_facts(const wapf_facts *f);
 /* probe: a file that could not be probed, {"path": ..., "error": {...}}. */
 json_t *jo_facts_error(const char *path, int code, const char *detail);
 
+/* The findings of a report, [{"id", "severity": "fail" | "warning",
+ * "message"}]: check's entries, serve's answers and the batch's state and
+ * report (written by the library) all use this shape. */
+json_t *jo_findings(const wapf_report *r);
+/* Batch counts, {"converted", "copied", "skipped", "failed", "bytes_in",
+ * "bytes_out", "seconds"}: the keys of the batch report's summary (written
+ * by the library), for report --json. */
+json_t *jo_counts(const wapf_batch_counts *c);
+
 /* check: one entry of "files" from a report ("error": null). */
 json_t *jo_report(const char *path, const wapf_report *r);
 /* check: one entry for a file that could not be checked. */

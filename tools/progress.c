@@ -1,37 +1,11 @@
-/* Progress bar on a terminal, and interrupts as a clean cancel. */
-#include <signal.h>
+/* Progress bar on a terminal. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "progress.h"
-
-static wapf_context *volatile g_ctx;
-static volatile sig_atomic_t g_signal;
-
-static void on_signal(int sig) {
-  g_signal = sig;
-  if (g_ctx)
-    wapf_cancel(g_ctx); /* async-signal-safe by contract */
-}
-
-void progress_catch_signals(wapf_context *ctx) {
-  struct sigaction sa;
-  g_ctx = ctx;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
-}
-
-int progress_interrupted(void) {
-  return (int)g_signal;
-}
 
 void progress_init(cli_progress *p, int quiet) {
   memset(p, 0, sizeof *p);
@@ -55,13 +29,6 @@ static int term_columns(void) {
   if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
     return ws.ws_col;
   return 80;
-}
-
-/* Monotonic milliseconds, to draw at most ten times a second. */
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void draw(cli_progress *p, double fraction) {
@@ -89,20 +56,20 @@ static void draw(cli_progress *p, double fraction) {
 
 int progress_fn(void *cookie, double fraction) {
   cli_progress *p = cookie;
-  static long long last_ms;
-  if (g_signal)
+  static double last;
+  if (cli_interrupted())
     return 1;
   if (!p || !p->enabled)
     return 0;
   if (fraction > 1)
     fraction = 1;
   int permille = fraction < 0 ? -1 : (int)(fraction * 1000);
-  long long t = now_ms();
-  if (permille == p->last && t - last_ms < 100)
+  double t = cli_now(); /* draw at most ten times a second */
+  if (permille == p->last && t - last < 0.1)
     return 0;
-  if (permille >= 0 && permille / 10 == p->last / 10 && t - last_ms < 100)
+  if (permille >= 0 && permille / 10 == p->last / 10 && t - last < 0.1)
     return 0;
-  last_ms = t;
+  last = t;
   p->last = permille;
   draw(p, fraction);
   return 0;

@@ -1,5 +1,6 @@
-/* A progress bar on stderr when it is a terminal (nothing on a pipe), and
- * Ctrl-C / SIGTERM as a clean cancel, for convert and batch. */
+/* A progress bar on stderr when it is a terminal (nothing on a pipe), for
+ * convert, batch and send; its callback stops the work once a signal was
+ * caught (cli_interrupted). */
 #ifndef WAPF_PROGRESS_H
 #define WAPF_PROGRESS_H
 
@@ -23,11 +24,5 @@ void progress_start(cli_progress *p, const char *label, wapf_options *opt);
 void progress_done(cli_progress *p);
 /* The wapf_progress_fn: draws, and returns non-zero once interrupted. */
 int progress_fn(void *cookie, double fraction);
-
-/* SIGINT, SIGTERM and SIGHUP cancel ctx (wapf_cancel) and are remembered
- * (progress_interrupted). ctx may be NULL to only remember. */
-void progress_catch_signals(wapf_context *ctx);
-/* The signal caught, 0 when none. */
-int progress_interrupted(void);
 
 #endif

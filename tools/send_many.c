@@ -33,24 +33,18 @@ typedef struct run {
   int global_tries;
 } run;
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Sleep until t in short steps; 0 when interrupted. */
 static int sleep_until(double t) {
-  while (now() < t) {
-    if (progress_interrupted())
+  while (cli_now() < t) {
+    if (cli_interrupted())
       return 0;
-    double left = t - now();
+    double left = t - cli_now();
     double step = left < 0.02 ? left : 0.02;
     struct timespec ts = {0, (long)(step * 1e9)};
     if (step > 0)
       nanosleep(&ts, NULL);
   }
-  return !progress_interrupted();
+  return !cli_interrupted();
 }
 
 static double backoff(int n) {
@@ -119,7 +113,8 @@ static int one(run *r, item *it, double *again_at) {
   if (!sleep_until(r->pause_until > r->next_slot ? r->pause_until
                                                  : r->next_slot))
     return -1;
-  r->next_slot = (now() > r->next_slot ? now() : r->next_slot) + r->interval;
+  r->next_slot =
+      (cli_now() > r->next_slot ? cli_now() : r->next_slot) + r->interval;
   wapf_send_result res;
   r->q->to = it->to;
   int rc = wapf_send_message(r->ctx, r->q, r->media, &res);
@@ -133,13 +128,13 @@ static int one(run *r, item *it, double *again_at) {
   }
   if (rc == WAPF_EPROVIDER && res.provider_code == 131056 &&
       it->tries < PAIR_TRIES) {
-    *again_at = now() + backoff(it->tries);
+    *again_at = cli_now() + backoff(it->tries);
     return 1; /* refused: not delivered, safe to try again */
   }
   int global = (rc == WAPF_EPROVIDER || rc == WAPF_ENETWORK) &&
                (res.provider_code == 130429 || res.http_status == 429);
   if (global && r->global_tries < GLOBAL_TRIES) {
-    r->pause_until = now() + backoff(++r->global_tries);
+    r->pause_until = cli_now() + backoff(++r->global_tries);
     *again_at = 0;
     it->tries--;
     return 1;
@@ -174,7 +169,7 @@ static int loop(run *r, const char *const *to, int n) {
   if (!deferred)
     return -1;
   while (!stop && (next < n || nd > 0)) {
-    item *it = ready(deferred, nd, now());
+    item *it = ready(deferred, nd, cli_now());
     item cur;
     if (it) {
       cur = *it;
@@ -239,20 +234,20 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
     progress_done(&r.bar);
     if (rc != WAPF_OK) {
       cli_fail(ctx, a->files[0], rc);
-      int sig = progress_interrupted();
+      int sig = cli_interrupted();
       return sig && rc == WAPF_ECANCELLED ? 128 + sig : send_exit_for(rc);
     }
     r.media = &media;
   }
   snprintf(r.bar.label, sizeof r.bar.label, "sending to %d", n);
-  r.next_slot = now();
+  r.next_slot = cli_now();
   int stopped = loop(&r, to, n);
   progress_done(&r.bar);
   if (!a->json && !a->quiet)
     printf("sent %d of %d (%d already sent, %d failed, %d unreachable, %d "
            "unknown)\n",
            r.sent, n, r.skipped, r.failed, r.unreachable, r.unknown);
-  int sig = progress_interrupted();
+  int sig = cli_interrupted();
   if (stopped && sig)
     return 128 + sig;
   if (stopped)

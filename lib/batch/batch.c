@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *const k_actions[] = {"converted", "copied", "skipped",
@@ -23,12 +22,6 @@ const char *wapf_batch_action_name(wapf_batch_action action) {
 void wapf_batch_default_settings(wapf_batch_settings *bs) {
   memset(bs, 0, sizeof *bs);
   wapf_default_options(&bs->options);
-}
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int cores(void) {
@@ -75,34 +68,43 @@ static void add_note(wapf__bentry *e, const char *note) {
     snprintf(e->note + n, sizeof e->note - n, "%s%s", n ? "; " : "", note);
 }
 
+/* The folders above path, made as mkdir -p does (GLib). */
+static int mkdir_parents(const char *path) {
+  char *dir = g_path_get_dirname(path);
+  int rc =
+      g_mkdir_with_parents(dir, 0755) == 0 ? WAPF_OK : wapf__errno_code(errno);
+  g_free(dir);
+  return rc;
+}
+
 static int job_write(wapf__batch *b, wapf_context *w, wapf__bentry *e) {
-  char *dst = wapf__path_join(b->outdir, e->out);
+  char *dst = g_build_filename(b->outdir, e->out, NULL);
   wapf_options opt = b->bs.options;
   opt.overwrite = 1;
   opt.progress = NULL;
   opt.progress_cookie = NULL;
   wapf_result res;
   memset(&res, 0, sizeof res);
-  double t0 = now_seconds();
-  int rc = dst ? wapf__mkdir_parents(dst) : WAPF_ENOMEM;
+  double t0 = wapf__now();
+  int rc = mkdir_parents(dst);
   if (rc != WAPF_OK)
     wapf__fail(w, rc, "cannot create the folder of %s", e->out);
   if (rc == WAPF_OK && !e->in_hash[0] &&
-      wapf__sha256_file(e->abs, e->in_hash) != WAPF_OK)
+      wapf__sha256_file(NULL, e->abs, e->in_hash) != WAPF_OK)
     rc = wapf__fail(w, WAPF_EIO, "cannot read %s", e->rel);
   if (rc == WAPF_OK)
     rc = wapf_convert(w, e->facts, e->rep, &opt, dst, &res);
   if (rc == WAPF_OK &&
       (wapf__stat_ns(dst, &e->out_size, &e->out_mtime_ns) != WAPF_OK ||
-       wapf__sha256_file(dst, e->out_hash) != WAPF_OK))
+       wapf__sha256_file(NULL, dst, e->out_hash) != WAPF_OK))
     rc = wapf__fail(w, WAPF_EIO, "cannot read back %s", e->out);
-  e->seconds = now_seconds() - t0;
+  e->seconds = wapf__now() - t0;
   if (rc == WAPF_OK)
     add_note(e, res.note);
   else
     set_failed(e, rc, error_line(w, rc));
   wapf_facts_free(&e->facts);
-  free(dst);
+  g_free(dst);
   return rc;
 }
 
@@ -236,8 +238,7 @@ static int open_workers(wapf__batch *b) {
 static int prepare_dirs(wapf__batch *b) {
   struct stat si, so;
   if (stat(b->indir, &si) != 0)
-    return wapf__fail(b->ctx, errno == ENOENT ? WAPF_ENOENT : WAPF_EIO,
-                      "%s: %s", b->indir, strerror(errno));
+    return wapf__from_errno(b->ctx, errno, b->indir);
   if (!S_ISDIR(si.st_mode))
     return wapf__fail(b->ctx, WAPF_EINVAL, "%s: not a folder", b->indir);
   if (stat(b->outdir, &so) == 0 &&
@@ -248,10 +249,7 @@ static int prepare_dirs(wapf__batch *b) {
                                           : "not a folder");
   if (b->bs.dry_run)
     return WAPF_OK;
-  char *probe = wapf__path_join(b->outdir, "x");
-  int rc = probe ? wapf__mkdir_parents(probe) : WAPF_ENOMEM;
-  free(probe);
-  if (rc != WAPF_OK)
+  if (g_mkdir_with_parents(b->outdir, 0755) != 0)
     return wapf__fail(b->ctx, WAPF_EIO, "%s: cannot create the folder",
                       b->outdir);
   return WAPF_OK;
@@ -350,7 +348,7 @@ int wapf_batch_run(wapf_context *ctx, const char *indir, const char *outdir,
     return WAPF_EINVAL;
   wapf__batch b;
   memset(&b, 0, sizeof b);
-  double t0 = now_seconds();
+  double t0 = wapf__now();
   b.ctx = ctx;
   b.bs = *bs;
   b.jobs = bs->jobs ? bs->jobs : cores();
@@ -369,7 +367,7 @@ int wapf_batch_run(wapf_context *ctx, const char *indir, const char *outdir,
   b.sum.files = (int64_t)b.n;
   b.sum.ignored = b.ignored;
   b.sum.jobs = b.jobs;
-  b.sum.seconds = now_seconds() - t0;
+  b.sum.seconds = wapf__now() - t0;
   if (rc == WAPF_OK && bs->report_path)
     rc = wapf__report_write(&b);
   if (sum)

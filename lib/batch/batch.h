@@ -98,14 +98,9 @@ int wapf__batch_walk(wapf__batch *b);
 void wapf__batch_entries_free(wapf__batch *b);
 
 /* ---- fileinfo (walk.c) ---- */
-/* Size and mtime (ns) of path, following links; WAPF_ENOENT / WAPF_EIO. */
+/* Size and mtime (ns) of path, following links; WAPF_OK or the errno's
+ * code (wapf__errno_code). */
 int wapf__stat_ns(const char *path, int64_t *size, int64_t *mtime_ns);
-/* SHA-256 of a file's content as 64 hex digits + NUL. */
-int wapf__sha256_file(const char *path, char out[65]);
-/* mkdir -p of the folder part of path (not the last component). */
-int wapf__mkdir_parents(const char *path);
-/* "a/b" + "c" -> "a/b/c" (malloc'd; NULL on ENOMEM). */
-char *wapf__path_join(const char *a, const char *b);
 
 /* ---- state.c ---- */
 typedef struct wapf__state wapf__state;

@@ -78,10 +78,10 @@ void wapf__names_guard(wapf__batch *b) {
     wapf__bentry *e = &b->e[i];
     if (!e->todo || !e->out || e->action == WAPF_BATCH_FAILED)
       continue;
-    char *path = wapf__path_join(b->outdir, e->out);
+    char *path = g_build_filename(b->outdir, e->out, NULL);
     struct stat st;
-    int exists = path && lstat(path, &st) == 0;
-    free(path);
+    int exists = lstat(path, &st) == 0;
+    g_free(path);
     if (!exists || (S_ISREG(st.st_mode) && wapf__state_owns(b->state, e->out)))
       continue;
     e->action = WAPF_BATCH_FAILED;
@@ -128,10 +128,10 @@ static void clean_row(void *cookie, const char *rel, const wapf__brow *r) {
   (void)rel;
   if (strcmp(r->status, "pending") != 0 || !r->output)
     return;
-  char *final = wapf__path_join(c->b->outdir, r->output);
-  char *slash = final ? strrchr(final, '/') : NULL;
+  char *final = g_build_filename(c->b->outdir, r->output, NULL);
+  char *slash = strrchr(final, '/');
   if (!slash) {
-    free(final);
+    g_free(final);
     return;
   }
   *slash = '\0';
@@ -141,20 +141,20 @@ static void clean_row(void *cookie, const char *rel, const wapf__brow *r) {
   while (d && (de = readdir(d)) != NULL) {
     if (!wapf__is_temp_of(de->d_name, base))
       continue;
-    char *p = wapf__path_join(final, de->d_name);
+    char *p = g_build_filename(final, de->d_name, NULL);
     struct stat st;
-    if (p && lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+    if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
         (int64_t)st.st_mtim.tv_sec >= r->updated - k_clock_slack &&
         unlink(p) == 0) {
       wapf__log(c->b->ctx, WAPF_LOG_INFO, "removed %s (left by a killed run)",
                 p);
       c->removed++;
     }
-    free(p);
+    g_free(p);
   }
   if (d)
     closedir(d);
-  free(final);
+  g_free(final);
 }
 
 int wapf__names_clean_temps(wapf__batch *b) {

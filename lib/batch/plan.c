@@ -39,7 +39,7 @@ static int same_input(wapf__bentry *e, const wapf__brow *r) {
     wapf__strlcpy(e->in_hash, r->in_hash, sizeof e->in_hash);
     return 1;
   }
-  if (!r->in_hash[0] || wapf__sha256_file(e->abs, e->in_hash) != WAPF_OK)
+  if (!r->in_hash[0] || wapf__sha256_file(NULL, e->abs, e->in_hash) != WAPF_OK)
     return 0;
   e->refresh = 1;
   return strcmp(e->in_hash, r->in_hash) == 0;
@@ -47,18 +47,18 @@ static int same_input(wapf__bentry *e, const wapf__brow *r) {
 
 /* The recorded output is still there and unaltered. */
 static int same_output(wapf__batch *b, wapf__bentry *e, const wapf__brow *r) {
-  char *path = r->output ? wapf__path_join(b->outdir, r->output) : NULL;
+  char *path = r->output ? g_build_filename(b->outdir, r->output, NULL) : NULL;
   int64_t size = -1, mtime = 0;
   int ok = path && wapf__stat_ns(path, &size, &mtime) == WAPF_OK &&
            size == r->out_size;
   if (ok && mtime != r->out_mtime_ns) {
-    ok = wapf__sha256_file(path, e->out_hash) == WAPF_OK &&
+    ok = wapf__sha256_file(NULL, path, e->out_hash) == WAPF_OK &&
          strcmp(e->out_hash, r->out_hash) == 0;
     e->refresh = 1;
   } else if (ok) {
     wapf__strlcpy(e->out_hash, r->out_hash, sizeof e->out_hash);
   }
-  free(path);
+  g_free(path);
   e->out_size = size;
   e->out_mtime_ns = mtime;
   return ok;

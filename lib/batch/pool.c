@@ -3,10 +3,9 @@
  * caller's thread, which alone writes the state and calls the events. */
 #include "batch.h"
 
-#include <errno.h>
+#include <glib.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct pool_msg {
   wapf__bentry *e;
@@ -18,8 +17,8 @@ typedef struct pool {
   wapf__bentry **items;
   size_t n, next;
   wapf__job_fn fn;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
+  GMutex mu;
+  GCond cv;
   pool_msg *q; /* append-only: at most two messages per item */
   size_t q_len, q_read;
   int running;
@@ -32,20 +31,20 @@ typedef struct worker {
 } worker;
 
 static void push(pool *p, wapf__bentry *e, int started) {
-  pthread_mutex_lock(&p->mu);
+  g_mutex_lock(&p->mu);
   p->q[p->q_len].e = e;
   p->q[p->q_len].started = started;
   p->q_len++;
-  pthread_cond_signal(&p->cv);
-  pthread_mutex_unlock(&p->mu);
+  g_cond_signal(&p->cv);
+  g_mutex_unlock(&p->mu);
 }
 
 static wapf__bentry *take(pool *p) {
   wapf__bentry *e = NULL;
-  pthread_mutex_lock(&p->mu);
+  g_mutex_lock(&p->mu);
   if (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE) && p->next < p->n)
     e = p->items[p->next++];
-  pthread_mutex_unlock(&p->mu);
+  g_mutex_unlock(&p->mu);
   return e;
 }
 
@@ -60,10 +59,10 @@ static void *worker_main(void *arg) {
     push(p, e, 0);
   }
   wapf__op_end(w->ctx);
-  pthread_mutex_lock(&p->mu);
+  g_mutex_lock(&p->mu);
   p->running--;
-  pthread_cond_signal(&p->cv);
-  pthread_mutex_unlock(&p->mu);
+  g_cond_signal(&p->cv);
+  g_mutex_unlock(&p->mu);
   return NULL;
 }
 
@@ -77,31 +76,27 @@ static void stop_all(pool *p, worker *w, int nw) {
 
 /* The caller's side: drain the queue, watch for cancellation. */
 static void drain(pool *p, worker *w, int nw, wapf__done_fn done) {
-  pthread_mutex_lock(&p->mu);
+  g_mutex_lock(&p->mu);
   for (;;) {
     while (p->q_read < p->q_len) {
       pool_msg m = p->q[p->q_read++];
-      pthread_mutex_unlock(&p->mu);
+      g_mutex_unlock(&p->mu);
       done(p->b, m.e, m.started);
-      pthread_mutex_lock(&p->mu);
+      g_mutex_lock(&p->mu);
     }
     if (p->running == 0)
       break;
     if (wapf__cancelled(p->b->ctx) || p->b->stop) {
-      pthread_mutex_unlock(&p->mu);
+      g_mutex_unlock(&p->mu);
       stop_all(p, w, nw);
-      pthread_mutex_lock(&p->mu);
+      g_mutex_lock(&p->mu);
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 100 * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+    /* GCond waits on the monotonic clock: a wall-clock jump cannot
+     * stretch the 100 ms between two looks at the cancel flag. */
+    g_cond_wait_until(&p->cv, &p->mu,
+                      g_get_monotonic_time() + 100 * G_TIME_SPAN_MILLISECOND);
   }
-  pthread_mutex_unlock(&p->mu);
+  g_mutex_unlock(&p->mu);
 }
 
 int wapf__pool_run(wapf__batch *b, wapf__bentry **items, size_t n,
@@ -124,19 +119,19 @@ int wapf__pool_run(wapf__batch *b, wapf__bentry **items, size_t n,
     free(th);
     return wapf__fail(b->ctx, WAPF_ENOMEM, "out of memory");
   }
-  pthread_mutex_init(&p.mu, NULL);
-  pthread_cond_init(&p.cv, NULL);
+  g_mutex_init(&p.mu);
+  g_cond_init(&p.cv);
   int started = 0;
   for (int i = 0; i < nw; i++) {
     w[i].p = &p;
     w[i].ctx = b->wctx[i];
-    pthread_mutex_lock(&p.mu);
+    g_mutex_lock(&p.mu);
     p.running++;
-    pthread_mutex_unlock(&p.mu);
+    g_mutex_unlock(&p.mu);
     if (pthread_create(&th[i], NULL, worker_main, &w[i]) != 0) {
-      pthread_mutex_lock(&p.mu);
+      g_mutex_lock(&p.mu);
       p.running--;
-      pthread_mutex_unlock(&p.mu);
+      g_mutex_unlock(&p.mu);
       break;
     }
     started++;
@@ -150,8 +145,8 @@ int wapf__pool_run(wapf__batch *b, wapf__bentry **items, size_t n,
     pthread_join(th[i], NULL);
   if (rc == WAPF_OK && p.stop)
     rc = wapf__fail(b->ctx, WAPF_ECANCELLED, "cancelled");
-  pthread_cond_destroy(&p.cv);
-  pthread_mutex_destroy(&p.mu);
+  g_cond_clear(&p.cv);
+  g_mutex_clear(&p.mu);
   free(p.q);
   free(w);
   free(th);

@@ -193,10 +193,10 @@ static void add_missing(reader *rd) {
 
 static int read_all(reader *rd, const char *dir) {
   DIR *d = opendir(dir);
+  if (!d && errno == ENOENT)
+    return wapf__fail(rd->ctx, WAPF_ENOENT, "%s: no batch state here", dir);
   if (!d)
-    return wapf__fail(
-        rd->ctx, errno == ENOENT ? WAPF_ENOENT : WAPF_EIO, "%s: %s", dir,
-        errno == ENOENT ? "no batch state here" : strerror(errno));
+    return wapf__from_errno(rd->ctx, errno, dir);
   struct dirent *de;
   int rc = WAPF_OK;
   while (rc == WAPF_OK && (de = readdir(d)) != NULL) {

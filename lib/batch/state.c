@@ -251,22 +251,20 @@ static void load_others(wapf__state *st, const char *dir, const char *own) {
 int wapf__state_open(wapf_context *ctx, const char *outdir, const char *shard,
                      int read_only, wapf__state **out) {
   *out = NULL;
-  char *dir = wapf__path_join(outdir, WAPF__STATE_DIR);
-  if (!dir)
-    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  char *dir = g_build_filename(outdir, WAPF__STATE_DIR, NULL);
   struct stat sb;
   if (read_only && stat(dir, &sb) != 0) {
-    free(dir);
+    g_free(dir);
     return WAPF_OK; /* a dry run before any real run */
   }
   if (!read_only && mkdir(dir, 0755) != 0 && errno != EEXIST) {
     int rc = wapf__from_errno(ctx, errno, dir);
-    free(dir);
+    g_free(dir);
     return rc == WAPF_ENOMEM ? rc : WAPF_EIO;
   }
   wapf__state *st = calloc(1, sizeof *st);
   if (!st) {
-    free(dir);
+    g_free(dir);
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
   }
   st->ctx = ctx;
@@ -281,7 +279,7 @@ int wapf__state_open(wapf_context *ctx, const char *outdir, const char *shard,
     rc = load_rows(st);
   if (rc == WAPF_OK && !read_only)
     load_others(st, dir, shard ? shard : "state");
-  free(dir);
+  g_free(dir);
   if (rc != WAPF_OK && read_only) {
     wapf__log(ctx, WAPF_LOG_INFO, "%s", wapf_last_error(ctx));
     wapf__clear(ctx);

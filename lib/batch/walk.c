@@ -19,64 +19,13 @@ typedef struct walker {
   GHashTable *seen; /* "dev:ino" of the folders visited */
 } walker;
 
-char *wapf__path_join(const char *a, const char *b) {
-  if (!a || !*a)
-    return strdup(b);
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *p = malloc(n);
-  if (p)
-    snprintf(p, n, "%s/%s", a, b);
-  return p;
-}
-
 int wapf__stat_ns(const char *path, int64_t *size, int64_t *mtime_ns) {
   struct stat st;
   if (stat(path, &st) != 0)
-    return errno == ENOENT ? WAPF_ENOENT : WAPF_EIO;
+    return wapf__errno_code(errno);
   *size = (int64_t)st.st_size;
   *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
   return WAPF_OK;
-}
-
-int wapf__sha256_file(const char *path, char out[65]) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? WAPF_ENOENT : WAPF_EIO;
-  GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-  unsigned char buf[1 << 16];
-  int rc = WAPF_OK;
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      rc = WAPF_EIO;
-    if (n <= 0)
-      break;
-    g_checksum_update(ck, buf, (gssize)n);
-  }
-  close(fd);
-  if (rc == WAPF_OK)
-    wapf__strlcpy(out, g_checksum_get_string(ck), 65);
-  g_checksum_free(ck);
-  return rc;
-}
-
-int wapf__mkdir_parents(const char *path) {
-  char *p = strdup(path);
-  if (!p)
-    return WAPF_ENOMEM;
-  int rc = WAPF_OK;
-  for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-    *s = '\0';
-    if (mkdir(p, 0755) != 0 && errno != EEXIST)
-      rc = errno == ENOENT ? WAPF_ENOENT : WAPF_EIO;
-    *s = '/';
-    if (rc != WAPF_OK)
-      break;
-  }
-  free(p);
-  return rc;
 }
 
 /* 1 the first time a folder is seen, 0 after. */
@@ -232,11 +181,11 @@ static int walk_dir(walker *w, const char *abs, const char *rel, int depth) {
   }
   int rc = WAPF_OK;
   for (size_t i = 0; i < n && rc == WAPF_OK; i++) {
-    char *a = names[i] ? wapf__path_join(abs, names[i]) : NULL;
-    char *r = names[i] ? wapf__path_join(rel, names[i]) : NULL;
+    char *a = names[i] ? g_build_filename(abs, names[i], NULL) : NULL;
+    char *r = names[i] ? g_build_filename(rel, names[i], NULL) : NULL;
     rc = a && r ? visit(w, a, r, depth) : WAPF_ENOMEM;
-    free(a);
-    free(r);
+    g_free(a);
+    g_free(r);
   }
   for (size_t i = 0; i < n; i++)
     free(names[i]);
@@ -324,13 +273,13 @@ static int add_group(walker *w, GHashTable *groups, const char *rel) {
   }
   g_hash_table_add(groups, key);
   char *dir = folder_of(rel);
-  char *abs_dir = wapf__path_join(w->root_real, dir);
+  char *abs_dir = g_build_filename(w->root_real, dir, NULL);
   size_t n = 0;
   char **names = abs_dir ? list_names(abs_dir, &n) : NULL;
   int rc = WAPF_OK;
   for (size_t i = 0; names && i < n && rc == WAPF_OK; i++) {
-    char *r = names[i] ? wapf__path_join(dir, names[i]) : NULL;
-    char *a = names[i] ? wapf__path_join(abs_dir, names[i]) : NULL;
+    char *r = names[i] ? g_build_filename(dir, names[i], NULL) : NULL;
+    char *a = names[i] ? g_build_filename(abs_dir, names[i], NULL) : NULL;
     char *g = r ? wapf__group_key(r) : NULL;
     struct stat st;
     if (!r || !a || !g)
@@ -339,14 +288,14 @@ static int add_group(walker *w, GHashTable *groups, const char *rel) {
       rc = visit(w, a, r, 0);
     else if (stat(a, &st) == 0 && S_ISDIR(st.st_mode))
       rc = add_dir(w->b, r);
-    free(r);
-    free(a);
+    g_free(r);
+    g_free(a);
     g_free(g);
   }
   for (size_t i = 0; names && i < n; i++)
     free(names[i]);
   free(names);
-  free(abs_dir);
+  g_free(abs_dir);
   g_free(dir);
   return rc;
 }
@@ -372,7 +321,7 @@ static char *clean_rel(const char *rel) {
  * an input that fails when probed. */
 static int add_listed(walker *w, GHashTable *groups, const char *listed) {
   char *rel = clean_rel(listed);
-  char *abs = *rel ? wapf__path_join(w->root_real, rel) : strdup(w->root_real);
+  char *abs = g_build_filename(w->root_real, rel, NULL);
   int rc = abs ? WAPF_OK : WAPF_ENOMEM;
   char *real = abs ? realpath(abs, NULL) : NULL;
   struct stat st;
@@ -392,7 +341,7 @@ static int add_listed(walker *w, GHashTable *groups, const char *listed) {
     rc = base[0] == '.' ? visit(w, abs, rel, 0) : add_group(w, groups, rel);
   }
   free(real);
-  free(abs);
+  g_free(abs);
   g_free(rel);
   return rc;
 }

@@ -5,13 +5,6 @@
 
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int dispatch(wapf_context *ctx, const wapf_facts *f,
                     const wapf_report *r, const wapf_options *opt,
@@ -92,7 +85,7 @@ static int convert_file(wapf_context *ctx, const wapf_facts *f,
   wapf__strlcpy(res->mime, r->out_mime, sizeof res->mime);
   if (r->plan == WAPF_PLAN_UNFIXABLE)
     return wapf__fail(ctx, WAPF_EUNFIXABLE, "%s", r->plan_reason);
-  double t0 = now_seconds();
+  double t0 = wapf__now();
   int rc = wapf__tmp_open(ctx, &t, out_path, f->path, opt->overwrite);
   if (rc != WAPF_OK)
     return rc;
@@ -105,7 +98,7 @@ static int convert_file(wapf_context *ctx, const wapf_facts *f,
     rc = wapf__tmp_commit(ctx, &t);
   else
     wapf__tmp_discard(&t);
-  res->seconds = now_seconds() - t0;
+  res->seconds = wapf__now() - t0;
   if (rc == WAPF_OK)
     wapf__log(ctx, WAPF_LOG_INFO, "%s: %s, %lld -> %lld bytes in %.2f s",
               out_path, wapf_plan_name(r->plan), (long long)res->bytes_in,

@@ -50,15 +50,17 @@ int wapf__from_vips(wapf_context *ctx, const char *what) {
   return wapf__fail(ctx, code, "%s: %s", what, buf[0] ? buf : "libvips error");
 }
 
-int wapf__from_errno(wapf_context *ctx, int err, const char *what) {
-  int code;
+int wapf__errno_code(int err) {
   switch (err) {
   case ENOENT:
-  case ENOTDIR: code = WAPF_ENOENT; break;
-  case EISDIR: code = WAPF_EISDIR; break;
-  case ENOMEM: code = WAPF_ENOMEM; break;
-  case EEXIST: code = WAPF_EEXIST; break;
-  default: code = WAPF_EIO; break;
+  case ENOTDIR: return WAPF_ENOENT;
+  case EISDIR: return WAPF_EISDIR;
+  case ENOMEM: return WAPF_ENOMEM;
+  case EEXIST: return WAPF_EEXIST;
+  default: return WAPF_EIO;
   }
-  return wapf__fail(ctx, code, "%s: %s", what, strerror(err));
+}
+
+int wapf__from_errno(wapf_context *ctx, int err, const char *what) {
+  return wapf__fail(ctx, wapf__errno_code(err), "%s: %s", what, strerror(err));
 }

@@ -61,6 +61,9 @@ int wapf__progress(wapf_context *ctx, const wapf_options *opt, double frac);
 int wapf__from_averror(wapf_context *ctx, int averr, const char *what);
 int wapf__from_vips(wapf_context *ctx, const char *what);
 int wapf__from_errno(wapf_context *ctx, int err, const char *what);
+/* The WAPF_E* code of an errno value, without a detail (for the helpers
+ * that have no context); wapf__from_errno uses the same table. */
+int wapf__errno_code(int err);
 
 /* Safe string copy that always terminates (truncates). */
 void wapf__strlcpy(char *dst, const char *src, size_t size);
@@ -107,6 +110,13 @@ long long wapf__process_start(long pid);
  * another start time does not; without /proc, kill(pid, 0) decides). */
 int wapf__process_alive(long pid, long long start);
 
+/* ---- time (core/clock.c) ---- */
+
+/* Seconds on GLib's monotonic clock (g_get_monotonic_time), for every
+ * duration and deadline in the library; a condition wait with a deadline
+ * uses GCond's g_cond_wait_until, which waits on the same clock. */
+double wapf__now(void);
+
 /* ---- files (core/io.c) ---- */
 
 /* Temporary output beside a final path: created exclusively in the same
@@ -143,5 +153,12 @@ int wapf__read_file(wapf_context *ctx, const char *path, size_t max,
 
 /* Size of a file, or a negative WAPF_E* code. */
 int64_t wapf__file_size(const char *path);
+
+/* The SHA-256 of a file's bytes as 64 lowercase hex digits and a NUL
+ * (GLib's GChecksum, read in 64 KiB steps). WAPF_OK, or the errno's code
+ * (wapf__errno_code); with a ctx the failure also gets the detail
+ * "path: reason", with ctx NULL nothing is recorded. hex is written only
+ * on success. */
+int wapf__sha256_file(wapf_context *ctx, const char *path, char hex[65]);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -16,7 +17,7 @@
 int64_t wapf__file_size(const char *path) {
   struct stat st;
   if (stat(path, &st) != 0)
-    return errno == ENOENT ? WAPF_ENOENT : WAPF_EIO;
+    return wapf__errno_code(errno);
   if (S_ISDIR(st.st_mode))
     return WAPF_EISDIR;
   return (int64_t)st.st_size;
@@ -243,5 +244,31 @@ int wapf__read_file(wapf_context *ctx, const char *path, size_t max,
   }
   *out = p;
   *n = got;
+  return WAPF_OK;
+}
+
+int wapf__sha256_file(wapf_context *ctx, const char *path, char hex[65]) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return ctx ? wapf__from_errno(ctx, errno, path) : wapf__errno_code(errno);
+  GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+  uint8_t buf[1 << 16];
+  ssize_t n;
+  int err = 0;
+  while ((n = read(fd, buf, sizeof buf)) != 0) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    g_checksum_update(c, buf, (gssize)n);
+  }
+  close(fd);
+  if (!err)
+    wapf__strlcpy(hex, g_checksum_get_string(c), 65);
+  g_checksum_free(c);
+  if (err)
+    return ctx ? wapf__from_errno(ctx, err, path) : wapf__errno_code(err);
   return WAPF_OK;
 }

@@ -239,10 +239,10 @@ static int encode(anim_job *j, int q, int step, WebPData *out) {
 static int predict(anim_job *j, int q, size_t *out) {
   int step = j->n > PREDICT_FRAMES ? j->n / PREDICT_FRAMES : 1;
   WebPData d;
-  gint64 t0 = g_get_monotonic_time();
+  double t0 = wapf__now();
   int rc = encode(j, q, step, &d);
   wapf__log(j->ctx, WAPF_LOG_DEBUG, "predict q%d step %d: %zu bytes, %.2f s", q,
-            step, d.size, (double)(g_get_monotonic_time() - t0) / 1e6);
+            step, d.size, wapf__now() - t0);
   if (rc == WAPF_OK) {
     int used = (j->n + step - 1) / step;
     *out = (size_t)((double)d.size * j->n / used);
@@ -340,12 +340,12 @@ int wapf__sticker_animated(wapf_context *ctx, const wapf_facts *f,
   size_t ns = sizeof scale_ladder / sizeof *scale_ladder;
   for (size_t s = 0; rc == WAPF_OK && !found && s < ns; s++) {
     wapf_frames fr;
-    gint64 t0 = g_get_monotonic_time();
+    double t0 = wapf__now();
     rc = wapf__frames_load(ctx, f, opt, fps_ladder[0], scale_ladder[s], &fr);
     if (rc != WAPF_OK)
       break;
     wapf__log(ctx, WAPF_LOG_DEBUG, "%d frames decoded in %.2f s (%zu MB)", fr.n,
-              (double)(g_get_monotonic_time() - t0) / 1e6, fr.bytes >> 20);
+              wapf__now() - t0, fr.bytes >> 20);
     j.fr = &fr;
     j.idx = malloc((size_t)fr.n * sizeof *j.idx);
     if (!j.idx)

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libavutil/time.h>
-
 #define AV_IO_BUF 65536
 #define AV_PROBESIZE (5 * 1000 * 1000)
 #define AV_ANALYZE_US (5 * AV_TIME_BASE)
@@ -29,7 +27,7 @@ typedef struct av_io {
   wapf_context *ctx;
   int fd;
   int64_t pos, size;
-  int64_t deadline; /* av_gettime_relative() limit */
+  double deadline; /* wapf__now() limit */
   int timed_out;
   int64_t read;     /* bytes read so far, up to read_max */
   int64_t read_max; /* AV_READ_MAX while the streams are analysed */
@@ -40,7 +38,7 @@ static int av_interrupt(void *opaque) {
   av_io *io = opaque;
   if (wapf__cancelled(io->ctx))
     return 1;
-  if (av_gettime_relative() > io->deadline) {
+  if (wapf__now() > io->deadline) {
     io->timed_out = 1;
     return 1;
   }
@@ -118,7 +116,7 @@ static int make_io(wapf_context *ctx, const char *path, int64_t size,
   av->io = io;
   io->ctx = ctx;
   io->size = size;
-  io->deadline = av_gettime_relative() + AV_BUDGET_US;
+  io->deadline = wapf__now() + AV_BUDGET_US / 1e6;
   io->read_max = AV_READ_MAX;
   io->fd = open(path, O_RDONLY | O_CLOEXEC);
   if (io->fd < 0)

@@ -36,18 +36,9 @@ int wapf__cache_dir(const char *given, char *out, size_t size) {
   return 0;
 }
 
-/* mkdir -p with 0700 for what it creates. */
-int wapf__make_dirs(char *path) {
-  for (char *p = path + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    int bad = mkdir(path, 0700) != 0 && errno != EEXIST;
-    *p = '/';
-    if (bad)
-      return -1;
-  }
-  return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+/* mkdir -p with 0700 for what it creates (GLib's; errno on failure). */
+int wapf__make_dirs(const char *path) {
+  return g_mkdir_with_parents(path, 0700);
 }
 
 static const char k_schema[] =

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static gpointer curl_init_once(gpointer unused) {
   (void)unused;
@@ -66,40 +65,42 @@ void wapf__http_resp_free(wapf__http_resp *r) {
   r->retry_after = -1;
 }
 
-static int host_is_loopback(const char *host, size_t n) {
-  char h[256];
-  if (n == 0 || n >= sizeof h)
-    return 0;
-  memcpy(h, host, n);
-  h[n] = '\0';
-  if (h[0] == '[' && h[n - 1] == ']') {
-    h[n - 1] = '\0';
-    return strcmp(h + 1, "::1") == 0;
-  }
+/* host as libcurl gives it: "localhost", 127.0.0.0/8 (curl has already
+ * turned "127.1" or "0x7f.1" into the dotted form), or [::1]. */
+static int host_is_loopback(const char *host) {
   struct in_addr a;
-  if (strcasecmp(h, "localhost") == 0)
+  struct in6_addr a6;
+  size_t n = strlen(host);
+  if (strcasecmp(host, "localhost") == 0)
     return 1;
-  return inet_pton(AF_INET, h, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+  if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+    char h[INET6_ADDRSTRLEN + 1];
+    if (n - 2 >= sizeof h)
+      return 0;
+    memcpy(h, host + 1, n - 2);
+    h[n - 2] = '\0';
+    return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+  }
+  return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
+/* Read by libcurl's URL API, the parser the transfer itself uses, so the
+ * check and the request cannot see two different hosts in one text. */
 int wapf__url_allowed(const char *url) {
-  if (!url)
-    return 0;
-  if (strncasecmp(url, "https://", 8) == 0)
-    return url[8] != '\0' && url[8] != '/';
-  if (strncasecmp(url, "http://", 7) != 0)
-    return 0;
-  const char *host = url + 7;
-  size_t n;
-  if (*host == '[') {
-    const char *e = strchr(host, ']');
-    n = e ? (size_t)(e - host) + 1 : 0;
-  } else {
-    n = strcspn(host, ":/?#");
-  }
-  if (memchr(host, '@', strcspn(host, "/?#"))) /* no userinfo tricks */
-    return 0;
-  return host_is_loopback(host, n);
+  CURLU *u = url ? curl_url() : NULL;
+  char *scheme = NULL, *host = NULL, *user = NULL;
+  int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK;
+  if (ok && strcmp(scheme, "https") != 0)
+    ok = strcmp(scheme, "http") == 0 && /* no userinfo tricks */
+         curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER &&
+         host_is_loopback(host);
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(user);
+  curl_url_cleanup(u);
+  return ok;
 }
 
 typedef struct xfer {
@@ -269,12 +270,6 @@ static int not_sent(CURL *h, CURLcode cc) {
   }
 }
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run the transfer on a multi handle, polling at most 100 ms at a time,
  * so that a cancel aborts it within ~100 ms even while the server is
  * silent (the progress callback alone is called about once a second). */
@@ -357,10 +352,10 @@ int wapf__http_once(wapf__send *s, const wapf__http_req *rq,
     curl_easy_setopt(h, CURLOPT_USERPWD, rq->userpwd);
   }
   int rc = set_body(h, s, rq, &x, &mime);
-  double t0 = now();
+  double t0 = wapf__now();
   if (rc == WAPF_OK)
     rc = perform(h, s, rq, &x, errbuf);
-  rp->seconds = now() - t0;
+  rp->seconds = wapf__now() - t0;
   s->res->attempts++;
   curl_easy_cleanup(h);
   curl_mime_free(mime);

@@ -55,10 +55,9 @@ static const char k_schema[] =
     "CREATE INDEX IF NOT EXISTS sends_key ON sends(key, id);"
     "CREATE INDEX IF NOT EXISTS sends_at ON sends(at);";
 
+/* Wall-clock seconds for the `at` column (GLib's, as the other clocks). */
 static double now_real(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  return (double)g_get_real_time() / G_USEC_PER_SEC;
 }
 
 static int db_fail(wapf_context *ctx, sqlite3 *db, const char *what) {

@@ -36,30 +36,6 @@ int wapf__caption_ok(wapf__send *s) {
   return WAPF_OK;
 }
 
-int wapf__file_sha256(const char *path, char hex[65]) {
-  unsigned char buf[1 << 16];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) != 0) {
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      g_checksum_free(c);
-      return -err;
-    }
-    g_checksum_update(c, buf, (gssize)n);
-  }
-  close(fd);
-  wapf__strlcpy(hex, g_checksum_get_string(c), 65);
-  g_checksum_free(c);
-  return 0;
-}
-
 static const char *base_name(const char *path) {
   const char *sl = strrchr(path, '/');
   return sl ? sl + 1 : path;
@@ -234,8 +210,7 @@ void wapf__request_digest(wapf__send *s, const char *source,
 /* The source's digest first: what was asked for is known even when the
  * conversion gives other bytes than last time. */
 static int source_digest(wapf__send *s, char hex[65]) {
-  int e = wapf__file_sha256(s->input, hex);
-  return e < 0 ? wapf__from_errno(s->ctx, -e, s->input) : WAPF_OK;
+  return wapf__sha256_file(s->ctx, s->input, hex);
 }
 
 int wapf__prepare(wapf__send *s, const wapf_options *opt) {
@@ -260,9 +235,9 @@ int wapf__prepare(wapf__send *s, const wapf_options *opt) {
   wapf_facts_free(&f);
   if (rc == WAPF_OK) {
     s->size = wapf__file_size(s->path);
-    int e = wapf__file_sha256(s->path, s->sha256);
-    if (s->size < 0 || e < 0)
-      rc = wapf__from_errno(s->ctx, e < 0 ? -e : EIO, s->path);
+    rc = wapf__sha256_file(s->ctx, s->path, s->sha256);
+    if (rc == WAPF_OK && s->size < 0)
+      rc = wapf__from_errno(s->ctx, EIO, s->path);
   }
   return rc;
 }

@@ -27,19 +27,13 @@ double wapf__backoff(int n, long retry_after, double rnd) {
   return d;
 }
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Sleep in short steps so that wapf_cancel() is honoured. */
 static int wait_for(wapf__send *s, double seconds) {
-  double end = now() + seconds;
-  while (now() < end) {
+  double end = wapf__now() + seconds;
+  while (wapf__now() < end) {
     if (wapf__cancelled(s->ctx))
       return wapf__fail(s->ctx, WAPF_ECANCELLED, "cancelled");
-    double left = end - now();
+    double left = end - wapf__now();
     double step = left < 0.05 ? left : 0.05;
     struct timespec ts = {0, (long)(step * 1e9)};
     if (step > 0)
@@ -63,7 +57,7 @@ static int should_retry(int rc, const wapf__http_resp *rp, int once) {
 
 int wapf__http(wapf__send *s, const wapf__http_req *rq, wapf__http_resp *rp) {
   const wapf_send_request *q = s->req;
-  double t0 = now();
+  double t0 = wapf__now();
   for (int attempt = 1;; attempt++) {
     int rc = wapf__http_once(s, rq, rp);
     if (rc == WAPF_OK) {
@@ -77,7 +71,7 @@ int wapf__http(wapf__send *s, const wapf__http_req *rq, wapf__http_resp *rp) {
       return rc;
     double d = wapf__backoff(attempt, rc == WAPF_OK ? rp->retry_after : -1,
                              g_random_double());
-    if (now() + d - t0 > q->retry_budget) {
+    if (wapf__now() + d - t0 > q->retry_budget) {
       wapf__slog(s, WAPF_LOG_INFO,
                  "%s: not retrying: a wait of %.1f s would pass the %.0f s "
                  "budget",

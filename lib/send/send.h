@@ -212,7 +212,6 @@ int wapf__caption_ok(wapf__send *s);
 /* The provider can take s->kind (with s->caption)? WAPF_EREFUSED if not. */
 int wapf__can_take(wapf__send *s);
 size_t wapf__utf8_chars(const char *str, int *valid);
-int wapf__file_sha256(const char *path, char hex[65]);
 /* s->request from the source's digest, the kind and, when the file is
  * converted, the options that change the output. */
 void wapf__request_digest(wapf__send *s, const char *source,
@@ -276,7 +275,7 @@ int wapf__template_valid(wapf_context *ctx, const wapf_send_request *q);
 /* ---- media-id cache (cache.c) ---- */
 /* The folder of the cache and journal: given, else $XDG_CACHE_HOME/... */
 int wapf__cache_dir(const char *given, char *out, size_t size);
-int wapf__make_dirs(char *path); /* mkdir -p, 0700 */
+int wapf__make_dirs(const char *path); /* mkdir -p, 0700 */
 /* The sender's identity for the cache and the journal. */
 void wapf__sender(const wapf__send *s, char *sender, size_t size);
 typedef struct wapf__cache wapf__cache;

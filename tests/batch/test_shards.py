@@ -163,6 +163,18 @@ def three_shards_one_killed_and_restarted_equal_one_batch():
     for rel in a:
         assert a[rel]["output"] == b[rel]["output"], (a[rel], b[rel])
         assert a[rel]["kind"] == b[rel]["kind"]
+        assert a[rel]["findings"] == b[rel]["findings"], (a[rel], b[rel])
+    # one shape of counts: report --json's are the batch report's keys
+    ref_kinds = report(REF_REP)["summary"]["kinds"]
+    for k, v in got["summary"]["kinds"].items():
+        assert sorted(v) == sorted(ref_kinds[k]), (k, v, ref_kinds[k])
+    assert set(ref_kinds["video"]) <= set(got["summary"]), got["summary"]
+    # and of findings: check --json gives what the batch recorded
+    rel = "work/t0.mp4"
+    p = subprocess.run([BIN, "check", "--json", os.path.join(IN, rel)],
+                       capture_output=True, text=True, timeout=120)
+    checked = json.loads(p.stdout)["files"][0]["findings"]
+    assert checked and checked == b[rel]["findings"], (checked, b[rel])
     # a second run of every shard does no work
     for k in range(3):
         rp = os.path.join(BASE, f"again{k}.json")

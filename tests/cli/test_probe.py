@@ -259,6 +259,20 @@ def non_utf8_file_name_still_gives_valid_json():
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
     assert doc[0]["path"].endswith("caf\ufffd.pdf"), doc[0]["path"]
+    # each byte that is not part of a valid sequence is one U+FFFD: a
+    # surrogate (3 bytes), an overlong "/" (2), a cut sequence (2); valid
+    # 2- and 4-byte characters are kept
+    bad = b"s\xed\xa0\x80-\xc0\xaf-\xe2\x82x-\xc3\xa9\xf0\x9f\x98\x80.pdf"
+    name = os.path.join(d.encode(), bad)
+    with open(src, "rb") as i, open(name, "wb") as o:
+        o.write(i.read())
+    p = subprocess.run([BIN.encode(), b"probe", b"--json", name],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    path = json.loads(p.stdout)[0]["path"]
+    want = "s" + "\ufffd" * 3 + "-" + "\ufffd" * 2 + "-" + "\ufffd" * 2 + \
+        "x-\u00e9\U0001f600.pdf"
+    assert path.endswith("/" + want), ascii(path)
 
 
 finish()

@@ -2,6 +2,7 @@
 #include "internal.h"
 #include "t.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -108,6 +109,65 @@ static void read_file_limits(void) {
   wapf_close(&ctx);
 }
 
+/* The one file SHA-256: the digest sha256sum gives (across several 64 KiB
+ * reads), the errno's code, and a detail only when a context is given. */
+static void sha256_file_contract(void) {
+  wapf_context *ctx = NULL;
+  char dir[] = "/tmp/wapf-sha-XXXXXX";
+  T_CHECK(mkdtemp(dir) != NULL);
+  T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
+  char path[600], cmd[700], want[65] = "", hex[65];
+  snprintf(path, sizeof path, "%s/abc", dir);
+  FILE *f = fopen(path, "w");
+  T_CHECK(f != NULL);
+  fputs("abc", f);
+  fclose(f);
+  T_EQ_INT(wapf__sha256_file(ctx, path, hex), WAPF_OK);
+  T_EQ_STR(hex,
+           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  f = fopen(path, "w");
+  T_CHECK(f != NULL);
+  for (int i = 0; i < 200000; i++)
+    fputc((i * 7) & 0xff, f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+  FILE *p = popen(cmd, "r");
+  T_CHECK(p != NULL);
+  T_CHECK(fscanf(p, "%64s", want) == 1);
+  pclose(p);
+  T_EQ_INT(wapf__sha256_file(NULL, path, hex), WAPF_OK);
+  T_EQ_STR(hex, want);
+  /* failures: hex untouched; the detail names the path only with a ctx */
+  snprintf(path, sizeof path, "%s/missing", dir);
+  strcpy(hex, "unchanged");
+  T_EQ_INT(wapf__sha256_file(ctx, path, hex), WAPF_ENOENT);
+  T_CHECK(strstr(wapf_last_error(ctx), path) != NULL);
+  T_EQ_STR(hex, "unchanged");
+  wapf__clear(ctx);
+  T_EQ_INT(wapf__sha256_file(NULL, path, hex), WAPF_ENOENT);
+  T_EQ_STR(wapf_last_error(ctx), "");
+  T_EQ_INT(wapf__sha256_file(ctx, dir, hex), WAPF_EISDIR);
+  T_EQ_STR(hex, "unchanged");
+  snprintf(path, sizeof path, "%s/abc", dir);
+  unlink(path);
+  rmdir(dir);
+  wapf_close(&ctx);
+}
+
+/* errno -> WAPF_E* has one table, with or without a context. */
+static void errno_has_one_table(void) {
+  wapf_context *ctx = NULL;
+  T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
+  const int err[] = {ENOENT, ENOTDIR, EISDIR, ENOMEM, EEXIST, EACCES, EIO};
+  for (size_t i = 0; i < sizeof err / sizeof err[0]; i++)
+    T_EQ_INT(wapf__from_errno(ctx, err[i], "x"), wapf__errno_code(err[i]));
+  T_EQ_INT(wapf__errno_code(ENOTDIR), WAPF_ENOENT);
+  T_EQ_INT(wapf__errno_code(EACCES), WAPF_EIO);
+  /* a path under a file: the table's ENOENT, no longer EIO */
+  T_EQ_INT(wapf__file_size("/etc/passwd/x"), WAPF_ENOENT);
+  wapf_close(&ctx);
+}
+
 static void cancel_is_reported(void) {
   wapf_context *ctx = NULL;
   T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
@@ -152,6 +212,8 @@ int main(void) {
   T_RUN(settings_are_validated);
   T_RUN(tmpfile_commit_and_discard);
   T_RUN(read_file_limits);
+  T_RUN(sha256_file_contract);
+  T_RUN(errno_has_one_table);
   T_RUN(cancel_is_reported);
   T_RUN(log_lines_are_one_line);
   return T_DONE();

@@ -18,16 +18,45 @@ static void captions_count_code_points(void) {
 }
 
 static void plain_http_only_to_loopback(void) {
-  T_CHECK(wapf__url_allowed("https://graph.facebook.com/v21.0"));
-  T_CHECK(wapf__url_allowed("http://127.0.0.1:8080/x"));
-  T_CHECK(wapf__url_allowed("http://127.3.4.5/x"));
-  T_CHECK(wapf__url_allowed("http://localhost:9/"));
-  T_CHECK(wapf__url_allowed("http://[::1]:80/"));
-  T_CHECK(!wapf__url_allowed("http://example.com/"));
-  T_CHECK(!wapf__url_allowed("http://127.0.0.1.evil.com/"));
-  T_CHECK(!wapf__url_allowed("http://user@127.0.0.1:1@evil.com/"));
-  T_CHECK(!wapf__url_allowed("ftp://127.0.0.1/"));
-  T_CHECK(!wapf__url_allowed("https://"));
+  /* the host is the one libcurl connects to, read by libcurl's URL API */
+  static const char *const allowed[] = {
+      "https://graph.facebook.com/v21.0",
+      "http://127.0.0.1:8080/x",
+      "http://127.3.4.5/x",
+      "http://localhost:9/",
+      "http://[::1]:80/",
+      "HTTPS://Example.COM/a",
+      "HTTP://LOCALHOST/",
+      "http://127.1/",   /* curl: 127.0.0.1 */
+      "http://0x7f.1/x", /* curl: 127.0.0.1 */
+      "http://[0:0:0:0:0:0:0:1]:80/",
+      "http://127.0.0.1#@evil.com/", /* "@evil.com/" is the fragment */
+  };
+  static const char *const refused[] = {
+      "http://example.com/",
+      "http://127.0.0.1.evil.com/",
+      "http://user@127.0.0.1:1@evil.com/",
+      "http://user@127.0.0.1/",
+      "http://:pw@127.0.0.1/",
+      "http://127.0.0.1@evil.com/",
+      "http://[::ffff:127.0.0.1]/",
+      "http://0x7f000001.evil.com/",
+      "ftp://127.0.0.1/",
+      "https://",
+      "https://a b/",
+      "https://x:99999/",
+      "graph.facebook.com/v21.0", /* no scheme */
+  };
+  for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
+    if (!wapf__url_allowed(allowed[i]))
+      fprintf(stderr, "refused: %s\n", allowed[i]);
+    T_CHECK(wapf__url_allowed(allowed[i]));
+  }
+  for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+    if (wapf__url_allowed(refused[i]))
+      fprintf(stderr, "allowed: %s\n", refused[i]);
+    T_CHECK(!wapf__url_allowed(refused[i]));
+  }
   T_CHECK(!wapf__url_allowed(NULL));
 }
 
