@@ -107,8 +107,11 @@ static int stale_media(run *r, int rc, const wapf_send_result *res) {
   q.no_cache = 1;
   wapf_options opt = r->a->opt;
   wapf_send_result fresh;
-  if (wapf_upload(r->ctx, r->a->files[0], &opt, &q, &fresh) != WAPF_OK)
+  if (wapf_upload(r->ctx, r->a->files[0], &opt, &q, &fresh) != WAPF_OK) {
+    wapf_send_result_clear(&fresh);
     return 0;
+  }
+  wapf_send_result_clear(r->media);
   *r->media = fresh;
   return 1;
 }
@@ -124,16 +127,20 @@ static int one(run *r, item *it, double *again_at) {
   r->q->to = it->to;
   int rc = wapf_send_message(r->ctx, r->q, r->media, &res);
   it->tries++;
-  if (rc == WAPF_ECANCELLED)
+  if (rc == WAPF_ECANCELLED) {
+    wapf_send_result_clear(&res);
     return -1;
+  }
   if (stale_media(r, rc, &res)) {
     *again_at = 0; /* refused, so not delivered: send it the new id */
     it->tries--;
+    wapf_send_result_clear(&res);
     return 1;
   }
   if (rc == WAPF_EPROVIDER && res.provider_code == 131056 &&
       it->tries < PAIR_TRIES) {
     *again_at = now() + backoff(it->tries);
+    wapf_send_result_clear(&res);
     return 1; /* refused: not delivered, safe to try again */
   }
   int global = (rc == WAPF_EPROVIDER || rc == WAPF_ENETWORK) &&
@@ -142,6 +149,7 @@ static int one(run *r, item *it, double *again_at) {
     r->pause_until = now() + backoff(++r->global_tries);
     *again_at = 0;
     it->tries--;
+    wapf_send_result_clear(&res);
     return 1;
   }
   if (rc == WAPF_OK)
@@ -157,6 +165,7 @@ static int one(run *r, item *it, double *again_at) {
   else
     r->failed++;
   report(r, it->to, rc, &res);
+  wapf_send_result_clear(&res);
   return 0;
 }
 
@@ -227,7 +236,7 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
   r.q = q;
   r.interval = 1.0 / pick_rate(a);
   progress_init(&r.bar, a->quiet || a->json);
-  wapf_send_result media;
+  wapf_send_result media = {0};
   if (a->n_files && !q->filename) { /* the name a document is shown with */
     const char *sl = strrchr(a->files[0], '/');
     q->filename = sl ? sl + 1 : a->files[0];
@@ -238,6 +247,7 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
     int rc = wapf_upload(ctx, a->files[0], &opt, q, &media);
     progress_done(&r.bar);
     if (rc != WAPF_OK) {
+      wapf_send_result_clear(&media);
       cli_fail(ctx, a->files[0], rc);
       int sig = progress_interrupted();
       return sig && rc == WAPF_ECANCELLED ? 128 + sig : send_exit_for(rc);
@@ -247,6 +257,7 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
   snprintf(r.bar.label, sizeof r.bar.label, "sending to %d", n);
   r.next_slot = now();
   int stopped = loop(&r, to, n);
+  wapf_send_result_clear(&media);
   progress_done(&r.bar);
   if (!a->json && !a->quiet)
     printf("sent %d of %d (%d already sent, %d failed, %d unreachable, %d "

@@ -113,10 +113,11 @@ void wapf__sender(const wapf__send *s, char *sender, size_t size) {
   }
 }
 
-void wapf__cache_key(const wapf__send *s, char *key, size_t size) {
+char *wapf__cache_key(const wapf__send *s) {
   char sender[80];
   wapf__sender(s, sender, sizeof sender);
-  snprintf(key, size, "%s|%s|%s|%s", s->prov->name, s->base, sender, s->sha256);
+  return g_strdup_printf("%s|%s|%s|%s", s->prov->name, s->base, sender,
+                         s->sha256);
 }
 
 static int step_text(sqlite3_stmt *st, char *id, size_t size) {
