@@ -328,7 +328,7 @@ typedef struct wapf_image_facts {
   int frames;              /* 1 for a still picture */
   int animated;            /* frames > 1 */
   int loop;                /* animation loop count, 0 = forever */
-  int n_delays;            /* number of entries in delays_ms */
+  size_t n_delays;         /* number of entries in delays_ms */
   int *delays_ms;          /* per-frame duration in ms, owned by facts */
   double duration;         /* sum of the delays, seconds */
   char loader[32];         /* libvips loader or "webpdemux" */
@@ -359,7 +359,7 @@ typedef struct wapf_facts {
   int moov_at_end;  /* MP4/MOV: 1 moov after mdat, 0 before,
                        -1 not applicable */
   int fragmented;   /* MP4: 1 when movie fragments (moof) */
-  int n_streams;
+  size_t n_streams;
   wapf_stream *streams; /* n_streams entries, owned */
   int damaged;          /* 1 when a deeper read found damage */
   char *damage;         /* what was found, "" when none (owned) */
@@ -474,7 +474,7 @@ WAPF_API const char *wapf_plan_name(wapf_plan plan);
 typedef struct wapf_report {
   wapf_kind kind; /* the kind checked (auto resolved) */
   int compliant;  /* 1 when no finding has WAPF_SEV_FAIL */
-  int n_findings;
+  size_t n_findings;
   wapf_finding *findings; /* owned by the report */
   wapf_plan plan;
   char *plan_reason; /* why UNFIXABLE, or a note on the plan */
@@ -690,7 +690,7 @@ typedef struct wapf_send_request {
   /** The body parameters in order (n_template_params strings, UTF-8,
    * each non-empty); NULL/0 for none. Borrowed. */
   const char *const *template_params;
-  int n_template_params;
+  size_t n_template_params;
   /** 1: send even when the journal says this very message (provider,
    * sender, recipient, file, kind, caption, template) was already sent or
    * ended in an unknown state. Default 0: refused with the earlier message

@@ -154,7 +154,7 @@ static int convert_private(wapf__send *s, const wapf_facts *f,
 }
 
 static int has_opus(const wapf_facts *f) {
-  for (int i = 0; i < f->n_streams; i++)
+  for (size_t i = 0; i < f->n_streams; i++)
     if (f->streams[i].type == WAPF_STREAM_AUDIO &&
         strcmp(f->streams[i].codec, "opus") == 0)
       return 1;
