@@ -372,7 +372,11 @@ int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
     g_free(s.link);
     s.link = g_strdup(media->url ? media->url : "");
     wapf__sha256_to_hex(media->sha256, s.sha256);
-    if (s.kind == WAPF_KIND_DOCUMENT && req->filename)
+    if (s.kind == WAPF_KIND_DOCUMENT && req->filename &&
+        strlen(req->filename) >= sizeof s.filename) /* never cut */
+      rc = wapf__fail(ctx, WAPF_EINVAL, "the document's name is over %zu bytes",
+                      sizeof s.filename - 1);
+    else if (s.kind == WAPF_KIND_DOCUMENT && req->filename)
       wapf__strlcpy(s.filename, req->filename, sizeof s.filename);
     if (s.kind <= WAPF_KIND_AUTO || (!s.media_id[0] && !s.link[0]))
       rc = wapf__fail(ctx, WAPF_EINVAL,

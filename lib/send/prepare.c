@@ -99,15 +99,19 @@ static int doc_filename(wapf__send *s, const char *out_ext) {
   if (strchr(name, '/'))
     return wapf__fail(s->ctx, WAPF_EINVAL, "--filename %s: a name, not a path",
                       name);
+  if (strlen(name) + strlen(ext) >= sizeof s->filename) /* never cut */
+    return wapf__fail(s->ctx, WAPF_EINVAL,
+                      "the document's name is over %zu bytes: give a "
+                      "shorter --filename",
+                      sizeof s->filename - 1 - strlen(ext));
   if (dot && dot != name && *ext && strcasecmp(dot, ext) != 0)
     return wapf__fail(s->ctx, WAPF_EREFUSED,
                       "the name %s says %s but the file is %s (%s); give a "
                       "name ending in %s",
                       name, dot, ext, s->mime, ext);
+  wapf__strlcpy(s->filename, name, sizeof s->filename); /* fits, above */
   if ((!dot || dot == name) && *ext)
-    snprintf(s->filename, sizeof s->filename, "%s%s", name, ext);
-  else
-    wapf__strlcpy(s->filename, name, sizeof s->filename);
+    g_strlcat(s->filename, ext, sizeof s->filename);
   return WAPF_OK;
 }
 

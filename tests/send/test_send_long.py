@@ -5,8 +5,8 @@ media-id cache still tells two files apart under it). Both were cut at
 1,024 and 512 bytes before."""
 import json
 
-from sendlib import (LIPA_KEY, PHONE_ID, QIK_KEY, TO, TOKEN, base_env, expect,
-                     image_jpg, read, send, video_mp4)
+from sendlib import (LIPA_KEY, PHONE_ID, QIK_KEY, TO, TOKEN, base_env,
+                     document_pdf, expect, image_jpg, read, send, video_mp4)
 from fakes import FakeCloud, FakeLipachat, FakeQikchat, LinkServer, TestCA
 from wapftest import case, fixture, finish, tmpdir
 
@@ -130,6 +130,22 @@ def a_4000_character_api_base_uploads_and_sends_and_keeps_files_apart():
         assert len(ids) == 2 and ids[0] != ids[1], ids
     finally:
         f.close()
+
+
+@case
+def a_document_name_too_long_to_show_is_refused_not_cut():
+    with FakeCloud(TOKEN) as f:
+        p = send("--provider", "meta", "--to", TO, "--api-base", f.url,
+                 "--filename", "r" * 300 + ".pdf", document_pdf(),
+                 env=base_env())
+        expect(p, 2)
+        assert "name is over" in p.stderr.splitlines()[-1], p.stderr
+        assert f.requests == []
+        ok = send("--provider", "meta", "--to", TO, "--api-base", f.url,
+                  "--filename", "r" * 200 + ".pdf", document_pdf(),
+                  env=base_env())
+        expect(ok, 0)
+        assert f.sent[-1]["document"]["filename"] == "r" * 200 + ".pdf"
 
 
 finish()
