@@ -630,11 +630,13 @@ typedef struct wapf_send_request {
    * request. */
   const char *caption;
   /** Documents: the name shown; given the file's extension when it has
-   * none. Default: the input's name. */
+   * none. Default: the input's name. At most 255 bytes with the extension
+   * (WAPF_EINVAL beyond, never cut). */
   const char *filename;
   /** Send this public URL instead of uploading (verified first: HTTPS,
    * HTTP 200, Content-Type of the kind, not HTML, Content-Length within
-   * the limit). The file must already be compliant. */
+   * the limit). The file must already be compliant. Used whole, at any
+   * length (a presigned URL with a session token runs to kilobytes). */
   const char *link;
   /** "s3://BUCKET/PREFIX": PUT the compliant file there (AWS SigV4,
    * path-style) and send public_base_url + "/" + its name. */
@@ -645,7 +647,7 @@ typedef struct wapf_send_request {
   const char *s3_endpoint;
   /** Scheme, host and path prefix of the provider's API (without the
    * Graph version). Default the provider's real one; onprem has none
-   * ($WA_ONPREM_BASE, else WAPF_ECONFIG). */
+   * ($WA_ONPREM_BASE, else WAPF_ECONFIG). Used whole, at any length. */
   const char *api_base;
   /** Meta's Graph API version. Default "v21.0". */
   const char *graph_version;
