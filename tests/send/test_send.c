@@ -3,6 +3,8 @@
 #include "send.h"
 #include "t.h"
 
+#include <errno.h>
+
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -216,6 +218,15 @@ static void cache_round_trip(void) {
   s.base = "https://other.example";
   char *other = wapf__cache_key(&s);
   T_CHECK(strcmp(key, other) != 0);
+  /* a cache folder too long for the buffer is refused, not cut */
+  char *longdir = g_strnfill(2000, 'd');
+  char out[1024];
+  errno = 0;
+  T_EQ_INT(wapf__cache_dir(longdir, out, sizeof out), -1);
+  T_EQ_INT(errno, ENAMETOOLONG);
+  T_EQ_INT(wapf__cache_dir("/tmp/short", out, sizeof out), 0);
+  T_EQ_STR(out, "/tmp/short");
+  g_free(longdir);
   /* a base of any length keeps the file's hash in the key (never cut) */
   char *longbase = g_strnfill(4000, 'b');
   s.base = longbase;
