@@ -24,7 +24,7 @@ static int preflight(wapf_context *ctx, const char *in, const char *out) {
   printf("%s: %s as %s, plan %s\n", in,
          rep->compliant ? "compliant" : "not compliant",
          wapf_kind_name(rep->kind), wapf_plan_name(rep->plan));
-  for (int i = 0; i < rep->n_findings; i++)
+  for (size_t i = 0; i < rep->n_findings; i++)
     printf("  %s %s: %s\n",
            rep->findings[i].severity == WAPF_SEV_FAIL ? "fail" : "warning",
            rep->findings[i].id, rep->findings[i].message);

@@ -36,15 +36,39 @@
  *  - After a failure, wapf_last_error(ctx) gives a one-line detail (the
  *    foreign library's own text where there is one). It stays valid until
  *    the next call on the same context.
- *  - A context is used by one thread at a time; use one context per thread.
+ *  - Memory the library hands out is released by the function named with
+ *    it: wapf_facts_free(), wapf_report_free(),
+ *    wapf_batch_state_report_free(), wapf_send_result_clear(), and
+ *    wapf_free() for a plain buffer (wapf_config_get()'s string); never by
+ *    the caller's own free(), which may belong to another C runtime (a
+ *    binding's).
+ *  - Thread rules: a context is used by one thread at a time (calls on one
+ *    context never overlap; they may come from different threads one
+ *    after the other); use one context per concurrent thread. Only
+ *    wapf_cancel() may be called on a context while another thread uses
+ *    it. Everything a context caches (its libmagic handle, its open send
+ *    journal, the last probe's demuxer) belongs to it and is released by
+ *    wapf_close(); the library keeps no per-thread state, so a thread may
+ *    end at any time between calls. Functions without a context (names,
+ *    rules, versions, wapf_free(), wapf_batch_shard_of()) may be called
+ *    from any thread.
+ *  - Lengths of arrays (n_streams, n_findings, ...) are size_t; other
+ *    tallies (files, frames, bytes) are int64_t.
  *  - The library never prints and never exits; it logs through the
  *    settings' logger only.
  *  - Sizes are bytes, durations seconds (double), limits decimal and strict:
  *    16 MB = 16,000,000 bytes.
  *
  * ABI: how the structures grow without breaking programs built against an
- * older header (checked by tests/install/abi_layout.c against a committed
- * baseline; see CONTRIBUTING.md, "Changing the public structures").
+ * older header (checked by tests/install/test_abi_layout.py against a
+ * committed baseline; see CONTRIBUTING.md, "ABI").
+ *  - The soname is libwapf.so.MAJOR (WAPF_VERSION_MAJOR). Any change that
+ *    breaks a program built against an older header of the same major (a
+ *    member moved, resized or removed; a fixed-size structure grown; a
+ *    function removed or its signature changed) bumps the major, and so
+ *    the soname. Additions bump the minor.
+ *  - Every exported function carries a symbol version (WAPF_1 for those of
+ *    1.0; lib/libwapf.map); the library exports nothing else.
  *  - Structures the caller allocates (on its stack or inside its own
  *    structures) keep their size forever within one soname: wapf_settings,
  *    wapf_options, wapf_send_request, wapf_batch_settings, and the results
@@ -78,8 +102,8 @@
 extern "C" {
 #endif
 
-#define WAPF_VERSION_MAJOR 0
-#define WAPF_VERSION_MINOR 2
+#define WAPF_VERSION_MAJOR 1
+#define WAPF_VERSION_MINOR 0
 #define WAPF_VERSION_PATCH 0
 #define WAPF_API_VERSION_NUMBER(a, b, c) (((a) << 16) | ((b) << 8) | (c))
 #define WAPF_API_VERSION                                                       \
@@ -96,7 +120,8 @@ extern "C" {
 WAPF_API const char *wapf_version(void);
 /** The loaded library's version as WAPF_API_VERSION_NUMBER(major, minor,
  * patch), to compare at run time with the WAPF_API_VERSION a program was
- * built with: same major (and, while major is 0, same minor) = compatible. */
+ * built with: same major and a minor at least the program's = compatible
+ * (the major is the soname's number, see "ABI"). */
 WAPF_API unsigned wapf_version_number(void);
 
 /* ------------------------------------------------------------------------
@@ -221,8 +246,11 @@ WAPF_API void wapf_default_settings(wapf_settings *s);
  * Failure to start libvips is reported by the call that needed it
  * (WAPF_EINTERNAL). */
 WAPF_API int wapf_open(wapf_context **out, const wapf_settings *s);
-/** Destroy a context; *ctx becomes NULL. */
+/** Destroy a context and everything it caches; *ctx becomes NULL. */
 WAPF_API void wapf_close(wapf_context **ctx);
+/** Release a buffer the library handed out for the caller to free (the
+ * string of wapf_config_get()). NULL is accepted. Any thread. */
+WAPF_API void wapf_free(void *p);
 /** One-line detail of the last failure on ctx ("" if none). Owned by ctx. */
 WAPF_API const char *wapf_last_error(const wapf_context *ctx);
 /** Ask the running operation on ctx to stop; it returns WAPF_ECANCELLED.
@@ -300,7 +328,7 @@ typedef struct wapf_image_facts {
   int frames;              /* 1 for a still picture */
   int animated;            /* frames > 1 */
   int loop;                /* animation loop count, 0 = forever */
-  int n_delays;            /* number of entries in delays_ms */
+  size_t n_delays;         /* number of entries in delays_ms */
   int *delays_ms;          /* per-frame duration in ms, owned by facts */
   double duration;         /* sum of the delays, seconds */
   char loader[32];         /* libvips loader or "webpdemux" */
@@ -331,7 +359,7 @@ typedef struct wapf_facts {
   int moov_at_end;  /* MP4/MOV: 1 moov after mdat, 0 before,
                        -1 not applicable */
   int fragmented;   /* MP4: 1 when movie fragments (moof) */
-  int n_streams;
+  size_t n_streams;
   wapf_stream *streams; /* n_streams entries, owned */
   int damaged;          /* 1 when a deeper read found damage */
   char *damage;         /* what was found, "" when none (owned) */
@@ -446,7 +474,7 @@ WAPF_API const char *wapf_plan_name(wapf_plan plan);
 typedef struct wapf_report {
   wapf_kind kind; /* the kind checked (auto resolved) */
   int compliant;  /* 1 when no finding has WAPF_SEV_FAIL */
-  int n_findings;
+  size_t n_findings;
   wapf_finding *findings; /* owned by the report */
   wapf_plan plan;
   char *plan_reason; /* why UNFIXABLE, or a note on the plan */
@@ -602,11 +630,13 @@ typedef struct wapf_send_request {
    * request. */
   const char *caption;
   /** Documents: the name shown; given the file's extension when it has
-   * none. Default: the input's name. */
+   * none. Default: the input's name. At most 255 bytes with the extension
+   * (WAPF_EINVAL beyond, never cut). */
   const char *filename;
   /** Send this public URL instead of uploading (verified first: HTTPS,
    * HTTP 200, Content-Type of the kind, not HTML, Content-Length within
-   * the limit). The file must already be compliant. */
+   * the limit). The file must already be compliant. Used whole, at any
+   * length (a presigned URL with a session token runs to kilobytes). */
   const char *link;
   /** "s3://BUCKET/PREFIX": PUT the compliant file there (AWS SigV4,
    * path-style) and send public_base_url + "/" + its name. */
@@ -617,7 +647,7 @@ typedef struct wapf_send_request {
   const char *s3_endpoint;
   /** Scheme, host and path prefix of the provider's API (without the
    * Graph version). Default the provider's real one; onprem has none
-   * ($WA_ONPREM_BASE, else WAPF_ECONFIG). */
+   * ($WA_ONPREM_BASE, else WAPF_ECONFIG). Used whole, at any length. */
   const char *api_base;
   /** Meta's Graph API version. Default "v21.0". */
   const char *graph_version;
@@ -662,7 +692,7 @@ typedef struct wapf_send_request {
   /** The body parameters in order (n_template_params strings, UTF-8,
    * each non-empty); NULL/0 for none. Borrowed. */
   const char *const *template_params;
-  int n_template_params;
+  size_t n_template_params;
   /** 1: send even when the journal says this very message (provider,
    * sender, recipient, file, kind, caption, template) was already sent or
    * ended in an unknown state. Default 0: refused with the earlier message
@@ -680,7 +710,8 @@ typedef struct wapf_send_result {
   int cache_hit;            /* 1 when media_id came from the cache */
   wapf_kind kind;           /* the kind sent (auto resolved) */
   wapf_plan plan;           /* conversion applied (WAPF_PLAN_NONE: as is) */
-  char url[1024];           /* the link sent (link/publish), "" by id */
+  char *url;                /* the link sent (link/publish), "" by id;
+                               any length, allocated: see below */
   char link_caching[240];   /* caching headers of the link Meta honours
                                ("Cache-Control: max-age=600; ETag"), or a
                                sentence saying there are none */
@@ -703,6 +734,21 @@ typedef struct wapf_send_result {
   uint8_t reserved[4];      /* members are added by shrinking it */
 } wapf_send_result;
 
+/* Ownership of a wapf_send_result: wapf_send(), wapf_upload() and
+ * wapf_send_message() write the whole result they are given (they never
+ * read what it held, except wapf_send_message()'s media) and set url to an
+ * allocated string, never NULL; release it with wapf_send_result_clear()
+ * before the result is reused or goes out of scope. A media result filled
+ * by hand for wapf_send_message() (zeroed, then kind and media_id or url)
+ * keeps the caller's own url: the library only reads it; do not clear
+ * such a result, and pass it as res only when it came from the library.
+ * A call given a NULL ctx or request returns WAPF_EINVAL and leaves res
+ * untouched. */
+
+/** Free what the library allocated in *r (url) and zero *r. NULL is
+ * accepted; a zeroed result is accepted. */
+WAPF_API void wapf_send_result_clear(wapf_send_result *r);
+
 /** Fill *r with the defaults above (everything else NULL/0). */
 WAPF_API void wapf_default_send_request(wapf_send_request *r);
 
@@ -712,11 +758,11 @@ WAPF_API void wapf_default_send_request(wapf_send_request *r);
  * (NULL: $XDG_CONFIG_HOME/wa-preflight/config, ~/.config/...), which is
  * refused when it is not a regular file, is readable or writable by group
  * or others, or is over 64 KiB. For programs built on the library (the
- * command's `serve` reads its key so). *out is a malloc'd copy for the
- * caller to free(), or NULL when the key is set nowhere (an absent file is
- * not an error). The value never reaches a log or wapf_last_error().
- * Errors: WAPF_EINVAL (no key, or one with '='), WAPF_ECONFIG (unsafe or
- * unreadable file: the detail says which), WAPF_ENOMEM. */
+ * command's `serve` reads its key so). *out is a copy for the caller to
+ * release with wapf_free(), or NULL when the key is set nowhere (an absent file
+ * is not an error). The value never reaches a log or wapf_last_error(). Errors:
+ * WAPF_EINVAL (no key, or one with '='), WAPF_ECONFIG (unsafe or unreadable
+ * file: the detail says which), WAPF_ENOMEM. */
 WAPF_API int wapf_config_get(wapf_context *ctx, const char *config_path,
                              const char *key, char **out);
 

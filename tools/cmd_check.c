@@ -8,7 +8,7 @@
 
 static int count_sev(const wapf_report *r, wapf_severity sev) {
   int n = 0;
-  for (int i = 0; i < r->n_findings; i++)
+  for (size_t i = 0; i < r->n_findings; i++)
     n += r->findings[i].severity == sev;
   return n;
 }
@@ -16,7 +16,7 @@ static int count_sev(const wapf_report *r, wapf_severity sev) {
 /* The messages of one severity, "; "-separated, after sep. */
 static void print_messages(const wapf_report *r, wapf_severity sev,
                            const char *prefix, const char **sep) {
-  for (int i = 0; i < r->n_findings; i++) {
+  for (size_t i = 0; i < r->n_findings; i++) {
     if (r->findings[i].severity != sev)
       continue;
     printf("%s%s%s", *sep, prefix, cli_text(r->findings[i].message));
@@ -52,7 +52,7 @@ static void print_verdict(const char *path, const wapf_report *r, int verbose) {
   if (!r->compliant)
     print_plan(r);
   printf("\n");
-  for (int i = 0; verbose && i < r->n_findings; i++)
+  for (size_t i = 0; verbose && i < r->n_findings; i++)
     printf("    %-7s %s: %s\n",
            r->findings[i].severity == WAPF_SEV_FAIL ? "FAIL" : "warning",
            r->findings[i].id, cli_text(r->findings[i].message));

@@ -108,7 +108,7 @@ static void print_picture(const wapf_image_facts *im) {
 
 static void print_facts(const wapf_facts *f) {
   print_head(f);
-  for (int i = 0; f->streams && i < f->n_streams; i++)
+  for (size_t i = 0; f->streams && i < f->n_streams; i++)
     print_stream(&f->streams[i]);
   if (f->media == WAPF_MEDIA_IMAGE)
     print_picture(&f->image);

@@ -146,6 +146,7 @@ static int send_one(const cli_args *a, wapf_context *ctx,
     print_json(a, ctx, rc, &r);
   else if (rc == WAPF_OK)
     print_text(a, &r);
+  wapf_send_result_clear(&r);
   if (rc != WAPF_OK)
     cli_fail(ctx, a->files[0], rc);
   if (sig && (rc == WAPF_ECANCELLED || rc == WAPF_OK))

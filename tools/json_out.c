@@ -97,7 +97,7 @@ static json_t *jo_stream(const wapf_stream *s) {
 static json_t *jo_image(const wapf_image_facts *im) {
   json_t *j = json_object();
   json_t *delays = json_array();
-  for (int i = 0; im->delays_ms && i < im->n_delays; i++)
+  for (size_t i = 0; im->delays_ms && i < im->n_delays; i++)
     json_array_append_new(delays, json_integer(im->delays_ms[i]));
   json_object_set_new(j, "width", jo_count(im->width));
   json_object_set_new(j, "height", jo_count(im->height));
@@ -126,7 +126,7 @@ static json_t *jo_image(const wapf_image_facts *im) {
 json_t *jo_facts(const wapf_facts *f) {
   json_t *j = json_object();
   json_t *streams = json_array();
-  for (int i = 0; f->streams && i < f->n_streams; i++)
+  for (size_t i = 0; f->streams && i < f->n_streams; i++)
     json_array_append_new(streams, jo_stream(&f->streams[i]));
   json_object_set_new(j, "path", jo_str(f->path));
   json_object_set_new(j, "size", json_integer(f->size));
@@ -169,7 +169,7 @@ static json_t *jo_finding(const wapf_finding *f) {
 
 json_t *jo_findings(const wapf_report *r) {
   json_t *a = json_array();
-  for (int i = 0; r->findings && i < r->n_findings; i++)
+  for (size_t i = 0; r->findings && i < r->n_findings; i++)
     json_array_append_new(a, jo_finding(&r->findings[i]));
   return a;
 }

@@ -101,8 +101,11 @@ static int stale_media(run *r, int rc, const wapf_send_result *res) {
   q.no_cache = 1;
   wapf_options opt = r->a->opt;
   wapf_send_result fresh;
-  if (wapf_upload(r->ctx, r->a->files[0], &opt, &q, &fresh) != WAPF_OK)
+  if (wapf_upload(r->ctx, r->a->files[0], &opt, &q, &fresh) != WAPF_OK) {
+    wapf_send_result_clear(&fresh);
     return 0;
+  }
+  wapf_send_result_clear(r->media);
   *r->media = fresh;
   return 1;
 }
@@ -119,16 +122,20 @@ static int one(run *r, item *it, double *again_at) {
   r->q->to = it->to;
   int rc = wapf_send_message(r->ctx, r->q, r->media, &res);
   it->tries++;
-  if (rc == WAPF_ECANCELLED)
+  if (rc == WAPF_ECANCELLED) {
+    wapf_send_result_clear(&res);
     return -1;
+  }
   if (stale_media(r, rc, &res)) {
     *again_at = 0; /* refused, so not delivered: send it the new id */
     it->tries--;
+    wapf_send_result_clear(&res);
     return 1;
   }
   if (rc == WAPF_EPROVIDER && res.provider_code == 131056 &&
       it->tries < PAIR_TRIES) {
     *again_at = cli_now() + backoff(it->tries);
+    wapf_send_result_clear(&res);
     return 1; /* refused: not delivered, safe to try again */
   }
   int global = (rc == WAPF_EPROVIDER || rc == WAPF_ENETWORK) &&
@@ -137,6 +144,7 @@ static int one(run *r, item *it, double *again_at) {
     r->pause_until = cli_now() + backoff(++r->global_tries);
     *again_at = 0;
     it->tries--;
+    wapf_send_result_clear(&res);
     return 1;
   }
   if (rc == WAPF_OK)
@@ -152,6 +160,7 @@ static int one(run *r, item *it, double *again_at) {
   else
     r->failed++;
   report(r, it->to, rc, &res);
+  wapf_send_result_clear(&res);
   return 0;
 }
 
@@ -222,7 +231,7 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
   r.q = q;
   r.interval = 1.0 / pick_rate(a);
   progress_init(&r.bar, a->quiet || a->json);
-  wapf_send_result media;
+  wapf_send_result media = {0};
   if (a->n_files && !q->filename) { /* the name a document is shown with */
     const char *sl = strrchr(a->files[0], '/');
     q->filename = sl ? sl + 1 : a->files[0];
@@ -233,6 +242,7 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
     int rc = wapf_upload(ctx, a->files[0], &opt, q, &media);
     progress_done(&r.bar);
     if (rc != WAPF_OK) {
+      wapf_send_result_clear(&media);
       cli_fail(ctx, a->files[0], rc);
       int sig = cli_interrupted();
       return sig && rc == WAPF_ECANCELLED ? 128 + sig : send_exit_for(rc);
@@ -242,6 +252,7 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
   snprintf(r.bar.label, sizeof r.bar.label, "sending to %d", n);
   r.next_slot = cli_now();
   int stopped = loop(&r, to, n);
+  wapf_send_result_clear(&media);
   progress_done(&r.bar);
   if (!a->json && !a->quiet)
     printf("sent %d of %d (%d already sent, %d failed, %d unreachable, %d "

@@ -83,7 +83,7 @@ json_t *wapf__json_str(const char *s) {
 
 char *wapf__findings_json(const wapf_report *rep) {
   json_t *a = json_array();
-  for (int i = 0; rep && i < rep->n_findings; i++) {
+  for (size_t i = 0; rep && i < rep->n_findings; i++) {
     const wapf_finding *f = &rep->findings[i];
     json_t *o = json_object();
     json_object_set_new(o, "id", wapf__json_str(f->id ? f->id : ""));

@@ -111,8 +111,8 @@ int wapf_convert(wapf_context *ctx, const wapf_facts *f, const wapf_report *r,
                  wapf_result *res) {
   if (!ctx)
     return WAPF_EINVAL;
-  wapf_context *prev = wapf__enter(ctx);
+  wapf__enter(ctx);
   int rc = convert_file(ctx, f, r, opt, out_path, res);
-  wapf__leave(prev);
+  wapf__leave(ctx);
   return rc;
 }

@@ -57,8 +57,14 @@ void wapf_close(wapf_context **ctx) {
   if (!ctx || !*ctx)
     return;
   wapf__input_forget(*ctx);
+  wapf__magic_release(*ctx);
+  wapf__journal_release(*ctx);
   free(*ctx);
   *ctx = NULL;
+}
+
+void wapf_free(void *p) {
+  free(p);
 }
 
 const char *wapf_last_error(const wapf_context *ctx) {

@@ -4,13 +4,16 @@
  *
  * - FFmpeg: one av_log callback, installed once (pthread_once in
  *   wapf_open). av_log gives no context, so each public call that may run
- *   FFmpeg or libvips marks its thread's current context (wapf__enter /
- *   wapf__leave). A message on a thread with a current context goes to its
- *   logger; one from a thread of ours without it (codec or libvips worker
- *   threads) while a call is running is dropped; any other (the host
- *   program's own FFmpeg use, outside our calls) goes to FFmpeg's default
- *   callback, exactly as if we had installed nothing. The av_log level is
- *   never changed.
+ *   FFmpeg or libvips marks its context as running on the calling thread
+ *   (wapf__enter / wapf__leave; the thread and the nesting are members of
+ *   the context, linked into one list of running contexts). A message on
+ *   the thread of a running context goes to its logger; one from another
+ *   thread (codec or libvips worker threads) while a call is running is
+ *   dropped; any other (the host program's own FFmpeg use, outside our
+ *   calls) goes to FFmpeg's default callback, exactly as if we had
+ *   installed nothing. The av_log level is never changed. The list is the
+ *   only process-wide state besides the callbacks and the once-flags: the
+ *   library keeps nothing per thread.
  * - libvips: started on first picture use (wapf__need_vips), from
  *   whichever thread, once. Its messages (GLib log domain "VIPS"), and
  *   those of the "GLib" and "GLib-GObject" domains its loaders provoke,
@@ -31,19 +34,47 @@
 #include <libavutil/log.h>
 #include <vips/vips.h>
 
-static _Thread_local wapf_context *tls_ctx;
+/* The contexts inside a public call, innermost first, and their number
+ * (read without the lock on every foreign message). */
+static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+static wapf_context *running;
 static atomic_int active_calls;
 
-wapf_context *wapf__enter(wapf_context *ctx) {
-  wapf_context *prev = tls_ctx;
-  tls_ctx = ctx;
+void wapf__enter(wapf_context *ctx) {
+  pthread_mutex_lock(&running_lock);
+  if (ctx->entered++ == 0) {
+    ctx->thread = pthread_self();
+    ctx->running_next = running;
+    running = ctx;
+  }
+  pthread_mutex_unlock(&running_lock);
   atomic_fetch_add(&active_calls, 1);
-  return prev;
 }
 
-void wapf__leave(wapf_context *prev) {
-  tls_ctx = prev;
+void wapf__leave(wapf_context *ctx) {
+  pthread_mutex_lock(&running_lock);
+  if (--ctx->entered == 0) {
+    wapf_context **p = &running;
+    while (*p && *p != ctx)
+      p = &(*p)->running_next;
+    if (*p)
+      *p = ctx->running_next;
+    ctx->running_next = NULL;
+  }
+  pthread_mutex_unlock(&running_lock);
   atomic_fetch_sub(&active_calls, 1);
+}
+
+/* The context running on the calling thread, or NULL. It stays valid
+ * after the lock is released: only this thread can end its call. */
+static wapf_context *running_here(void) {
+  pthread_t self = pthread_self();
+  pthread_mutex_lock(&running_lock);
+  wapf_context *ctx = running;
+  while (ctx && !pthread_equal(ctx->thread, self))
+    ctx = ctx->running_next;
+  pthread_mutex_unlock(&running_lock);
+  return ctx;
 }
 
 void wapf__trim_line(char *s) {
@@ -60,8 +91,7 @@ void wapf__trim_line(char *s) {
 
 /* The logger of the current context for a foreign message of this level,
  * or NULL when nobody asked for it. */
-static wapf_context *listener(wapf_log_level level) {
-  wapf_context *ctx = tls_ctx;
+static wapf_context *listener(wapf_context *ctx, wapf_log_level level) {
   if (!ctx || !ctx->s.logger || level > ctx->s.log_level)
     return NULL;
   return ctx;
@@ -78,12 +108,12 @@ static int av_level(int level, wapf_log_level *out) {
 
 static void av_cb(void *avcl, int level, const char *fmt, va_list vl) {
   wapf_log_level ours;
-  if (!tls_ctx) {
-    if (atomic_load(&active_calls) == 0)
-      av_log_default_callback(avcl, level, fmt, vl);
+  if (atomic_load(&active_calls) == 0) {
+    av_log_default_callback(avcl, level, fmt, vl);
     return;
   }
-  wapf_context *ctx = av_level(level, &ours) ? listener(ours) : NULL;
+  wapf_context *ctx =
+      av_level(level, &ours) ? listener(running_here(), ours) : NULL;
   if (!ctx)
     return;
   char line[WAPF_DETAIL_MAX];
@@ -96,16 +126,15 @@ static void av_cb(void *avcl, int level, const char *fmt, va_list vl) {
 
 static void vips_cb(const gchar *domain, GLogLevelFlags level, const gchar *msg,
                     gpointer data) {
-  if (!tls_ctx) {
-    if (atomic_load(&active_calls) == 0)
-      g_log_default_handler(domain, level, msg, data);
+  if (atomic_load(&active_calls) == 0) {
+    g_log_default_handler(domain, level, msg, data);
     return;
   }
   wapf_log_level ours =
       level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)
           ? WAPF_LOG_INFO
           : WAPF_LOG_DEBUG;
-  wapf_context *ctx = listener(ours);
+  wapf_context *ctx = listener(running_here(), ours);
   if (!ctx || !msg)
     return;
   char line[WAPF_DETAIL_MAX];

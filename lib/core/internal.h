@@ -4,6 +4,7 @@
 
 #include "wapf.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -22,6 +23,16 @@ struct wapf_context {
    * the facts pointer is only compared, never read. */
   struct wapf_av *input;
   const void *input_facts;
+  /* The modules' handles, opened on first use by this context and closed
+   * by wapf_close(); the library keeps no per-thread or global cache. */
+  struct magic_set *magic;       /* libmagic (lib/probe/mime.c) */
+  struct wapf__journal *journal; /* the open send journal (lib/send) */
+  /* While a public call runs (core/global.c): the thread running it, how
+   * deep the calls nest, and the link in the list of running contexts
+   * that routes the foreign libraries' messages. */
+  pthread_t thread;
+  int entered;
+  struct wapf_context *running_next;
 };
 
 #if defined(__GNUC__)
@@ -84,13 +95,13 @@ int wapf__check_options(wapf_context *ctx, const wapf_options *opt);
 /* ---- process-wide set-up and foreign messages (core/global.c) ---- */
 
 /* Once per process, thread-safe (wapf_open calls it): FFmpeg's messages
- * are routed to the current context's logger. */
+ * are routed to the logger of the context running on their thread. */
 void wapf__global_init(void);
-/* Mark ctx as its thread's current context for the foreign libraries'
- * messages; returns the previous one, to give back to wapf__leave(). Every
- * public call that may run FFmpeg or libvips brackets its work so. */
-wapf_context *wapf__enter(wapf_context *ctx);
-void wapf__leave(wapf_context *prev);
+/* Mark ctx as running on the calling thread, for the foreign libraries'
+ * messages, until the matching wapf__leave() (nestable). Every public call
+ * that may run FFmpeg or libvips brackets its work so. */
+void wapf__enter(wapf_context *ctx);
+void wapf__leave(wapf_context *ctx);
 /* Start libvips if it is not yet (first picture use, any thread);
  * WAPF_EINTERNAL with a detail if it cannot start. Call it before any
  * vips_* function. */

@@ -38,6 +38,11 @@ void wapf__input_close(wapf_av **in);
 void wapf__input_keep(wapf_context *ctx, wapf_av *av, const wapf_facts *f);
 void wapf__input_forget(wapf_context *ctx);
 
+/* The context's handles, closed by wapf_close(): its libmagic handle
+ * (lib/probe/mime.c) and its open send journal (lib/send/journal.c). */
+void wapf__magic_release(wapf_context *ctx);
+void wapf__journal_release(wapf_context *ctx);
+
 /* ---- rules (lib/rules) ---- */
 
 /* The kind WAPF_KIND_AUTO resolves to for these facts. */

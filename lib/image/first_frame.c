@@ -32,7 +32,7 @@ static int take(void *cookie, const uint8_t *rgba, int width, int height,
 
 static int long_side(const wapf_facts *f) {
   int best = 0;
-  for (int i = 0; i < f->n_streams; i++) {
+  for (size_t i = 0; i < f->n_streams; i++) {
     const wapf_stream *s = &f->streams[i];
     if (s->type == WAPF_STREAM_VIDEO && !s->attached_pic)
       best = s->width > s->height ? s->width : s->height;

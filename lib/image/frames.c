@@ -396,7 +396,7 @@ static int on_frame(void *cookie, const uint8_t *rgba, int w, int h, int stride,
 /* The box lib/av fits frames into: the canvas for contain; for cover the
  * short side must reach the canvas, so the box is the long side. */
 static int av_box(const wapf_facts *f, int side) {
-  for (int i = 0; i < f->n_streams; i++) {
+  for (size_t i = 0; i < f->n_streams; i++) {
     const wapf_stream *s = &f->streams[i];
     if (s->type != WAPF_STREAM_VIDEO || s->attached_pic || s->width <= 0 ||
         s->height <= 0)

@@ -113,7 +113,7 @@ static void check_samples(AVFormatContext *fc, wapf_facts *f) {
  * (libavformat's analysis decodes a few frames). Codecs this FFmpeg cannot
  * decode at all are "unsupported", not damaged. */
 static void check_stream_sanity(wapf_facts *f) {
-  for (int i = 0; i < f->n_streams; i++) {
+  for (size_t i = 0; i < f->n_streams; i++) {
     const wapf_stream *s = &f->streams[i];
     if (!s->decoder_available)
       continue;
@@ -131,7 +131,7 @@ static void check_stream_sanity(wapf_facts *f) {
 
 static int check_duration(wapf_context *ctx, const wapf_facts *f) {
   double longest = f->duration;
-  for (int i = 0; i < f->n_streams; i++)
+  for (size_t i = 0; i < f->n_streams; i++)
     if (f->streams[i].duration > longest)
       longest = f->streams[i].duration;
   if (longest > ctx->s.max_duration)
@@ -146,7 +146,7 @@ static int fill_streams(wapf_context *ctx, const AVFormatContext *fc,
   f->streams = calloc(fc->nb_streams ? fc->nb_streams : 1, sizeof *f->streams);
   if (!f->streams)
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
-  f->n_streams = (int)fc->nb_streams;
+  f->n_streams = fc->nb_streams;
   for (unsigned i = 0; i < fc->nb_streams; i++) {
     wapf_stream *s = &f->streams[i];
     wapf__av_stream_facts(fc->streams[i], s);

@@ -69,10 +69,9 @@ static void read_slices(wapf_av *av, scan *sc, int n) {
 
 void wapf__av_bframes(wapf_av *av, wapf_facts *f) {
   AVFormatContext *fc = av->fc;
-  int n =
-      f->n_streams < (int)fc->nb_streams ? f->n_streams : (int)fc->nb_streams;
+  size_t n = f->n_streams < fc->nb_streams ? f->n_streams : fc->nb_streams;
   int todo = 0;
-  for (int i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++) {
     wapf_stream *s = &f->streams[i];
     const AVStream *st = fc->streams[i];
     if (s->type != WAPF_STREAM_VIDEO ||
@@ -85,14 +84,14 @@ void wapf__av_bframes(wapf_av *av, wapf_facts *f) {
   }
   if (!todo)
     return;
-  scan *sc = av_calloc((size_t)n, sizeof *sc);
+  scan *sc = av_calloc(n, sizeof *sc);
   if (!sc)
     return;
-  for (int i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++)
     if (wants_scan(fc->streams[i], &f->streams[i]))
       open_scan(fc->streams[i], &sc[i]);
   read_slices(av, sc, n);
-  for (int i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++) {
     if (!sc[i].parser)
       continue;
     if (sc[i].frames > 0)

@@ -164,7 +164,11 @@ int wapf__heif_empty_item(int fd, int64_t size, char *why, size_t n) {
   size_t len = read_meta(fd, size, &buf);
   if (!len)
     return 0;
-  static _Thread_local uint32_t ids[ITEMS_MAX];
+  uint32_t *ids = malloc(ITEMS_MAX * sizeof *ids);
+  if (!ids) {
+    free(buf);
+    return 0;
+  }
   size_t ipay, iend, lpay, lend;
   uint64_t empty = 0;
   /* meta is a full box: its children start after 8 + 4 bytes. */
@@ -174,6 +178,7 @@ int wapf__heif_empty_item(int fd, int64_t size, char *why, size_t n) {
     if (n_ids)
       empty = empty_item(buf, lpay, lend, ids, n_ids);
   }
+  free(ids);
   free(buf);
   if (empty == BAD_SIZES)
     snprintf(why, n, "iloc field sizes are not 0, 4 or 8 bytes");

@@ -1,30 +1,17 @@
-/* Content types: libmagic (one handle per thread) and the usual MIME types
- * of the containers libavformat reads. */
+/* Content types: libmagic (one handle per context, loaded on its first
+ * probe and closed by wapf_close) and the usual MIME types of the
+ * containers libavformat reads. */
 #include "probe_internal.h"
 
 #include <magic.h>
-#include <pthread.h>
 #include <string.h>
 
-/* A magic_t is not thread-safe: each thread loads its own, once, and the
- * key's destructor closes it when the thread ends. */
-static __thread magic_t tls_magic;
-static pthread_key_t magic_key;
-static pthread_once_t magic_once = PTHREAD_ONCE_INIT;
-static int magic_key_ok;
-
-static void magic_destroy(void *m) {
-  if (m)
-    magic_close((magic_t)m);
-}
-
-static void magic_key_init(void) {
-  magic_key_ok = pthread_key_create(&magic_key, magic_destroy) == 0;
-}
-
-static magic_t thread_magic(wapf_context *ctx, int *rc) {
-  if (tls_magic)
-    return tls_magic;
+/* A magic_t is not thread-safe; a context is used by one thread at a time,
+ * so its own handle needs no lock. Loading the database costs far more
+ * than a look-up: it is done once per context. */
+static magic_t context_magic(wapf_context *ctx, int *rc) {
+  if (ctx->magic)
+    return ctx->magic;
   magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
   if (!m) {
     *rc = wapf__fail(ctx, WAPF_ENOMEM, "libmagic: cannot open a handle");
@@ -41,16 +28,19 @@ static magic_t thread_magic(wapf_context *ctx, int *rc) {
     magic_close(m);
     return NULL;
   }
-  pthread_once(&magic_once, magic_key_init);
-  if (magic_key_ok)
-    pthread_setspecific(magic_key, m);
-  tls_magic = m;
+  ctx->magic = m;
   return m;
+}
+
+void wapf__magic_release(wapf_context *ctx) {
+  if (ctx->magic)
+    magic_close(ctx->magic);
+  ctx->magic = NULL;
 }
 
 int wapf__magic_mime(wapf_context *ctx, const char *path, char **out) {
   int rc = WAPF_OK;
-  magic_t m = thread_magic(ctx, &rc);
+  magic_t m = context_magic(ctx, &rc);
   if (!m)
     return rc;
   const char *mime = magic_file(m, path);

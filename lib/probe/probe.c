@@ -263,8 +263,8 @@ static int probe_file(wapf_context *ctx, const char *path, wapf_facts **out) {
 int wapf_probe(wapf_context *ctx, const char *path, wapf_facts **out) {
   if (!ctx)
     return WAPF_EINVAL;
-  wapf_context *prev = wapf__enter(ctx);
+  wapf__enter(ctx);
   int rc = probe_file(ctx, path, out);
-  wapf__leave(prev);
+  wapf__leave(ctx);
   return rc;
 }

@@ -113,7 +113,7 @@ static int animation_facts(wapf_context *ctx, VipsImage *im,
   img->delays_ms = malloc((size_t)n * sizeof *img->delays_ms);
   if (!img->delays_ms)
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
-  img->n_delays = n;
+  img->n_delays = (size_t)n;
   img->duration = 0;
   for (int i = 0; i < n; i++) {
     img->delays_ms[i] = delays[i];

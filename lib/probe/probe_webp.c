@@ -82,7 +82,7 @@ static int frame_facts(wapf_context *ctx, WebPDemuxer *d, wapf_facts *f) {
       WebPDemuxReleaseIterator(&it);
       return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
     }
-    img->n_delays = n;
+    img->n_delays = (size_t)n;
   }
   int rc = decode_check(ctx, f, &it);
   int i = 0;

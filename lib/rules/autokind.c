@@ -18,7 +18,7 @@ int wapf__is_real_video(const wapf_stream *s) {
 }
 
 const wapf_stream *wapf__main_video(const wapf_facts *f) {
-  for (int i = 0; i < f->n_streams; i++)
+  for (size_t i = 0; i < f->n_streams; i++)
     if (wapf__is_real_video(&f->streams[i]))
       return &f->streams[i];
   return NULL;
@@ -26,7 +26,7 @@ const wapf_stream *wapf__main_video(const wapf_facts *f) {
 
 int wapf__count_audio(const wapf_facts *f) {
   int n = 0;
-  for (int i = 0; i < f->n_streams; i++)
+  for (size_t i = 0; i < f->n_streams; i++)
     n += f->streams[i].type == WAPF_STREAM_AUDIO;
   return n;
 }
@@ -34,7 +34,7 @@ int wapf__count_audio(const wapf_facts *f) {
 const wapf_stream *wapf__pick_audio(const wapf_facts *f, int track) {
   const wapf_stream *first = NULL;
   int k = 0;
-  for (int i = 0; i < f->n_streams; i++) {
+  for (size_t i = 0; i < f->n_streams; i++) {
     const wapf_stream *s = &f->streams[i];
     if (s->type != WAPF_STREAM_AUDIO)
       continue;
@@ -94,7 +94,7 @@ int wapf__other_streams(const wapf_facts *f, const wapf_stream *keep,
                         int with_audio, int with_covers, char *buf,
                         size_t size) {
   int count[6] = {0}, n = 0;
-  for (int i = 0; i < f->n_streams; i++) {
+  for (size_t i = 0; i < f->n_streams; i++) {
     int k = kind_of(&f->streams[i]);
     if (&f->streams[i] == keep || (k == 2 && !with_audio) ||
         (k == 1 && !with_covers))

@@ -14,7 +14,7 @@ void wapf__add_finding(wapf_report *r, const char *id, wapf_severity sev,
   size_t n_rules;
   wapf_rules(&n_rules);
   int i = wapf__rule_index(id);
-  if (wapf__has_finding(r, id) || (size_t)r->n_findings >= n_rules)
+  if (wapf__has_finding(r, id) || r->n_findings >= n_rules)
     return;
   wapf_finding *fd = &r->findings[r->n_findings++];
   /* The table's copy is static storage; an unknown id (a bug the unit
@@ -29,7 +29,7 @@ void wapf__add_finding(wapf_report *r, const char *id, wapf_severity sev,
 }
 
 int wapf__has_finding(const wapf_report *r, const char *id) {
-  for (int i = 0; i < r->n_findings; i++)
+  for (size_t i = 0; i < r->n_findings; i++)
     if (strcmp(r->findings[i].id, id) == 0)
       return 1;
   return 0;
@@ -151,7 +151,7 @@ static void run_checker(const wapf__check *c) {
 
 /* Every string of the report was allocated (they are never NULL). */
 static int all_allocated(const wapf_report *r) {
-  for (int i = 0; i < r->n_findings; i++)
+  for (size_t i = 0; i < r->n_findings; i++)
     if (!r->findings[i].message)
       return 0;
   return r->plan_reason && r->out_mime;
@@ -165,7 +165,7 @@ static int facts_valid(const wapf_facts *f) {
 }
 
 static int is_compliant(const wapf_report *r) {
-  for (int i = 0; i < r->n_findings; i++)
+  for (size_t i = 0; i < r->n_findings; i++)
     if (r->findings[i].severity == WAPF_SEV_FAIL)
       return 0;
   return 1;
@@ -201,7 +201,7 @@ int wapf_check(wapf_context *ctx, const wapf_facts *facts,
     wapf_report_free(&r);
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory for the report");
   }
-  wapf__log(ctx, WAPF_LOG_DEBUG, "check %s as %s: %d finding(s), plan %s",
+  wapf__log(ctx, WAPF_LOG_DEBUG, "check %s as %s: %zu finding(s), plan %s",
             facts->path ? facts->path : "?", wapf_kind_name(r->kind),
             r->n_findings, wapf_plan_name(r->plan));
   *out = r;
@@ -211,7 +211,7 @@ int wapf_check(wapf_context *ctx, const wapf_facts *facts,
 void wapf_report_free(wapf_report **r) {
   if (!r || !*r)
     return;
-  for (int i = 0; (*r)->findings && i < (*r)->n_findings; i++)
+  for (size_t i = 0; (*r)->findings && i < (*r)->n_findings; i++)
     free((*r)->findings[i].message);
   free((*r)->findings);
   free((*r)->plan_reason);

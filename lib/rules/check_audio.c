@@ -91,7 +91,7 @@ static void check_format(const wapf__check *c, const audio_rules *k,
 
 static int count_covers(const wapf_facts *f) {
   int n = 0;
-  for (int i = 0; i < f->n_streams; i++)
+  for (size_t i = 0; i < f->n_streams; i++)
     n += f->streams[i].type == WAPF_STREAM_VIDEO && f->streams[i].attached_pic;
   return n;
 }

@@ -59,7 +59,7 @@ static void check_metadata(const wapf__check *c) {
 /* 1 when some failure already means a re-encode (which converts the
  * pixels to sRGB and drops the profile). */
 static int reencoded(const wapf_report *r) {
-  for (int i = 0; i < r->n_findings; i++)
+  for (size_t i = 0; i < r->n_findings; i++)
     if (r->findings[i].severity == WAPF_SEV_FAIL &&
         wapf__rule_fix((size_t)wapf__rule_index(r->findings[i].id)) ==
             WAPF_PLAN_ENCODE_IMAGE)

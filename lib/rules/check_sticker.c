@@ -22,16 +22,16 @@ static void check_animated(const wapf__check *c, int animated) {
 static void check_frames(const wapf__check *c) {
   const wapf_image_facts *im = &c->f->image;
   int64_t total = 0;
-  for (int i = 0; i < im->n_delays && im->delays_ms; i++) {
+  for (size_t i = 0; i < im->n_delays && im->delays_ms; i++) {
     total += im->delays_ms[i];
     if (im->delays_ms[i] < wapf__sticker.min_frame_ms &&
         !wapf__has_finding(c->r, "sticker.frame_delay"))
       wapf__add_finding(c->r, "sticker.frame_delay", WAPF_SEV_FAIL,
-                        "frame %d lasts %d ms; every frame of a sticker must "
+                        "frame %zu lasts %d ms; every frame of a sticker must "
                         "last at least %d ms",
                         i + 1, im->delays_ms[i], wapf__sticker.min_frame_ms);
   }
-  if (im->n_delays <= 0 || !im->delays_ms)
+  if (im->n_delays == 0 || !im->delays_ms)
     total = (int64_t)(im->duration * 1000.0 + 0.5);
   if (total > wapf__sticker.max_total_ms)
     wapf__add_finding(c->r, "sticker.duration", WAPF_SEV_FAIL,

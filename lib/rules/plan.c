@@ -135,7 +135,7 @@ void wapf__choose_plan(const wapf__check *c) {
   wapf_report *r = c->r;
   const wapf_finding *why = NULL;
   r->plan = WAPF_PLAN_NONE;
-  for (int i = 0; i < r->n_findings; i++) {
+  for (size_t i = 0; i < r->n_findings; i++) {
     const wapf_finding *fd = &r->findings[i];
     if (fd->severity != WAPF_SEV_FAIL)
       continue;

@@ -62,7 +62,7 @@ static int configure(wapf__send *s) {
                       "%s has no default address: give --api-base URL or "
                       "set WA_ONPREM_BASE",
                       s->prov->name);
-  wapf__strlcpy(s->base, base, sizeof s->base);
+  s->base = g_strdup(base);
   for (size_t n = strlen(s->base); n && s->base[n - 1] == '/';)
     s->base[--n] = '\0';
   if (!wapf__url_allowed(s->base))
@@ -140,6 +140,7 @@ static int begin(wapf__send *s, wapf_context *ctx, const wapf_send_request *q,
   s->res = res;
   s->to = q->to;
   s->caption = q->caption && *q->caption ? q->caption : NULL;
+  s->link = g_strdup("");
   int rc = request_valid(ctx, q, need_to);
   if (rc == WAPF_OK && opt)
     rc = wapf__check_options(ctx, opt);
@@ -157,34 +158,40 @@ static int begin(wapf__send *s, wapf_context *ctx, const wapf_send_request *q,
 static void end(wapf__send *s) {
   wapf__prepare_cleanup(s);
   wapf__creds_free(&s->creds);
+  g_free(s->base);
+  g_free(s->link);
+  s->base = s->link = NULL;
 }
 
 /* By id: the cached id, or an upload. */
-static int by_id(wapf__send *s, wapf__cache **cache, char *key, size_t ksize) {
+static int by_id(wapf__send *s, wapf__cache **cache, char **key) {
   if (!s->req->no_cache && wapf__cache_open(s, cache) != WAPF_OK) {
     wapf__slog(s, WAPF_LOG_WARNING, "media-id cache unavailable: %s",
                wapf_last_error(s->ctx));
     *cache = NULL;
   }
-  wapf__cache_key(s, key, ksize);
-  return obtain_id(s, *cache, key);
+  *key = wapf__cache_key(s);
+  return obtain_id(s, *cache, *key);
 }
 
 /* The first half on s (prepared): link, publish or upload. */
-static int reachable(wapf__send *s, wapf__cache **cache, char *key,
-                     size_t ksize) {
+static int reachable(wapf__send *s, wapf__cache **cache, char **key) {
   int rc = wapf__cancelled(s->ctx)
                ? wapf__fail(s->ctx, WAPF_ECANCELLED, "cancelled")
                : WAPF_OK;
   if (rc == WAPF_OK && s->req->link) {
-    wapf__strlcpy(s->link, s->req->link, sizeof s->link);
+    g_free(s->link);
+    s->link = g_strdup(s->req->link);
     rc = wapf__verify_link(s, s->link);
   } else if (rc == WAPF_OK && s->req->publish) {
     rc = wapf__publish(s);
   } else if (rc == WAPF_OK) {
-    rc = by_id(s, cache, key, ksize);
+    rc = by_id(s, cache, key);
   }
-  wapf__strlcpy(s->res->url, s->link, sizeof s->res->url);
+  free(s->res->url);
+  s->res->url = strdup(s->link);
+  if (!s->res->url && rc == WAPF_OK)
+    rc = wapf__fail(s->ctx, WAPF_ENOMEM, "out of memory");
   wapf__strlcpy(s->res->media_id, s->media_id, sizeof s->res->media_id);
   wapf__sha256_to_bytes(s->sha256, s->res->sha256);
   wapf__digest_to_bytes(s->request, s->res->request, sizeof s->res->request);
@@ -309,13 +316,16 @@ static int run_file(wapf_context *ctx, const char *path,
     return WAPF_EINVAL;
   wapf__clear(ctx);
   start_result(&res, &local);
+  res->url = strdup("");
+  if (!res->url)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
   if (!opt) {
     wapf_default_options(&def);
     opt = &def;
   }
   wapf__send s;
   wapf__cache *cache = NULL;
-  char key[1024];
+  char *key = NULL;
   wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
   int rc = begin(&s, ctx, req, opt, res, deliver);
   s.input = path;
@@ -325,12 +335,15 @@ static int run_file(wapf_context *ctx, const char *path,
   if (rc == WAPF_OK)
     rc = wapf__prepare(&s, opt);
   if (rc == WAPF_OK)
-    rc = reachable(&s, &cache, key, sizeof key);
+    rc = reachable(&s, &cache, &key);
   if (rc == WAPF_OK && deliver)
     rc = message_half(&s, cache, key);
   wapf__cache_close(&cache);
   wapf__op_end(ctx);
   end(&s);
+  g_free(key);
+  if (res == &local)
+    wapf_send_result_clear(res);
   return rc;
 }
 
@@ -345,10 +358,17 @@ int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
   if (!ctx || !req)
     return WAPF_EINVAL;
   wapf__clear(ctx);
-  if (res && media && res != media)
+  if (res && media && res != media) {
     *res = *media;
-  else if (!res || !media)
+    res->url = strdup(media->url ? media->url : "");
+  } else if (!res || !media) {
     start_result(&res, &local);
+    res->url = strdup("");
+  } else if (!res->url) { /* res is media, filled by hand for an id */
+    res->url = strdup("");
+  }
+  if (!res->url)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
   res->message_id[0] = res->provider_error[0] = '\0';
   res->attempts = res->http_status = res->provider_code = res->duplicate = 0;
   wapf__send s;
@@ -360,10 +380,15 @@ int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
   if (rc == WAPF_OK && media) {
     s.kind = media->kind;
     wapf__strlcpy(s.media_id, media->media_id, sizeof s.media_id);
-    wapf__strlcpy(s.link, media->url, sizeof s.link);
+    g_free(s.link);
+    s.link = g_strdup(media->url ? media->url : "");
     wapf__sha256_to_hex(media->sha256, s.sha256);
     wapf__digest_to_hex(media->request, sizeof media->request, s.request);
-    if (s.kind == WAPF_KIND_DOCUMENT && req->filename)
+    if (s.kind == WAPF_KIND_DOCUMENT && req->filename &&
+        strlen(req->filename) >= sizeof s.filename) /* never cut */
+      rc = wapf__fail(ctx, WAPF_EINVAL, "the document's name is over %zu bytes",
+                      sizeof s.filename - 1);
+    else if (s.kind == WAPF_KIND_DOCUMENT && req->filename)
       wapf__strlcpy(s.filename, req->filename, sizeof s.filename);
     if (s.kind <= WAPF_KIND_AUTO || (!s.media_id[0] && !s.link[0]))
       rc = wapf__fail(ctx, WAPF_EINVAL,
@@ -375,7 +400,16 @@ int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
   if (rc == WAPF_OK)
     rc = message(&s);
   end(&s);
+  if (res == &local)
+    wapf_send_result_clear(res);
   return rc;
+}
+
+void wapf_send_result_clear(wapf_send_result *r) {
+  if (!r)
+    return;
+  free(r->url);
+  memset(r, 0, sizeof *r);
 }
 
 int wapf_send(wapf_context *ctx, const char *path, const wapf_options *opt,

@@ -25,14 +25,19 @@ struct wapf__cache {
 int wapf__cache_dir(const char *given, char *out, size_t size) {
   const char *x = getenv("XDG_CACHE_HOME");
   const char *home = getenv("HOME");
+  int n;
   if (given && *given)
-    snprintf(out, size, "%s", given);
+    n = snprintf(out, size, "%s", given);
   else if (x && *x)
-    snprintf(out, size, "%s/wa-preflight", x);
+    n = snprintf(out, size, "%s/wa-preflight", x);
   else if (home && *home)
-    snprintf(out, size, "%s/.cache/wa-preflight", home);
+    n = snprintf(out, size, "%s/.cache/wa-preflight", home);
   else
     return -1;
+  if (n < 0 || (size_t)n >= size) { /* never a cut name: another folder */
+    errno = ENAMETOOLONG;
+    return -1;
+  }
   return 0;
 }
 
@@ -104,10 +109,11 @@ void wapf__sender(const wapf__send *s, char *sender, size_t size) {
   }
 }
 
-void wapf__cache_key(const wapf__send *s, char *key, size_t size) {
+char *wapf__cache_key(const wapf__send *s) {
   char sender[80];
   wapf__sender(s, sender, sizeof sender);
-  snprintf(key, size, "%s|%s|%s|%s", s->prov->name, s->base, sender, s->sha256);
+  return g_strdup_printf("%s|%s|%s|%s", s->prov->name, s->base, sender,
+                         s->sha256);
 }
 
 static int step_text(sqlite3_stmt *st, char *id, size_t size) {

@@ -45,22 +45,29 @@ json_t *wapf__message_body(const wapf__send *s, int cloud) {
   return b;
 }
 
-/* The URL of an endpoint ("media", "messages") and the auth header. */
-static void endpoint(const wapf__send *s, const char *what, char *url,
-                     size_t usize, char *auth, size_t asize) {
+/* The URL of an endpoint ("media", "messages") and the auth header, both
+ * allocated to fit (g_free them). */
+static void endpoint(const wapf__send *s, const char *what, char **url,
+                     char **auth) {
   if (s->prov->id == WAPF_PROVIDER_META) {
-    snprintf(url, usize, "%s/%s/%s/%s", s->base, s->gver,
-             s->creds.phone_number_id, what);
-    snprintf(auth, asize, "Authorization: Bearer %s", s->creds.token);
+    *url = g_strdup_printf("%s/%s/%s/%s", s->base, s->gver,
+                           s->creds.phone_number_id, what);
+    *auth = g_strdup_printf("Authorization: Bearer %s", s->creds.token);
   } else {
-    snprintf(url, usize, "%s/%s", s->base, what);
-    snprintf(auth, asize, "D360-API-KEY: %s", s->creds.token);
+    *url = g_strdup_printf("%s/%s", s->base, what);
+    *auth = g_strdup_printf("D360-API-KEY: %s", s->creds.token);
   }
 }
 
+/* Free an auth header, wiping the key it holds. */
+static void free_auth(char *auth) {
+  memset(auth, 0, strlen(auth));
+  g_free(auth);
+}
+
 static int cloud_upload(wapf__send *s) {
-  char url[1024], auth[1024];
-  endpoint(s, "media", url, sizeof url, auth, sizeof auth);
+  char *url, *auth;
+  endpoint(s, "media", &url, &auth);
   const char *name =
       strrchr(s->path, '/') ? strrchr(s->path, '/') + 1 : s->path;
   if (s->kind == WAPF_KIND_DOCUMENT && s->filename[0])
@@ -87,6 +94,8 @@ static int cloud_upload(wapf__send *s) {
     wapf__strlcpy(s->media_id, id, sizeof s->media_id);
   json_decref(j);
   wapf__http_resp_free(&rp);
+  g_free(url);
+  free_auth(auth);
   return rc;
 }
 
@@ -101,11 +110,13 @@ int wapf__take_message_id(wapf__send *s, json_t *ans) {
 }
 
 static int cloud_message(wapf__send *s) {
-  char url[1024], auth[1024];
-  endpoint(s, "messages", url, sizeof url, auth, sizeof auth);
+  char *url, *auth;
+  endpoint(s, "messages", &url, &auth);
   const char *hdr[] = {auth, NULL};
   json_t *ans = NULL;
   int rc = wapf__post_json(s, url, "send", hdr, wapf__message_body(s, 1), &ans);
+  g_free(url);
+  free_auth(auth);
   if (rc == WAPF_OK)
     rc = wapf__take_message_id(s, ans);
   json_decref(ans);

@@ -12,7 +12,6 @@
 #include "send.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,21 +25,19 @@ struct wapf__journal {
   char path[1100];
 };
 
-/* Each thread keeps its last journal open (closed when the thread ends):
+/* The context keeps its last journal open (closed by wapf_close):
  * opening and closing SQLite for every message of a long list costs a
- * checkpoint and its fsyncs each time. A connection is used by one thread
- * only, so BEGIN IMMEDIATE never nests. */
-static pthread_key_t g_key;
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-
-static void close_cached(void *p) {
-  wapf__journal *j = p;
+ * checkpoint and its fsyncs each time. A context is used by one thread at
+ * a time, so BEGIN IMMEDIATE never nests. */
+static void close_cached(wapf__journal *j) {
   sqlite3_close(j->db);
   free(j);
 }
 
-static void make_key(void) {
-  pthread_key_create(&g_key, close_cached);
+void wapf__journal_release(wapf_context *ctx) {
+  if (ctx->journal)
+    close_cached(ctx->journal);
+  ctx->journal = NULL;
 }
 
 static const char k_schema[] =
@@ -72,8 +69,7 @@ int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
       wapf__make_dirs(dir) != 0)
     return wapf__from_errno(ctx, errno ? errno : ENOENT, "journal folder");
   snprintf(path, sizeof path, "%s/send-journal.sqlite", dir);
-  pthread_once(&g_once, make_key);
-  wapf__journal *j = pthread_getspecific(g_key);
+  wapf__journal *j = ctx->journal;
   if (j && strcmp(j->path, path) == 0) {
     *out = j;
     return WAPF_OK;
@@ -95,16 +91,14 @@ int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
     free(j);
     return rc;
   }
-  wapf__journal *old = pthread_getspecific(g_key);
-  if (old)
-    close_cached(old);
-  pthread_setspecific(g_key, j);
+  wapf__journal_release(ctx);
+  ctx->journal = j;
   *out = j;
   return WAPF_OK;
 }
 
 void wapf__journal_close(wapf__journal **j) {
-  /* the thread's cached connection stays open for its next send */
+  /* the context's connection stays open for its next send */
   if (j)
     *j = NULL;
 }

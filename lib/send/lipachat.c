@@ -31,17 +31,19 @@ static json_t *lipa_body(const wapf__send *s) {
 }
 
 static int lipa_message(wapf__send *s) {
-  char url[1024], key[1024];
   if (!s->uuid[0]) {
     uuid_t u;
     uuid_generate_random(u);
     uuid_unparse_lower(u, s->uuid);
   }
-  snprintf(url, sizeof url, "%s/api/v1/whatsapp/media", s->base);
-  snprintf(key, sizeof key, "apiKey: %s", s->creds.token);
+  char *url = g_strdup_printf("%s/api/v1/whatsapp/media", s->base);
+  char *key = g_strdup_printf("apiKey: %s", s->creds.token);
   const char *hdr[] = {key, NULL};
   json_t *ans = NULL;
   int rc = wapf__post_json(s, url, "send", hdr, lipa_body(s), &ans);
+  g_free(url);
+  memset(key, 0, strlen(key));
+  g_free(key);
   if (rc != WAPF_OK)
     return rc;
   json_t *data = json_object_get(ans, "data");

@@ -7,9 +7,9 @@
 #include <string.h>
 
 static int onprem_upload(wapf__send *s) {
-  char url[1024], auth[1024], ctype[128];
-  snprintf(url, sizeof url, "%s/v1/media", s->base);
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->creds.token);
+  char ctype[128];
+  char *url = g_strdup_printf("%s/v1/media", s->base);
+  char *auth = g_strdup_printf("Authorization: Bearer %s", s->creds.token);
   snprintf(ctype, sizeof ctype, "Content-Type: %s", s->mime);
   wapf__http_req rq = {.method = "POST", .url = url, .what = "upload"};
   rq.headers[0] = auth;
@@ -29,16 +29,21 @@ static int onprem_upload(wapf__send *s) {
     wapf__strlcpy(s->media_id, id, sizeof s->media_id);
   json_decref(j);
   wapf__http_resp_free(&rp);
+  g_free(url);
+  memset(auth, 0, strlen(auth));
+  g_free(auth);
   return rc;
 }
 
 static int onprem_message(wapf__send *s) {
-  char url[1024], auth[1024];
-  snprintf(url, sizeof url, "%s/v1/messages", s->base);
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", s->creds.token);
+  char *url = g_strdup_printf("%s/v1/messages", s->base);
+  char *auth = g_strdup_printf("Authorization: Bearer %s", s->creds.token);
   const char *hdr[] = {auth, NULL};
   json_t *ans = NULL;
   int rc = wapf__post_json(s, url, "send", hdr, wapf__message_body(s, 0), &ans);
+  g_free(url);
+  memset(auth, 0, strlen(auth));
+  g_free(auth);
   if (rc == WAPF_OK)
     rc = wapf__take_message_id(s, ans);
   json_decref(ans);

@@ -75,15 +75,19 @@ static int doc_filename(wapf__send *s, const char *out_ext) {
   if (strchr(name, '/'))
     return wapf__fail(s->ctx, WAPF_EINVAL, "--filename %s: a name, not a path",
                       name);
+  if (strlen(name) + strlen(ext) >= sizeof s->filename) /* never cut */
+    return wapf__fail(s->ctx, WAPF_EINVAL,
+                      "the document's name is over %zu bytes: give a "
+                      "shorter --filename",
+                      sizeof s->filename - 1 - strlen(ext));
   if (dot && dot != name && *ext && strcasecmp(dot, ext) != 0)
     return wapf__fail(s->ctx, WAPF_EREFUSED,
                       "the name %s says %s but the file is %s (%s); give a "
                       "name ending in %s",
                       name, dot, ext, s->mime, ext);
+  wapf__strlcpy(s->filename, name, sizeof s->filename); /* fits, above */
   if ((!dot || dot == name) && *ext)
-    snprintf(s->filename, sizeof s->filename, "%s%s", name, ext);
-  else
-    wapf__strlcpy(s->filename, name, sizeof s->filename);
+    g_strlcat(s->filename, ext, sizeof s->filename);
   return WAPF_OK;
 }
 
@@ -130,7 +134,7 @@ static int convert_private(wapf__send *s, const wapf_facts *f,
 }
 
 static int has_opus(const wapf_facts *f) {
-  for (int i = 0; i < f->n_streams; i++)
+  for (size_t i = 0; i < f->n_streams; i++)
     if (f->streams[i].type == WAPF_STREAM_AUDIO &&
         strcmp(f->streams[i].codec, "opus") == 0)
       return 1;

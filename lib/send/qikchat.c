@@ -16,12 +16,14 @@ static json_t *qik_body(const wapf__send *s) {
 }
 
 static int qik_message(wapf__send *s) {
-  char url[1024], key[1024];
-  snprintf(url, sizeof url, "%s/v1/messages", s->base);
-  snprintf(key, sizeof key, "QIKCHAT-API-KEY: %s", s->creds.token);
+  char *url = g_strdup_printf("%s/v1/messages", s->base);
+  char *key = g_strdup_printf("QIKCHAT-API-KEY: %s", s->creds.token);
   const char *hdr[] = {key, NULL};
   json_t *ans = NULL;
   int rc = wapf__post_json(s, url, "send", hdr, qik_body(s), &ans);
+  g_free(url);
+  memset(key, 0, strlen(key));
+  g_free(key);
   if (rc != WAPF_OK)
     return rc;
   json_t *d0 = json_array_get(json_object_get(ans, "data"), 0);

@@ -28,6 +28,8 @@ int wapf__s3_parse(const char *uri, char *bucket, size_t bsize, char *prefix,
   const char *p = b + n;
   while (*p == '/')
     p++;
+  if (strlen(p) >= psize)
+    return WAPF_EINVAL; /* never cut: the object would land elsewhere */
   wapf__strlcpy(prefix, p, psize);
   size_t m = strlen(prefix);
   while (m && prefix[m - 1] == '/')
@@ -71,11 +73,11 @@ static int s3_fail(wapf__send *s, const wapf__http_resp *rp) {
 }
 
 static int put_object(wapf__send *s, const char *url) {
-  char sigv4[128], userpwd[1024], ctype[128], sha[128];
+  char sigv4[128], ctype[128], sha[128];
   const char *region = s->creds.aws_region ? s->creds.aws_region : "us-east-1";
   snprintf(sigv4, sizeof sigv4, "aws:amz:%s:s3", region);
-  snprintf(userpwd, sizeof userpwd, "%s:%s", s->creds.aws_key_id,
-           s->creds.aws_secret);
+  char *userpwd =
+      g_strdup_printf("%s:%s", s->creds.aws_key_id, s->creds.aws_secret);
   /* Opus must be served with its codec (Qikchat refuses bare audio/ogg) */
   snprintf(ctype, sizeof ctype, "Content-Type: %s%s", s->mime,
            s->opus ? "; codecs=opus" : "");
@@ -92,12 +94,13 @@ static int put_object(wapf__send *s, const char *url) {
   if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
     rc = s3_fail(s, &rp);
   wapf__http_resp_free(&rp);
-  memset(userpwd, 0, sizeof userpwd);
+  memset(userpwd, 0, strlen(userpwd));
+  g_free(userpwd);
   return rc;
 }
 
 int wapf__publish(wapf__send *s) {
-  char bucket[64], prefix[512], name[300], url[2048], key[1024];
+  char bucket[64], prefix[512], name[300], key[1024];
   if (wapf__s3_parse(s->req->publish, bucket, sizeof bucket, prefix,
                      sizeof prefix) != WAPF_OK)
     return wapf__fail(s->ctx, WAPF_EINVAL,
@@ -108,22 +111,19 @@ int wapf__publish(wapf__send *s) {
   if (snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "/" : "", name) >=
       (int)sizeof key)
     return wapf__fail(s->ctx, WAPF_EINVAL, "--publish: the prefix is too long");
-  char endpoint[1024];
-  wapf__strlcpy(endpoint, s->creds.aws_endpoint, sizeof endpoint);
+  char *endpoint = g_strdup(s->creds.aws_endpoint ? s->creds.aws_endpoint : "");
   trim_slash(endpoint);
-  if (snprintf(url, sizeof url, "%s/%s/%s", endpoint, bucket, key) >=
-      (int)sizeof url)
-    return wapf__fail(s->ctx, WAPF_EINVAL, "--publish: the URL is too long");
+  char *url = g_strdup_printf("%s/%s/%s", endpoint, bucket, key);
+  g_free(endpoint);
   int rc = put_object(s, url);
+  g_free(url);
   if (rc != WAPF_OK)
     return rc;
-  char pub[1024];
-  wapf__strlcpy(pub, s->req->public_base_url, sizeof pub);
+  char *pub = g_strdup(s->req->public_base_url);
   trim_slash(pub);
-  if (snprintf(s->link, sizeof s->link, "%s/%s", pub, name) >=
-      (int)sizeof s->link)
-    return wapf__fail(s->ctx, WAPF_EINVAL,
-                      "--public-base-url: the URL is too long");
+  g_free(s->link);
+  s->link = g_strdup_printf("%s/%s", pub, name);
+  g_free(pub);
   wapf__slog(s, WAPF_LOG_INFO, "published s3://%s/%s as %s", bucket, key,
              s->link);
   rc = wapf__verify_link(s, s->link);

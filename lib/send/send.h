@@ -32,7 +32,7 @@ typedef struct wapf__send {
   wapf_send_result *res;
   wapf__creds creds;
   const char *secrets[WAPF_SEND_MAX_SECRETS]; /* redacted everywhere */
-  char base[512];   /* API base without a trailing '/' */
+  char *base;       /* API base without a trailing '/' (owned, any length) */
   const char *gver; /* Graph version */
   const char *cacert;
   /* the file that is sent (the input, or its converted copy) */
@@ -48,7 +48,7 @@ typedef struct wapf__send {
   char request[49];   /* hex of what was asked (wapf_send_result.request) */
   char filename[256]; /* documents: name shown */
   const char *caption;
-  char link[1024]; /* link sent, "" when by id */
+  char *link; /* link sent, "" when by id (owned, never NULL, any length) */
   char media_id[160];
   char uuid[40];     /* lipachat messageId, fixed across retries */
   const char *to;    /* the recipient of the message being sent */
@@ -281,8 +281,9 @@ void wapf__sender(const wapf__send *s, char *sender, size_t size);
 typedef struct wapf__cache wapf__cache;
 int wapf__cache_open(wapf__send *s, wapf__cache **out);
 void wapf__cache_close(wapf__cache **c);
-/* The key of the file for this provider, base and sender. */
-void wapf__cache_key(const wapf__send *s, char *key, size_t size);
+/* The key of the file for this provider, base and sender (malloc'd,
+ * any length; NULL on ENOMEM). */
+char *wapf__cache_key(const wapf__send *s);
 /* A cached id younger than 30 days into id (1 found, 0 not). */
 int wapf__cache_get(wapf__cache *c, const char *key, char *id, size_t size);
 int wapf__cache_put(wapf__cache *c, const char *key, const char *id);

@@ -25,14 +25,14 @@ int wapf__template_valid(wapf_context *ctx, const wapf_send_request *q) {
     return wapf__fail(ctx, WAPF_EINVAL,
                       "a template message takes no --caption (its text is "
                       "the approved template's, with --param values)");
-  if (q->n_template_params < 0 || q->n_template_params > 64 ||
+  if (q->n_template_params > 64 ||
       (q->n_template_params && !q->template_params))
     return wapf__fail(ctx, WAPF_EINVAL, "template parameters out of range");
-  for (int i = 0; i < q->n_template_params; i++) {
+  for (size_t i = 0; i < q->n_template_params; i++) {
     const char *p = q->template_params[i];
     if (!p || !*p || !g_utf8_validate(p, -1, NULL))
       return wapf__fail(ctx, WAPF_EINVAL,
-                        "--param %d: want a non-empty UTF-8 text", i + 1);
+                        "--param %zu: want a non-empty UTF-8 text", i + 1);
   }
   if (q->provider == WAPF_PROVIDER_ONPREM &&
       (!q->template_namespace || !*q->template_namespace))
@@ -65,7 +65,7 @@ static json_t *header(const wapf__send *s) {
 
 static json_t *body(const wapf_send_request *q) {
   json_t *params = json_array();
-  for (int i = 0; i < q->n_template_params; i++)
+  for (size_t i = 0; i < q->n_template_params; i++)
     json_array_append_new(params, json_pack("{s:s, s:s}", "type", "text",
                                             "text", q->template_params[i]));
   json_t *c = json_object();
@@ -104,7 +104,7 @@ char *wapf__template_text(const wapf_send_request *q) {
   g_string_append_printf(g, "%s|%s|%s", q->template_name,
                          q->template_language ? q->template_language : "",
                          q->template_namespace ? q->template_namespace : "");
-  for (int i = 0; i < q->n_template_params; i++)
+  for (size_t i = 0; i < q->n_template_params; i++)
     g_string_append_printf(g, "\x1e%s", q->template_params[i]);
   char *out = strdup(g->str);
   g_string_free(g, TRUE);

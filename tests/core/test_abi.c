@@ -89,7 +89,7 @@ static void long_texts_are_whole(void) {
   T_EQ_INT(wapf_check(ctx, f, NULL, &r), WAPF_OK);
   T_CHECK(r->n_findings > 0);
   int whole = 0;
-  for (int i = 0; i < r->n_findings; i++)
+  for (size_t i = 0; i < r->n_findings; i++)
     whole |= strlen(r->findings[i].message) > 240 &&
              strstr(r->findings[i].message, name) != NULL;
   T_CHECK(whole);

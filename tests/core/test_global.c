@@ -6,6 +6,8 @@
 #include "internal.h"
 #include "t.h"
 
+#include <pthread.h>
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,15 +129,91 @@ static void inside_a_call_they_reach_the_logger(void) {
   wapf_context *ctx = NULL;
   T_EQ_INT(wapf_open(&ctx, &s), WAPF_OK);
   logged[0] = '\0';
-  wapf_context *prev = wapf__enter(ctx);
+  wapf__enter(ctx);
   av_log(NULL, AV_LOG_ERROR, "two\nlines\n");
   g_log("VIPS", G_LOG_LEVEL_WARNING, "Couldn't link the profiles\n");
   g_log("GLib-GObject", G_LOG_LEVEL_CRITICAL, "g_object_unref: assertion");
-  wapf__leave(prev);
+  wapf__leave(ctx);
   T_CHECK(strstr(logged, "ffmpeg: two lines\n") != NULL);
   T_CHECK(strstr(logged, "libvips: Couldn't link the profiles\n") != NULL);
   T_CHECK(strstr(logged, "GLib-GObject: g_object_unref: assertion\n") != NULL);
   wapf_close(&ctx);
+}
+
+/* Each thread's messages reach the logger of the context running on that
+ * thread, never another's; a thread running none has its messages dropped
+ * while a call runs; nothing is left marked after the calls. */
+typedef struct runner {
+  wapf_context *ctx;
+  char log[4096];
+  const char *word;
+  pthread_barrier_t *bar;
+} runner;
+
+static void runner_log(void *cookie, wapf_log_level level, const char *msg) {
+  (void)level;
+  runner *r = cookie;
+  size_t n = strlen(r->log);
+  snprintf(r->log + n, sizeof r->log - n, "%s\n", msg);
+}
+
+static void *run_one(void *p) {
+  runner *r = p;
+  pthread_barrier_wait(r->bar);
+  for (int i = 0; i < 50; i++) {
+    wapf__enter(r->ctx);
+    wapf__enter(r->ctx); /* nested, as wapf_send's probe */
+    av_log(NULL, AV_LOG_ERROR, "%s %d", r->word, i);
+    wapf__leave(r->ctx);
+    av_log(NULL, AV_LOG_ERROR, "%s outer %d", r->word, i);
+    wapf__leave(r->ctx);
+  }
+  return NULL;
+}
+
+static void *stray(void *p) {
+  pthread_barrier_wait(p);
+  for (int i = 0; i < 50; i++)
+    av_log(NULL, AV_LOG_ERROR, "stray %d", i);
+  return NULL;
+}
+
+static void each_thread_reaches_its_own_context(void) {
+  pthread_barrier_t bar;
+  pthread_barrier_init(&bar, NULL, 3);
+  runner r[2] = {{.word = "alpha", .bar = &bar}, {.word = "beta", .bar = &bar}};
+  wapf_context *hold = NULL;
+  T_EQ_INT(wapf_open(&hold, NULL), WAPF_OK);
+  wapf__enter(hold); /* a call runs: stray messages are dropped */
+  for (int i = 0; i < 2; i++) {
+    wapf_settings s;
+    wapf_default_settings(&s);
+    s.logger = runner_log;
+    s.log_cookie = &r[i];
+    s.log_level = WAPF_LOG_DEBUG;
+    T_EQ_INT(wapf_open(&r[i].ctx, &s), WAPF_OK);
+  }
+  pthread_t t[3];
+  pthread_create(&t[0], NULL, run_one, &r[0]);
+  pthread_create(&t[1], NULL, run_one, &r[1]);
+  pthread_create(&t[2], NULL, stray, &bar);
+  for (int i = 0; i < 3; i++)
+    pthread_join(t[i], NULL);
+  wapf__leave(hold);
+  for (int i = 0; i < 2; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "ffmpeg: %s 49\n", r[i].word);
+    T_CHECK(strstr(r[i].log, want) != NULL);
+    snprintf(want, sizeof want, "ffmpeg: %s outer 49\n", r[i].word);
+    T_CHECK(strstr(r[i].log, want) != NULL);
+    T_CHECK(strstr(r[i].log, r[1 - i].word) == NULL);
+    T_CHECK(strstr(r[i].log, "stray") == NULL);
+    wapf_close(&r[i].ctx);
+  }
+  wapf_close(&hold);
+  pthread_barrier_destroy(&bar);
+  /* No call runs now: a host message goes to FFmpeg's default again. */
+  T_CHECK(strstr(stderr_of(host_av_log), "host ffmpeg") != NULL);
 }
 
 int main(void) {
@@ -144,6 +222,7 @@ int main(void) {
   T_RUN(vips_starts_only_for_pictures);
   T_RUN(host_messages_are_untouched);
   T_RUN(inside_a_call_they_reach_the_logger);
+  T_RUN(each_thread_reaches_its_own_context);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0)

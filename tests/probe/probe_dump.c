@@ -33,7 +33,7 @@ static json_t *stream_json(const wapf_stream *s) {
 
 static json_t *image_json(const wapf_image_facts *im) {
   json_t *delays = json_array();
-  for (int i = 0; i < im->n_delays; i++)
+  for (size_t i = 0; i < im->n_delays; i++)
     json_array_append_new(delays, json_integer(im->delays_ms[i]));
   return json_pack(
       "{s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:i, s:i, s:i, s:i, s:i, s:i, "
@@ -43,14 +43,14 @@ static json_t *image_json(const wapf_image_facts *im) {
       "interpretation", im->interpretation, "palette", im->palette, "has_icc",
       im->has_icc, "icc_srgb", im->icc_srgb, "orientation", im->orientation,
       "has_exif", im->has_exif, "has_gps", im->has_gps, "frames", im->frames,
-      "animated", im->animated, "loop", im->loop, "n_delays", im->n_delays,
+      "animated", im->animated, "loop", im->loop, "n_delays", (int)im->n_delays,
       "delays_ms", delays, "duration", im->duration, "loader", im->loader);
 }
 
 static json_t *facts_json(const wapf_facts *f) {
   static const char *const media[] = {"other", "av", "image"};
   json_t *streams = json_array();
-  for (int i = 0; i < f->n_streams; i++)
+  for (size_t i = 0; i < f->n_streams; i++)
     json_array_append_new(streams, stream_json(&f->streams[i]));
   json_t *o = json_pack(
       "{s:s, s:I, s:s, s:s, s:s, s:f, s:I, s:i, s:i, s:i, s:o, s:i, s:s}",
@@ -58,7 +58,7 @@ static json_t *facts_json(const wapf_facts *f) {
       f->format, "media", (unsigned)f->media < 3 ? media[f->media] : "?",
       "duration", f->duration, "bit_rate", (json_int_t)f->bit_rate,
       "moov_at_end", f->moov_at_end, "fragmented", f->fragmented, "n_streams",
-      f->n_streams, "streams", streams, "damaged", f->damaged, "damage",
+      (int)f->n_streams, "streams", streams, "damaged", f->damaged, "damage",
       f->damage);
   if (o && f->media == WAPF_MEDIA_IMAGE)
     json_object_set_new(o, "image", image_json(&f->image));

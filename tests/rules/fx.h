@@ -153,7 +153,7 @@ static inline int report_consistent(const wapf_report *r, int trim) {
   size_t n;
   const wapf_rule_info *rules = wapf_rules(&n);
   int fails = 0;
-  for (int i = 0; i < r->n_findings; i++) {
+  for (size_t i = 0; i < r->n_findings; i++) {
     const wapf_finding *fd = &r->findings[i];
     size_t k = 0;
     while (k < n && strcmp(rules[k].id, fd->id) != 0)
@@ -162,7 +162,7 @@ static inline int report_consistent(const wapf_report *r, int trim) {
       fprintf(stderr, "  finding %s is not as the table says\n", fd->id);
       return 0;
     }
-    for (int j = 0; j < i; j++)
+    for (size_t j = 0; j < i; j++)
       if (strcmp(r->findings[j].id, fd->id) == 0)
         return 0;
     fails += fd->severity == WAPF_SEV_FAIL;
@@ -178,7 +178,7 @@ static inline void dump(const wapf_report *r) {
   fprintf(stderr, "  report: kind %s, %s, plan %s (%s), out %s %s\n",
           wapf_kind_name(r->kind), r->compliant ? "compliant" : "not compliant",
           wapf_plan_name(r->plan), r->plan_reason, r->out_ext, r->out_mime);
-  for (int i = 0; i < r->n_findings; i++)
+  for (size_t i = 0; i < r->n_findings; i++)
     fprintf(stderr, "    %s %s: %s\n",
             r->findings[i].severity == WAPF_SEV_FAIL ? "FAIL" : "WARN",
             r->findings[i].id, r->findings[i].message);
@@ -210,7 +210,7 @@ static inline const wapf_report *check_as(const fx *x, wapf_kind kind) {
 }
 
 static inline const char *message_of(const wapf_report *r, const char *id) {
-  for (int i = 0; r && i < r->n_findings; i++)
+  for (size_t i = 0; r && i < r->n_findings; i++)
     if (strcmp(r->findings[i].id, id) == 0)
       return r->findings[i].message;
   return NULL;

@@ -3,6 +3,8 @@
 #include "send.h"
 #include "t.h"
 
+#include <errno.h>
+
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -270,16 +272,32 @@ static void cache_round_trip(void) {
   s.req = &q;
   s.res = &res;
   s.prov = &wapf__prov_meta;
-  strcpy(s.base, "https://graph.example");
+  s.base = "https://graph.example";
   strcpy(s.sha256, "ab12");
   wapf__cache *c = NULL, *c2 = NULL;
   T_EQ_INT(wapf__cache_open(&s, &c), WAPF_OK);
   T_EQ_INT(wapf__cache_open(&s, &c2), WAPF_OK); /* two at once */
-  char key[256], other[256], id[64] = "";
-  wapf__cache_key(&s, key, sizeof key);
-  strcpy(s.base, "https://other.example");
-  wapf__cache_key(&s, other, sizeof other);
+  char id[64] = "";
+  char *key = wapf__cache_key(&s);
+  s.base = "https://other.example";
+  char *other = wapf__cache_key(&s);
   T_CHECK(strcmp(key, other) != 0);
+  /* a cache folder too long for the buffer is refused, not cut */
+  char *longdir = g_strnfill(2000, 'd');
+  char out[1024];
+  errno = 0;
+  T_EQ_INT(wapf__cache_dir(longdir, out, sizeof out), -1);
+  T_EQ_INT(errno, ENAMETOOLONG);
+  T_EQ_INT(wapf__cache_dir("/tmp/short", out, sizeof out), 0);
+  T_EQ_STR(out, "/tmp/short");
+  g_free(longdir);
+  /* a base of any length keeps the file's hash in the key (never cut) */
+  char *longbase = g_strnfill(4000, 'b');
+  s.base = longbase;
+  char *longkey = wapf__cache_key(&s);
+  T_CHECK(g_str_has_suffix(longkey, "|ab12"));
+  g_free(longkey);
+  g_free(longbase);
   T_EQ_INT(wapf__cache_get(c, key, id, sizeof id), 0);
   T_EQ_INT(wapf__cache_put(c, key, "MEDIA-1"), WAPF_OK);
   T_EQ_INT(wapf__cache_get(c2, key, id, sizeof id), 1);
@@ -299,6 +317,8 @@ static void cache_round_trip(void) {
            SQLITE_OK);
   sqlite3_close(raw);
   T_EQ_INT(wapf__cache_get(c, key, id, sizeof id), 0);
+  g_free(key);
+  g_free(other);
   wapf__cache_close(&c);
   wapf__cache_close(&c2);
   wapf_close(&ctx);

@@ -118,6 +118,7 @@ static void logger_cancel_during_conversion_sends_nothing(void) {
   T_EQ_INT(rc, WAPF_ECANCELLED);
   T_EQ_INT(made, 0);
   T_EQ_INT(r.attempts, 0);
+  wapf_send_result_clear(&r);
 }
 
 static int stop_now(void *cookie, double f) {
@@ -182,6 +183,7 @@ static void thread_cancel_aborts_a_hanging_upload(void) {
   T_CHECK(c.seen);
   T_EQ_INT(rc, WAPF_ECANCELLED);
   T_EQ_INT(more, 0); /* no message request after the aborted upload */
+  wapf_send_result_clear(&r);
 }
 
 int main(void) {
