@@ -6,7 +6,7 @@
 
 #include "wapf.h"
 
-/* Exit statuses (README "Exit status"). */
+/* Exit statuses (docs/cli.md, "Exit status"). */
 enum {
   EXIT_OK = 0,
   EXIT_VERDICT = 1, /* not compliant / some file failed / refused */
