@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight journal [--json] [--since T]: the send journal, oldest
  * first: when, state, provider, recipient, kind (or template), message
  * id. --json prints one object a line. */

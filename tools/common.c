@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Context set-up, signals and error lines shared by the subcommands. */
 #include <signal.h>
 #include <stdarg.h>

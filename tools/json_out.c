@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* JSON documents of the command: facts (probe), reports (check), results
  * (convert). Schemas: README "JSON output". */
 #include <math.h>

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Progress bar on a terminal, and interrupts as a clean cancel. */
 #include <signal.h>
 #include <stdio.h>

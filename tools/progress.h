@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A progress bar on stderr when it is a terminal (nothing on a pipe), and
  * Ctrl-C / SIGTERM as a clean cancel, for convert and batch. */
 #ifndef WAPF_PROGRESS_H

@@ -1,4 +1,3 @@
-# SPDX-License-Identifier: LGPL-2.1-or-later
 """Equal-constraint, equal-size benchmark (issue 9): wa-preflight
 --speed fast|balanced|best against ffmpeg's best command-line recipes,
 every output H.264 Main without B-frames, AAC copied, at the byte size

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Mux stage: MP4 (faststart, not fragmented), M4A ("ipod") or Ogg. */
 #include "av.h"
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The context: settings, logging, failure detail, cancellation. */
 #include "modules.h"
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Kind names and the shared option defaults. */
 #include "internal.h"
 

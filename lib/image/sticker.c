@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf__sticker_convert(): the plan MAKE_STICKER, static or animated. */
 #include "image.h"
 

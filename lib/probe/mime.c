@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Content types: libmagic (one handle per thread) and the usual MIME types
  * of the containers libavformat reads. */
 #include "probe_internal.h"

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The kind --as auto picks, and the stream helpers every checker uses.
  *
  *   a real video stream (more than one frame, not cover art) -> video

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Credentials from the environment or the config file, and redaction:
  * a secret never reaches a log line, an error detail or a result. */
 #include "send.h"

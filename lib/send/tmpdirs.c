@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Process identity (pid + start time, so a reused pid is not taken for the
  * old process) and send's private temporary folders: each is
  * $TMPDIR/wapf-send-XXXXXX holding a marker ".wapf-send-owner" with its

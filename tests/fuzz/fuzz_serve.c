@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the pure parsers of `wa-preflight serve`
  * (tools/serve/parse.c) on untrusted bytes. The first byte picks the piece
  * size the base64 decoder is fed in; the decode must not depend on how the

@@ -1,5 +1,4 @@
 #!/bin/bash
-# SPDX-License-Identifier: LGPL-2.1-or-later
 # Run one libFuzzer target (meson's fuzz-run suite):
 #   run.sh EXE NAME BUILDDIR RUNS SEEDDIR...
 # Two modes:

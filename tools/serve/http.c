@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libmicrohttpd glue: one thread per connection (a request's work runs in
  * its connection's thread, the gate bounds how many at once), the body
  * cap checked on Content-Length and while reading, the key, routing, the

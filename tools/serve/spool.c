@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Private temporary folders: one for the server (mode 0700, under
  * $TMPDIR), one inside it per request, removed when the request ends. */
 #include <dirent.h>

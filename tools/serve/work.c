@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The endpoints' work: probe, check, convert under the gate, each call
  * bounded by the request's deadline; errors become HTTP answers. */
 #include <fcntl.h>
