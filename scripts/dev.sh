@@ -2,11 +2,15 @@
 # The project's one entry point for set-up, the demo and the tests.
 #   scripts/dev.sh demo   install what is missing, build, batch samples/ into out/
 #   scripts/dev.sh test   install what is missing, build, run every test
-#                         (plain build, then AddressSanitizer+UBSan build)
+#                         (plain build, AddressSanitizer+UBSan build, then
+#                         every fuzz target replaying its kept inputs and
+#                         making a fixed number of runs from a fixed seed)
 #   scripts/dev.sh setup  install and build only
 #   scripts/dev.sh fuzz [SECONDS]
-#                         run every fuzz target for SECONDS (default 60)
-#                         on the clang libFuzzer+ASan+UBSan build (build-fuzz)
+#                         explore: every fuzz target for SECONDS (default 60)
+#                         from a random seed on the clang libFuzzer+ASan+UBSan
+#                         build (build-fuzz); what it finds is kept in
+#                         tests/fuzz/regress/ once fixed (tests/fuzz/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -125,10 +129,18 @@ fuzz_build() {
   ninja -C build-fuzz $t >/dev/null
 }
 
-# Each target (the probe once per family) for $1 seconds, two at a time.
-fuzz_run() { # fuzz_run SECONDS
-  log "fuzzing each target for $1 s"
-  WAPF_FUZZ_SECONDS=$1 meson test -C build-fuzz --no-rebuild \
+# Each target (the probe once per family), two at a time: with SECONDS,
+# exploration for that long; without, the reproducible run (kept inputs
+# replayed, then a fixed seed and number of runs; tests/fuzz/meson.build).
+fuzz_run() { # fuzz_run [SECONDS]
+  if [ -n "${1:-}" ]; then
+    log "fuzzing each target for $1 s (exploration)"
+    export WAPF_FUZZ_SECONDS=$1
+  else
+    log "fuzzing each target: kept inputs, then a fixed seed and run count"
+    unset WAPF_FUZZ_SECONDS
+  fi
+  meson test -C build-fuzz --no-rebuild \
     --suite fuzz-run --num-processes 2 --print-errorlogs || true
   python3 - build-fuzz <<'PY'
 import json, sys
@@ -155,7 +167,7 @@ tests() {
     -Dbuildtype=debug
   run_suite build-asan --no-suite slow --timeout-multiplier 4
   fuzz_build
-  fuzz_run "${WAPF_FUZZ_SECONDS:-20}"
+  fuzz_run
   read -r passed failed skipped <<<"$(count build build-asan build-fuzz)"
   echo "$passed passed, $failed failed, $skipped skipped"
   [ "$failed" -eq 0 ]

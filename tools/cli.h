@@ -6,7 +6,7 @@
 
 #include "wapf.h"
 
-/* Exit statuses (README "Exit status"). */
+/* Exit statuses (docs/cli.md, "Exit status"). */
 enum {
   EXIT_OK = 0,
   EXIT_VERDICT = 1, /* not compliant / some file failed / refused */
@@ -149,8 +149,16 @@ void cli_fail(wapf_context *ctx, const char *path, int rc);
  * ...) written as \n, \t, \r or \xHH, so that a file name can neither
  * split a line nor drive the terminal. Every name or library text in a
  * text line goes through it (JSON has its own escaping). The result lives
- * until eight more calls; NULL gives "". */
+ * until eight more calls on the same thread (each thread has its own
+ * results, freed when it ends); NULL gives "". */
 const char *cli_text(const char *s);
+/* The same escaping into a string the caller frees; NULL when out of
+ * memory. */
+char *cli_text_dup(const char *s);
+/* The logger of cli_open()'s contexts: "wa-preflight: LEVEL: message" on
+ * stderr, escaped as cli_text() does, in one write, into storage of its
+ * own call. Thread-safe: the library calls it from batch worker threads. */
+void cli_log(void *cookie, wapf_log_level level, const char *msg);
 
 /* The tools' one clock for durations and deadlines: seconds on GLib's
  * monotonic clock (g_get_monotonic_time). */

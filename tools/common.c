@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include "cli.h"
 
 static wapf_context *volatile g_running;
@@ -18,45 +20,118 @@ static void on_signal(int sig) {
     wapf_cancel(ctx); /* async-signal-safe by contract */
 }
 
-const char *cli_text(const char *s) {
-  static char *ring[8];
-  static size_t slot;
-  if (!s)
-    return "";
+/* Bytes s takes once escaped, without the final NUL. */
+static size_t text_size(const char *s) {
   size_t n = 0;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    n += *p < 0x20 || *p == 0x7f ? 4 : 1;
-  char *out = malloc(n + 1);
-  if (!out)
-    return "?";
+    n += *p == '\n' || *p == '\t' || *p == '\r' ? 2
+         : *p < 0x20 || *p == 0x7f              ? 4
+                                                : 1;
+  return n;
+}
+
+/* s escaped into out, which holds text_size(s) + 1 bytes. */
+static void text_put(char *out, const char *s) {
+  static const char hex[] = "0123456789abcdef";
   char *o = out;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     if (*p == '\n' || *p == '\t' || *p == '\r') {
       *o++ = '\\';
       *o++ = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
     } else if (*p < 0x20 || *p == 0x7f) {
-      o += sprintf(o, "\\x%02x", *p);
+      *o++ = '\\';
+      *o++ = 'x';
+      *o++ = hex[*p >> 4];
+      *o++ = hex[*p & 15];
     } else {
       *o++ = (char)*p;
     }
   }
   *o = '\0';
-  slot = (slot + 1) % 8;
-  free(ring[slot]);
-  ring[slot] = out;
+}
+
+char *cli_text_dup(const char *s) {
+  if (!s)
+    s = "";
+  char *out = malloc(text_size(s) + 1);
+  if (out)
+    text_put(out, s);
   return out;
 }
 
-static void log_stderr(void *cookie, wapf_log_level level, const char *msg) {
+/* cli_text()'s last results, one ring per thread: a thread's results are
+ * never freed by another thread's calls, and are freed when it ends. */
+enum { TEXT_RING = 8 };
+typedef struct text_ring {
+  char *slot[TEXT_RING];
+  unsigned next;
+} text_ring;
+
+static void ring_free(void *p) {
+  text_ring *r = p;
+  for (int i = 0; i < TEXT_RING; i++)
+    free(r->slot[i]);
+  free(r);
+}
+
+static pthread_key_t g_ring;
+static pthread_once_t g_ring_once = PTHREAD_ONCE_INIT;
+static int g_ring_ok;
+
+static void ring_key(void) {
+  g_ring_ok = pthread_key_create(&g_ring, ring_free) == 0;
+}
+
+/* This thread's ring, made on its first call; NULL when out of memory. */
+static text_ring *ring_of_thread(void) {
+  pthread_once(&g_ring_once, ring_key);
+  if (!g_ring_ok)
+    return NULL;
+  text_ring *r = pthread_getspecific(g_ring);
+  if (!r && (r = calloc(1, sizeof *r)) && pthread_setspecific(g_ring, r)) {
+    free(r);
+    r = NULL;
+  }
+  return r;
+}
+
+const char *cli_text(const char *s) {
+  if (!s)
+    return "";
+  text_ring *r = ring_of_thread();
+  char *out = r ? cli_text_dup(s) : NULL;
+  if (!out)
+    return "?";
+  r->next = (r->next + 1) % TEXT_RING;
+  free(r->slot[r->next]);
+  r->slot[r->next] = out;
+  return out;
+}
+
+void cli_log(void *cookie, wapf_log_level level, const char *msg) {
   static const char *const names[] = {"error", "warning", "info", "debug"};
+  char small[512];
   (void)cookie;
-  fprintf(stderr, "wa-preflight: %s: %s\n", names[level], cli_text(msg));
+  if (!msg)
+    msg = "";
+  size_t n = text_size(msg);
+  char *text = n < sizeof small ? small : malloc(n + 1);
+  const char *name = (unsigned)level < 4 ? names[level] : "log";
+  if (!text) {
+    fprintf(stderr, "wa-preflight: %s: (a %zu-byte message: out of memory)\n",
+            name, n);
+    return;
+  }
+  text_put(text, msg);
+  fprintf(stderr, "wa-preflight: %s: %s\n", name, text);
+  if (text != small)
+    free(text);
 }
 
 wapf_context *cli_open(const cli_args *a) {
   wapf_settings s;
   wapf_default_settings(&s);
-  s.logger = log_stderr;
+  s.logger = cli_log;
   s.log_level = a->quiet     ? WAPF_LOG_ERROR
                 : a->verbose ? (a->verbose > 1 ? WAPF_LOG_DEBUG : WAPF_LOG_INFO)
                              : WAPF_LOG_WARNING;
@@ -97,10 +172,13 @@ void cli_error(const char *path, const char *fmt, ...) {
   if (vasprintf(&text, fmt, ap) < 0)
     text = NULL;
   va_end(ap);
-  fputs("wa-preflight: ", stderr);
-  if (path)
-    fprintf(stderr, "%s: ", cli_text(path));
-  fprintf(stderr, "%s\n", text ? cli_text(text) : fmt);
+  char *p = path ? cli_text_dup(path) : NULL;
+  char *t = cli_text_dup(text ? text : fmt);
+  /* one write, so that no worker's log line lands inside it */
+  fprintf(stderr, "wa-preflight: %s%s%s\n", p ? p : "", p ? ": " : "",
+          t ? t : "out of memory");
+  free(p);
+  free(t);
   free(text);
 }
 

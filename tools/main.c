@@ -129,7 +129,7 @@ const cli_command cli_commands[] = {
     {"serve", cmd_serve, k_serve_opts,
      "serve [--listen HOST:PORT] [--workers N] [--queue N] [--max-body "
      "BYTES] [--timeout S] [--allow-private-urls]",
-     "Run the preflight as an HTTP service (README \"serve\").\n"
+     "Run the preflight as an HTTP service (docs/serve.md).\n"
      "The key comes from $WA_PREFLIGHT_API_KEY or the config file, never "
      "from the command line; without one, loopback only.\n"
      "Exit 0 after SIGTERM/SIGINT once running requests are answered, 2 on "

@@ -20,7 +20,7 @@ static const opt_def k_opts[] = {
     {OPT_HELP, "help", 'h', NULL, "show this help and exit"},
     {OPT_AS, "as", 0, "KIND",
      "auto|video|audio|voice|image|sticker|document (default auto)"},
-    {OPT_JSON, "json", 0, NULL, "print JSON on stdout (schema in README)"},
+    {OPT_JSON, "json", 0, NULL, "print JSON on stdout (schema in docs/cli.md)"},
     {OPT_QUIET, "quiet", 'q', NULL, "print only errors"},
     {OPT_VERBOSE, "verbose", 'v', NULL, "print what is done (never secrets)"},
     {OPT_OUTPUT, "output", 'o', "OUT", "write exactly OUT (one input only)"},
