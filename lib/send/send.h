@@ -50,6 +50,9 @@ typedef struct wapf__send {
   char link[1024]; /* link sent, "" when by id */
   char media_id[160];
   char uuid[40];     /* lipachat messageId, fixed across retries */
+  char ref[40];      /* the journal's reference of this message attempt:
+                        Cloud API biz_opaque_callback_data, Lipachat's
+                        messageId (status webhooks find it by it) */
   const char *to;    /* the recipient of the message being sent */
   int no_retry_said; /* answer_fail: the request was not retried */
 } wapf__send;
