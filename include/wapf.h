@@ -927,6 +927,11 @@ WAPF_API int wapf_outbox_next(wapf_context *ctx, const char *cache_dir,
                               void *cookie, int *found);
 /** Delivered (ok 1: removed) or not (ok 0: attempts + 1, next_at =
  * now + retry_in seconds). Errors: WAPF_EINVAL, WAPF_EIO. */
+/** HMAC-SHA256 of data under key, as 64 lower-case hex digits and a NUL:
+ * how a forwarded body is signed (X-Preflight-Signature-256: sha256=HEX,
+ * key WA_FORWARD_SECRET) and how Meta signs its webhooks. */
+WAPF_API void wapf_hmac_sha256_hex(const char *key, const void *data,
+                                   size_t len, char hex[65]);
 WAPF_API int wapf_outbox_done(wapf_context *ctx, const char *cache_dir,
                               long long id, int ok, double retry_in);
 

@@ -74,6 +74,10 @@ typedef enum opt_id {
   OPT_MAX_BODY,
   OPT_CLIENT_TIMEOUT,
   OPT_ALLOW_PRIVATE_URLS,
+  OPT_FAILED,
+  OPT_WAIT,
+  OPT_WAIT_TIMEOUT,
+  OPT_FORWARD,
   OPT_COUNT
 } opt_id;
 
@@ -104,6 +108,12 @@ typedef struct cli_args {
   uint64_t max_body;
   double client_timeout;
   int allow_private_urls;
+  /* journal --failed; send --wait STATE --wait-timeout S; serve
+   * --forward URL */
+  int failed;
+  const char *wait_state;
+  double wait_timeout; /* 0 = default */
+  const char *forward;
   char **files;
   int n_files;
 } cli_args;

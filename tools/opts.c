@@ -98,6 +98,15 @@ static const opt_def k_opts[] = {
      "serve: drop a client silent for S seconds (default 30)"},
     {OPT_ALLOW_PRIVATE_URLS, "allow-private-urls", 0, NULL,
      "serve: let url inputs reach loopback and private addresses"},
+    {OPT_FAILED, "failed", 0, NULL,
+     "journal: the failures, with the provider's words and a diagnosis"},
+    {OPT_WAIT, "wait", 0, "STATE",
+     "send: wait until sent|delivered|read is reported (by serve's "
+     "webhooks)"},
+    {OPT_WAIT_TIMEOUT, "wait-timeout", 0, "S",
+     "send: give up waiting after S seconds, exit 4 (default 300)"},
+    {OPT_FORWARD, "forward", 0, "URL",
+     "serve: relay every verified webhook body to URL, signed"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
 
@@ -369,6 +378,18 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
     a->client_timeout = t;
     return 0;
   case OPT_ALLOW_PRIVATE_URLS: a->allow_private_urls = 1; return 0;
+  case OPT_FAILED: a->failed = 1; return 0;
+  case OPT_WAIT:
+    if (strcmp(v, "sent") && strcmp(v, "delivered") && strcmp(v, "read"))
+      return bad(a->cmd, d->name, v, "want sent, delivered or read");
+    a->wait_state = v;
+    return 0;
+  case OPT_WAIT_TIMEOUT:
+    if (cli_parse_time(v, &t) || t <= 0)
+      return bad(a->cmd, d->name, v, "want seconds, more than 0");
+    a->wait_timeout = t;
+    return 0;
+  case OPT_FORWARD: a->forward = v; return 0;
   default: return 0;
   }
 }

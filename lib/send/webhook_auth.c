@@ -24,6 +24,14 @@ void wapf__hmac_sha256_hex(const char *key, const void *data, size_t len,
   g_hmac_unref(h);
 }
 
+void wapf_hmac_sha256_hex(const char *key, const void *data, size_t len,
+                          char hex[65]) {
+  if (hex)
+    hex[0] = '\0';
+  if (key && hex && (data || !len))
+    wapf__hmac_sha256_hex(key, data ? data : "", len, hex);
+}
+
 static const char *header(const wapf_webhook_request *q, const char *name) {
   return q->header ? q->header(q->header_cookie, name) : NULL;
 }

@@ -1,5 +1,6 @@
 /* wa-preflight serve: set up, run until SIGTERM, clean up. */
 #include "serve.h"
+#include "webhook.h"
 
 int cmd_serve(const cli_args *a) {
   srv_config c;
@@ -13,8 +14,9 @@ int cmd_serve(const cli_args *a) {
   else if (spool_init() == 0) {
     if (gate_init(c.workers, c.queue) != 0)
       srv_log("cannot start the watchdog");
-    else
+    else if (forward_start(&c) == 0)
       rc = http_run(&c);
+    forward_stop();
     gate_shutdown();
     spool_shutdown();
   }

@@ -31,7 +31,8 @@ static uint64_t g_in, g_out;
 
 const char *srv_endpoint_name(srv_endpoint e) {
   static const char *const n[] = {"/v1/check", "/v1/convert", "/process-audio",
-                                  "/healthz",  "/metrics",    "other"};
+                                  "/healthz",  "/metrics",    "/webhooks",
+                                  "other"};
   return (unsigned)e < EP_COUNT ? n[e] : "other";
 }
 
