@@ -150,10 +150,12 @@ typedef struct wapf__http_resp {
   char etag[128];
   long retry_after; /* seconds, -1 none */
   double seconds;
-  int curl_code;   /* CURLcode of the transfer */
-  int not_sent;    /* 1: provably never reached the server (no address,
-                      no connection or TLS session, no byte written) */
-  int64_t counted; /* body bytes seen with count_max */
+  int curl_code;        /* CURLcode of the transfer */
+  int not_sent;         /* 1: provably never reached the server (no address,
+                           no connection or TLS session, no byte written) */
+  int64_t counted;      /* body bytes seen with count_max */
+  long redirects;       /* redirects followed (follow) */
+  char final_url[1024]; /* the URL answered last, with redirects */
 } wapf__http_resp;
 
 #define WAPF_HTTP_MAX_BODY (1 << 20)
