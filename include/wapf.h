@@ -404,7 +404,10 @@ typedef struct wapf_options {
   wapf_progress_fn progress; /* default NULL */
   void *progress_cookie;
   wapf_speed speed;     /* video encoder effort; default WAPF_SPEED_BALANCED */
-  uint8_t reserved[60]; /* future members; must be zero */
+  int mp3;              /* audio (not voice): encode MP3 (libmp3lame, CBR,
+                           within the 16 MB limit) instead of Ogg/Opus;
+                           wins over stereo; default 0 */
+  uint8_t reserved[56]; /* future members; must be zero */
 } wapf_options;
 
 /** Fill *o with the defaults above. */
