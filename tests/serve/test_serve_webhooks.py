@@ -254,17 +254,22 @@ def ten_thousand_events_in_a_burst():
     env = env0()
     with start_serve(env) as srv:
         post(srv, "/webhooks/meta", cloud_body([status("wamid.warm", "sent")]))
-        before = srv.peak_rss_kb()
         bodies = make_bodies(2500, 4, "burst")
-        fails = burst(srv, bodies)
+        # memory is bounded: the second half of the burst does not raise
+        # the peak the first half reached (a sanitizer's quarantine fills
+        # during the first; a leak or a growing buffer would go on)
+        fails = burst(srv, bodies[:1250])
+        assert fails == [], fails[:5]
+        half = srv.peak_rss_kb()
+        fails = burst(srv, bodies[1250:])
         assert fails == [], fails[:5]
         # replayed in full: nothing doubles
         fails = burst(srv, bodies[:500])
         assert fails == []
         got = [e for e in events(env) if e[1].startswith("wamid.burst.")]
         assert len(got) == 10000 and len(set(got)) == 10000, len(got)
-        grew = srv.peak_rss_kb() - before
-        assert grew < 200 * 1024, f"peak RSS grew by {grew} kB"
+        grew = srv.peak_rss_kb() - half
+        assert grew < 64 * 1024, f"peak RSS grew by {grew} kB"
         srv.alive()
 
 
