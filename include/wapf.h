@@ -432,7 +432,10 @@ typedef struct wapf_options {
   wapf_progress_fn progress; /* default NULL */
   void *progress_cookie;
   wapf_speed speed;     /* video encoder effort; default WAPF_SPEED_BALANCED */
-  uint8_t reserved[60]; /* future members; must be zero */
+  int mp3;              /* audio (not voice): encode MP3 (libmp3lame, CBR,
+                           within the 16 MB limit) instead of Ogg/Opus;
+                           wins over stereo; default 0 */
+  uint8_t reserved[56]; /* future members; must be zero */
 } wapf_options;
 
 /** Fill *o with the defaults above. */
@@ -828,7 +831,15 @@ typedef struct wapf_journal_entry {
                         "failed", "unknown" (also a pending whose run is
                         gone) */
   const char *message_id, *detail;
-  uint8_t reserved[32];
+  /** The delivery state reported by the provider's status webhooks
+   * (wapf_webhook_ingest()): "" (none yet), "sent", "delivered", "read",
+   * "played" or "failed", merged monotonically (failed is final). */
+  const char *status;
+  /** errors[] of a failed status as JSON ("[{\"code\":131053,...}]"),
+   * "" when none. */
+  const char *errors;
+  double status_at; /* the status's own timestamp (seconds), 0 none */
+  uint8_t reserved[8];
 } wapf_journal_entry;
 
 /** Called for each row; return non-zero to stop. */
@@ -839,6 +850,154 @@ typedef int (*wapf_journal_fn)(void *cookie, const wapf_journal_entry *e);
  * (seconds since the epoch; 0 = all). Errors: WAPF_EINVAL, WAPF_EIO. */
 WAPF_API int wapf_journal_list(wapf_context *ctx, const char *cache_dir,
                                double since, wapf_journal_fn fn, void *cookie);
+
+/** The failures: journal rows whose status webhook said "failed" (or
+ * whose send failed), oldest first, then the failed statuses that match
+ * no journal row (a message sent by another program: provider,
+ * message_id, recipient, status, errors and at set, state ""), at or
+ * after since.
+ * Errors: WAPF_EINVAL, WAPF_EIO. */
+WAPF_API int wapf_journal_failures(wapf_context *ctx, const char *cache_dir,
+                                   double since, wapf_journal_fn fn,
+                                   void *cookie);
+
+/** The rows whose provider message id is message_id (normally one), for
+ * a caller that waits for a delivery state (`send --wait`): poll it.
+ * Errors: WAPF_EINVAL, WAPF_EIO. */
+WAPF_API int wapf_journal_find(wapf_context *ctx, const char *cache_dir,
+                               const char *message_id, wapf_journal_fn fn,
+                               void *cookie);
+
+/** What the preflight knows about a failure e (a row given to the
+ * callback of wapf_journal_failures() or wapf_journal_list()): a one-line
+ * diagnosis of the provider's errors (e->errors, or e->detail for a send
+ * that failed at once) from the rules -- 131053 with "Unsupported Audio
+ * mime type audio/opus" (Opus uploaded under the wrong type), a weblink
+ * that answered 429 or 403, an HTML page instead of the file, a size over
+ * the limit; 131047: the 24-hour window is closed, send a template --
+ * written into out (always NUL-terminated; "" when nothing is known).
+ * When the journal still knows the file sent (cache_dir as for
+ * wapf_journal_list()) and it is unchanged (same SHA-256), it is probed
+ * and checked again as the kind sent, and the check's verdict is added.
+ * May be called from inside the callback. Errors: WAPF_EINVAL. */
+WAPF_API int wapf_diagnose(wapf_context *ctx, const char *cache_dir,
+                           const wapf_journal_entry *e, char *out,
+                           size_t size);
+
+/* ------------------------------------------------------------------------
+ * Status webhooks (lib/send): the outcome of each message, from the
+ * provider, into the journal.
+ *
+ *     wapf_webhook_request w;
+ *     wapf_default_webhook_request(&w);
+ *     w.provider = WAPF_PROVIDER_META;
+ *     w.body = body; w.body_len = n;          // the raw bytes, as received
+ *     w.header = my_lookup; w.header_cookie = conn;
+ *     wapf_webhook_result r;
+ *     int rc = wapf_webhook_ingest(ctx, &w, &r);
+ *     // WAPF_OK: committed, answer 200; WAPF_EREFUSED: 401;
+ *     // WAPF_ECORRUPT / WAPF_ELIMIT: 400 / 413; else 500 (retried later)
+ *
+ * Proof, checked before the body is parsed, every comparison in constant
+ * time; the secrets come from the environment or the config file (see
+ * wapf_config_get()), never from the request:
+ *   meta       X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw
+ *              body under WA_APP_SECRET>
+ *   360dialog  the same under WA_360DIALOG_APP_SECRET when set; else the
+ *              shared secret WA_WEBHOOK_SECRET_360DIALOG
+ *   onprem, qikchat, lipachat: the shared secret WA_WEBHOOK_SECRET_ONPREM,
+ *              _QIKCHAT, _LIPACHAT given as the password of HTTP Basic
+ *              authorization, or as the value of the header named by
+ *              WA_WEBHOOK_SECRET_HEADER (default X-Webhook-Secret), or as
+ *              path_secret (a secret segment of the registered URL).
+ * No secret configured for the provider: WAPF_ECONFIG (nothing accepted).
+ *
+ * Shapes: meta and 360dialog entry[].changes[].value.statuses[]; onprem a
+ * top-level statuses[]; qikchat a top-level statuses (array or one
+ * object) of Cloud API status objects; lipachat one object {messageId,
+ * status, timestamp?, errors? or statusDesc?}. A body with no status
+ * (an inbound message) is accepted and records nothing.
+ *
+ * Every status of one body is committed in one transaction: kept in the
+ * journal's event table (a duplicate -- same provider, message id and
+ * status -- is a no-op), and merged into the matching send
+ * (biz_opaque_callback_data or Lipachat's messageId = the send's
+ * reference; else the provider's message id) monotonically: sent <
+ * delivered < read < played < failed, a lower one after a higher changes
+ * nothing, failed keeps its errors. A send that ended "unknown" becomes
+ * "sent" (or "failed") with the message id of the status. A status that
+ * matches no send is kept and attached when its send is recorded.
+ * Thread rules: any number of threads and processes at once (SQLite WAL,
+ * BEGIN IMMEDIATE). */
+
+/** A request header by name (case-insensitive), or NULL. */
+typedef const char *(*wapf_header_fn)(void *cookie, const char *name);
+
+typedef struct wapf_webhook_request {
+  wapf_provider provider;
+  const char *body; /* the raw body (not NUL-terminated), borrowed */
+  size_t body_len;  /* at most WAPF_WEBHOOK_MAX_BODY (else WAPF_ELIMIT) */
+  wapf_header_fn header;
+  void *header_cookie;
+  const char *path_secret; /* the secret segment of the URL, or NULL */
+  const char *cache_dir;   /* journal folder, as wapf_send_request's */
+  const char *config_path; /* as wapf_send_request's */
+  /** 1: also queue the body (unchanged) in the journal's outbox for
+   * forwarding, in the same transaction (see wapf_outbox_next()). */
+  int forward;
+  uint8_t reserved[28];
+} wapf_webhook_request;
+
+#define WAPF_WEBHOOK_MAX_BODY (1 << 20)
+
+typedef struct wapf_webhook_result {
+  int events;     /* statuses in the body */
+  int recorded;   /* new ones (the rest were duplicates) */
+  int matched;    /* new ones that matched a send of the journal */
+  int queued;     /* 1 when the body was queued for forwarding */
+  uint8_t reserved[32];
+} wapf_webhook_result;
+
+WAPF_API void wapf_default_webhook_request(wapf_webhook_request *r);
+
+/** Verify, parse and commit one webhook (see above). res may be NULL.
+ * Errors: WAPF_EINVAL (NULL ctx/req/body, reserved not zero), WAPF_ELIMIT
+ * (body over the cap), WAPF_ECONFIG (no secret for the provider),
+ * WAPF_EREFUSED (missing or wrong proof: nothing is parsed or recorded),
+ * WAPF_ECORRUPT (not JSON, or not the provider's shape: nothing
+ * recorded), WAPF_EIO (the journal: nothing recorded). */
+WAPF_API int wapf_webhook_ingest(wapf_context *ctx,
+                                 const wapf_webhook_request *req,
+                                 wapf_webhook_result *res);
+
+/** One queued body of the outbox, for a forwarder. */
+typedef struct wapf_outbox_item {
+  long long id;       /* pass to wapf_outbox_done() */
+  const char *body;   /* the raw body as received, valid in the callback */
+  size_t body_len;
+  const char *provider;
+  int attempts;       /* failed deliveries so far */
+  double next_at;     /* not before (seconds since the epoch) */
+  uint8_t reserved[16];
+} wapf_outbox_item;
+
+/** The oldest queued body whose next_at has come (one item in arrival
+ * order: a later body is never handed out before an earlier one is
+ * done). fn is called once, or not at all when nothing is due (returns
+ * WAPF_OK either way; *found says). Errors: WAPF_EINVAL, WAPF_EIO. */
+WAPF_API int wapf_outbox_next(wapf_context *ctx, const char *cache_dir,
+                              void (*fn)(void *cookie,
+                                         const wapf_outbox_item *it),
+                              void *cookie, int *found);
+/** Delivered (ok 1: removed) or not (ok 0: attempts + 1, next_at =
+ * now + retry_in seconds). Errors: WAPF_EINVAL, WAPF_EIO. */
+/** HMAC-SHA256 of data under key, as 64 lower-case hex digits and a NUL:
+ * how a forwarded body is signed (X-Preflight-Signature-256: sha256=HEX,
+ * key WA_FORWARD_SECRET) and how Meta signs its webhooks. */
+WAPF_API void wapf_hmac_sha256_hex(const char *key, const void *data,
+                                   size_t len, char hex[65]);
+WAPF_API int wapf_outbox_done(wapf_context *ctx, const char *cache_dir,
+                              long long id, int ok, double retry_in);
 
 /** Check, convert when needed, upload or publish, and send path to
  * req->to: wapf_upload() then wapf_send_message() in one call. opt may be

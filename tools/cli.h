@@ -76,6 +76,10 @@ typedef enum opt_id {
   OPT_ALLOW_PRIVATE_URLS,
   OPT_HEADER_TIMEOUT,
   OPT_MAX_PER_IP,
+  OPT_FAILED,
+  OPT_WAIT,
+  OPT_WAIT_TIMEOUT,
+  OPT_FORWARD,
   OPT_COUNT
 } opt_id;
 
@@ -106,6 +110,12 @@ typedef struct cli_args {
   uint64_t max_body;
   double client_timeout, header_timeout;
   int allow_private_urls, max_per_ip;
+  /* journal --failed; send --wait STATE --wait-timeout S; serve
+   * --forward URL */
+  int failed;
+  const char *wait_state;
+  double wait_timeout; /* 0 = default */
+  const char *forward;
   char **files;
   int n_files;
 } cli_args;

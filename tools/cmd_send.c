@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "send_wait.h"
 #include "progress.h"
 #include "send_many.h"
 
@@ -44,8 +45,27 @@ void send_set_str(json_t *o, const char *k, const char *v) {
   json_object_set_new(o, k, v && *v ? json_string(v) : json_null());
 }
 
+static void put_wait(json_t *o, const cli_args *a, int st,
+                     const send_waited *w) {
+  json_t *d = json_object();
+  send_set_str(d, "wanted", a->wait_state);
+  send_set_str(d, "outcome",
+               st == EXIT_OK        ? "reached"
+               : st == EXIT_VERDICT ? "failed"
+                                    : "timeout");
+  send_set_str(d, "status", w->status);
+  json_object_set_new(d, "status_at",
+                      w->at > 0 ? json_real(w->at) : json_null());
+  json_error_t err;
+  json_t *e = w->errors[0] ? json_loads(w->errors, 0, &err) : NULL;
+  json_object_set_new(d, "errors", e ? e : json_null());
+  send_set_str(d, "diagnosis", w->diagnosis);
+  json_object_set_new(o, "wait", d);
+}
+
 static void print_json(const cli_args *a, wapf_context *ctx, int rc,
-                       const wapf_send_result *r) {
+                       const wapf_send_result *r, int wst,
+                       const send_waited *w) {
   json_t *o = json_object();
   send_set_str(o, "file", a->n_files ? a->files[0] : NULL);
   send_set_str(o, "provider", a->provider);
@@ -68,6 +88,8 @@ static void print_json(const cli_args *a, wapf_context *ctx, int rc,
     send_set_str(e, "provider_message", r->provider_error);
     json_object_set_new(o, "error", e);
   }
+  if (rc == WAPF_OK && a->wait_state)
+    put_wait(o, a, wst, w);
   json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   fputc('\n', stdout);
   json_decref(o);
@@ -136,22 +158,44 @@ static int fill_request(const cli_args *a, wapf_send_request *q) {
   return 0;
 }
 
+/* The outcome of --wait, on stdout (reached) or stderr. */
+static void say_wait(const cli_args *a, int st, const send_waited *w) {
+  if (st == EXIT_OK && !a->quiet)
+    printf("  %s: reported by the status webhook\n", w->status);
+  else if (st == EXIT_VERDICT)
+    cli_error(a->files[0], "the provider reports the message failed: %s%s%s",
+              w->errors[0] ? w->errors : "no reason given",
+              w->diagnosis[0] ? "; " : "", w->diagnosis);
+  else if (st == EXIT_UNKNOWN)
+    cli_error(a->files[0],
+              "no '%s' status within the wait (last: %s): is `serve` "
+              "receiving the provider's webhooks on this journal?",
+              a->wait_state, w->status[0] ? w->status : "none");
+}
+
 static int send_one(const cli_args *a, wapf_context *ctx,
                     wapf_send_request *q) {
   wapf_send_result r;
+  send_waited w;
   wapf_options opt = a->opt;
-  int rc = wapf_send(ctx, a->files[0], &opt, q, &r);
+  int rc = wapf_send(ctx, a->files[0], &opt, q, &r), wst = EXIT_OK;
+  if (rc == WAPF_OK && !a->json)
+    print_text(a, &r);
+  if (rc == WAPF_OK && a->wait_state) {
+    fflush(stdout);
+    wst = send_wait(a, ctx, r.message_id, &w);
+  }
   int sig = cli_interrupted();
   if (a->json)
-    print_json(a, ctx, rc, &r);
-  else if (rc == WAPF_OK)
-    print_text(a, &r);
+    print_json(a, ctx, rc, &r, wst, &w);
   wapf_send_result_clear(&r);
   if (rc != WAPF_OK)
     cli_fail(ctx, a->files[0], rc);
+  else if (a->wait_state)
+    say_wait(a, wst, &w);
   if (sig && (rc == WAPF_ECANCELLED || rc == WAPF_OK))
     return 128 + sig;
-  return exit_for(rc);
+  return rc == WAPF_OK ? wst : exit_for(rc);
 }
 
 int cmd_send(const cli_args *a) {
@@ -167,7 +211,9 @@ int cmd_send(const cli_args *a) {
   wapf_context *ctx = cli_open(a);
   if (ctx) {
     q.to = to[0];
-    if (n == 1 && a->n_files == 1 && !a->to_file) {
+    if (a->wait_state && (n != 1 || a->n_files != 1 || a->to_file)) {
+      cli_error(NULL, "send: --wait takes one file and one recipient");
+    } else if (n == 1 && a->n_files == 1 && !a->to_file) {
       cli_args one = *a;
       one.to = to[0];
       status = send_one(&one, ctx, &q);

@@ -69,10 +69,13 @@ static const opt_id k_send_opts[] = {OPT_HELP,
                                      OPT_MAX_PIXELS,
                                      OPT_MAX_LONG_SIDE,
                                      OPT_SPEED,
+                                     OPT_WAIT,
+                                     OPT_WAIT_TIMEOUT,
                                      OPT_NONE};
 
-static const opt_id k_journal_opts[] = {OPT_HELP,  OPT_JSON,    OPT_SINCE,
-                                        OPT_QUIET, OPT_VERBOSE, OPT_NONE};
+static const opt_id k_journal_opts[] = {OPT_HELP,   OPT_JSON,  OPT_SINCE,
+                                        OPT_FAILED, OPT_QUIET, OPT_VERBOSE,
+                                        OPT_NONE};
 static const opt_id k_serve_opts[] = {OPT_HELP,
                                       OPT_LISTEN,
                                       OPT_WORKERS,
@@ -87,6 +90,7 @@ static const opt_id k_serve_opts[] = {OPT_HELP,
                                       OPT_VERBOSE,
                                       OPT_MAX_PIXELS,
                                       OPT_MAX_LONG_SIDE,
+                                      OPT_FORWARD,
                                       OPT_NONE};
 
 const cli_command cli_commands[] = {

@@ -104,6 +104,15 @@ static const opt_def k_opts[] = {
     {OPT_MAX_PER_IP, "max-per-ip", 0, "N",
      "serve: N connections at once from one address (default half of "
      "workers + queue + 64)"},
+    {OPT_FAILED, "failed", 0, NULL,
+     "journal: the failures, with the provider's words and a diagnosis"},
+    {OPT_WAIT, "wait", 0, "STATE",
+     "send: wait until sent|delivered|read is reported (by serve's "
+     "webhooks)"},
+    {OPT_WAIT_TIMEOUT, "wait-timeout", 0, "S",
+     "send: give up waiting after S seconds, exit 4 (default 300)"},
+    {OPT_FORWARD, "forward", 0, "URL",
+     "serve: relay every verified webhook body to URL, signed"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
 
@@ -382,6 +391,18 @@ static int store(cli_args *a, const opt_def *d, const char *v) {
     a->max_per_ip = (int)n;
     return 0;
   case OPT_ALLOW_PRIVATE_URLS: a->allow_private_urls = 1; return 0;
+  case OPT_FAILED: a->failed = 1; return 0;
+  case OPT_WAIT:
+    if (strcmp(v, "sent") && strcmp(v, "delivered") && strcmp(v, "read"))
+      return bad(a->cmd, d->name, v, "want sent, delivered or read");
+    a->wait_state = v;
+    return 0;
+  case OPT_WAIT_TIMEOUT:
+    if (cli_parse_time(v, &t) || t <= 0)
+      return bad(a->cmd, d->name, v, "want seconds, more than 0");
+    a->wait_timeout = t;
+    return 0;
+  case OPT_FORWARD: a->forward = v; return 0;
   default: return 0;
   }
 }

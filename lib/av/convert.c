@@ -101,13 +101,17 @@ static int plan_audio(wapf_context *ctx, wapf_av_job *job, const wapf_report *r,
     return WAPF_OK;
   }
   job->voice = r->kind == WAPF_KIND_VOICE;
-  int aac = opt->stereo && !job->voice;
-  audio_format(job, ast, !aac, !aac);
-  job->out_format = aac ? "ipod" : "ogg";
+  int mp3 = opt->mp3 && !job->voice;
+  int aac = !mp3 && opt->stereo && !job->voice;
+  audio_format(job, ast, !aac && !mp3, !aac && !mp3);
+  if (mp3) /* MPEG-1 Layer III: 44.1 or 48 kHz, planar float */
+    job->acodec = "libmp3lame";
+  job->out_format = mp3 ? "mp3" : aac ? "ipod" : "ogg";
   char note[sizeof res->note];
-  int rc =
-      wapf__budget_audio(ctx, job->in.span, job->voice, aac, job->af.channels,
-                         at->scale, &job->abitrate, note, sizeof note);
+  /* MP3 takes the AAC rates (a CBR the encoder rounds to its table) */
+  int rc = wapf__budget_audio(ctx, job->in.span, job->voice, aac || mp3,
+                              job->af.channels, at->scale, &job->abitrate, note,
+                              sizeof note);
   if (note[0])
     wapf__strlcpy(res->note, note, sizeof res->note);
   /* no point spending more bits than a low-rate source holds (AMR...) */

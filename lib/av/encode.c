@@ -105,7 +105,7 @@ int wapf__enc_audio(wapf_context *ctx, const char *codec, int rate,
   if (opus) {
     av_dict_set(&opts, "application", voice ? "voip" : "audio", 0);
     av_dict_set(&opts, "vbr", "constrained", 0);
-  } else {
+  } else if (strcmp(codec, "aac") == 0) {
     cc->profile = FF_PROFILE_AAC_LOW;
   }
   rc = open_encoder(ctx, cc, &opts);

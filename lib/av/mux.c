@@ -91,7 +91,8 @@ int wapf__mux_start(wapf_context *ctx, wapf_av_mux *m,
   AVDictionary *opts = NULL;
   if (meta)
     av_dict_copy(&m->fmt->metadata, meta, 0);
-  if (strcmp(m->fmt->oformat->name, "ogg") != 0) {
+  if (strcmp(m->fmt->oformat->name, "ogg") != 0 &&
+      strcmp(m->fmt->oformat->name, "mp3") != 0) {
     av_dict_set(&opts, "movflags", "+faststart", 0);
   } else {
     m->fmt->flags |= AVFMT_FLAG_BITEXACT; /* serial = offset + index */

@@ -53,7 +53,9 @@ static void audio_reason(const wapf__check *c, char *buf, size_t size) {
              wapf__commas(lim, sizeof lim, wapf__voice_play_icon_limit));
   else
     snprintf(buf, size, "encode to %s",
-             c->opt->stereo ? "AAC-LC stereo in M4A" : "Ogg/Opus mono");
+             c->opt->mp3      ? "MP3 (audio/mpeg)"
+             : c->opt->stereo ? "AAC-LC stereo in M4A"
+                              : "Ogg/Opus mono");
 }
 
 static void image_reason(const wapf__check *c, char *buf, size_t size) {
@@ -131,6 +133,15 @@ static void plan_for_trim(const wapf__check *c) {
     r->plan = need;
 }
 
+/* MP3 asked for (opt->mp3): audio that is not MP3 already is encoded,
+ * compliant or not (the caller sends it as audio/mpeg). */
+static void plan_for_mp3(const wapf__check *c) {
+  wapf_report *r = c->r;
+  if (c->opt->mp3 && r->kind == WAPF_KIND_AUDIO && r->plan == WAPF_PLAN_NONE &&
+      strcmp(c->f->format, "mp3") != 0)
+    r->plan = WAPF_PLAN_ENCODE_AUDIO;
+}
+
 void wapf__choose_plan(const wapf__check *c) {
   wapf_report *r = c->r;
   const wapf_finding *why = NULL;
@@ -146,6 +157,7 @@ void wapf__choose_plan(const wapf__check *c) {
       why = fd;
   }
   plan_for_trim(c);
+  plan_for_mp3(c);
   char note[WAPF_DETAIL_MAX] = "";
   if (!why)
     describe(c, note, sizeof note);
@@ -199,6 +211,10 @@ void wapf__choose_output(const wapf__check *c) {
   if (r->kind == WAPF_KIND_DOCUMENT || r->plan == WAPF_PLAN_NONE ||
       r->plan == WAPF_PLAN_UNFIXABLE || !k) {
     set_output(r, wapf__path_ext(c->f->path), own_mime(c));
+    return;
+  }
+  if (r->kind == WAPF_KIND_AUDIO && c->opt->mp3) {
+    set_output(r, ".mp3", "audio/mpeg");
     return;
   }
   if (r->kind == WAPF_KIND_AUDIO)

@@ -1,6 +1,7 @@
 /* wapf_send(): configuration -> prepare the file -> link, publish or
  * upload (through the media-id cache) -> send the message. */
 #include "send.h"
+#include "status.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -262,10 +263,13 @@ static int message(wapf__send *s) {
     rc = wapf__fail(s->ctx, WAPF_ECANCELLED, "cancelled");
   if (rc == WAPF_OK)
     rc = wapf__journal_intent(s, j, &row, q->resend, &id);
+  if (rc == WAPF_OK)
+    rc = wapf__status_begin(s, j, id);
   if (rc == WAPF_OK) {
     rc = s->prov->message(s);
     if (wapf__journal_done(j, id, state_for(rc), s->res->message_id,
-                           rc == WAPF_OK ? NULL : wapf_last_error(s->ctx)))
+                           rc == WAPF_OK ? NULL : wapf_last_error(s->ctx)) ||
+        wapf__status_attach(wapf__journal_db(j), id))
       wapf__slog(s, WAPF_LOG_WARNING,
                  "could not record the outcome of the "
                  "send in the journal");

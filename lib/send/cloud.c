@@ -114,7 +114,10 @@ static int cloud_message(wapf__send *s) {
   endpoint(s, "messages", &url, &auth);
   const char *hdr[] = {auth, NULL};
   json_t *ans = NULL;
-  int rc = wapf__post_json(s, url, "send", hdr, wapf__message_body(s, 1), &ans);
+  json_t *body = wapf__message_body(s, 1);
+  if (body && s->ref[0]) /* echoed by every status webhook of it */
+    json_object_set_new(body, "biz_opaque_callback_data", json_string(s->ref));
+  int rc = wapf__post_json(s, url, "send", hdr, body, &ans);
   g_free(url);
   free_auth(auth);
   if (rc == WAPF_OK)

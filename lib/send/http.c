@@ -253,6 +253,10 @@ static void read_info(CURL *h, wapf__http_resp *rp) {
     rp->content_length = cl;
   if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
     rp->retry_after = (long)ra;
+  char *last = NULL;
+  curl_easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &rp->redirects);
+  if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &last) == CURLE_OK && last)
+    wapf__strlcpy(rp->final_url, last, sizeof rp->final_url);
 }
 
 /* 1 when the request provably never reached the server: no address, no

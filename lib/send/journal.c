@@ -10,6 +10,7 @@
  * key (the bytes sent); both are looked up, so such a row still refuses
  * a send of the bytes it recorded. No column changes. */
 #include "send.h"
+#include "status.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -85,6 +86,8 @@ int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
     e = sqlite3_busy_timeout(j->db, WAPF_JOURNAL_BUSY_MS);
   if (e == SQLITE_OK)
     e = sqlite3_exec(j->db, k_schema, NULL, NULL, NULL);
+  if (e == SQLITE_OK)
+    e = wapf__status_migrate(j->db);
   if (e != SQLITE_OK) {
     int rc = db_fail(ctx, j->db, path);
     sqlite3_close(j->db);
@@ -95,6 +98,10 @@ int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
   ctx->journal = j;
   *out = j;
   return WAPF_OK;
+}
+
+sqlite3 *wapf__journal_db(wapf__journal *j) {
+  return j->db;
 }
 
 void wapf__journal_close(wapf__journal **j) {
@@ -173,6 +180,9 @@ static int judge_earlier(wapf__send *s, sqlite3_stmt *st, int resend) {
     sqlite3_exec(sqlite3_db_handle(st), sql, NULL, NULL, NULL);
     state = "unknown";
   }
+  int by_status = wapf__status_judge(s, sqlite3_db_handle(st), (long long)id);
+  if (by_status != 1)
+    return by_status;
   if (resend || strcmp(state, "failed") == 0)
     return WAPF_OK;
   s->res->duplicate = 1;
@@ -272,7 +282,7 @@ int wapf__journal_done(wapf__journal *j, long long row, const char *state,
   return e == SQLITE_DONE ? WAPF_OK : WAPF_EIO;
 }
 
-static void fill_entry(sqlite3_stmt *st, wapf_journal_entry *e) {
+void wapf__journal_fill(sqlite3_stmt *st, wapf_journal_entry *e) {
   memset(e, 0, sizeof *e);
   e->at = sqlite3_column_double(st, 0);
   e->updated = sqlite3_column_double(st, 1);
@@ -286,6 +296,9 @@ static void fill_entry(sqlite3_stmt *st, wapf_journal_entry *e) {
       !wapf__process_alive((long)sqlite3_column_int64(st, 12),
                            (long long)sqlite3_column_int64(st, 13)))
     e->state = "unknown"; /* its run was killed before the answer */
+  e->status = col(st, 14);
+  e->errors = col(st, 15);
+  e->status_at = sqlite3_column_double(st, 16);
 }
 
 int wapf_journal_list(wapf_context *ctx, const char *cache_dir, double since,
@@ -299,10 +312,8 @@ int wapf_journal_list(wapf_context *ctx, const char *cache_dir, double since,
     return rc;
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(j->db,
-                         "SELECT at, updated, provider, sender, recipient, "
-                         "media, kind, caption, template, state, message_id, "
-                         "detail, pid, pstart FROM sends WHERE at >= ?1 "
-                         "ORDER BY id",
+                         "SELECT " WAPF_JOURNAL_COLUMNS " FROM sends "
+                         "WHERE at >= ?1 ORDER BY id",
                          -1, &st, NULL) != SQLITE_OK)
     rc = db_fail(ctx, j->db, "select");
   if (rc == WAPF_OK) {
@@ -310,7 +321,7 @@ int wapf_journal_list(wapf_context *ctx, const char *cache_dir, double since,
     int e;
     while ((e = sqlite3_step(st)) == SQLITE_ROW) {
       wapf_journal_entry en;
-      fill_entry(st, &en);
+      wapf__journal_fill(st, &en);
       if (fn(cookie, &en) != 0)
         break;
     }

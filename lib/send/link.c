@@ -180,6 +180,14 @@ int wapf__verify_link(wapf__send *s, const char *url) {
                        "loopback)",
                        shown);
   int rc = fetch_head(s, url, &rp, &ranged);
+  if (rc == WAPF_OK && rp.redirects > 0) {
+    char final[1024];
+    wapf__url_for_log(rp.final_url, final, sizeof final);
+    wapf__slog(s, WAPF_LOG_WARNING,
+               "link %s redirects (%ld time%s) to %s: Meta's downloader is "
+               "reported not to follow redirects; send the final URL",
+               shown, rp.redirects, rp.redirects == 1 ? "" : "s", final);
+  }
   if (rc == WAPF_OK)
     rc = judge(s, shown, &rp, ranged);
   if (rc == WAPF_OK)

@@ -51,6 +51,9 @@ typedef struct wapf__send {
   char *link; /* link sent, "" when by id (owned, never NULL, any length) */
   char media_id[160];
   char uuid[40];     /* lipachat messageId, fixed across retries */
+  char ref[40];      /* the journal's reference of this message attempt:
+                        Cloud API biz_opaque_callback_data, Lipachat's
+                        messageId (status webhooks find it by it) */
   const char *to;    /* the recipient of the message being sent */
   int no_retry_said; /* answer_fail: the request was not retried */
 } wapf__send;
@@ -153,10 +156,12 @@ typedef struct wapf__http_resp {
   char etag[128];
   long retry_after; /* seconds, -1 none */
   double seconds;
-  int curl_code;   /* CURLcode of the transfer */
-  int not_sent;    /* 1: provably never reached the server (no address,
-                      no connection or TLS session, no byte written) */
-  int64_t counted; /* body bytes seen with count_max */
+  int curl_code;        /* CURLcode of the transfer */
+  int not_sent;         /* 1: provably never reached the server (no address,
+                           no connection or TLS session, no byte written) */
+  int64_t counted;      /* body bytes seen with count_max */
+  long redirects;       /* redirects followed (follow) */
+  char final_url[1024]; /* the URL answered last, with redirects */
 } wapf__http_resp;
 
 #define WAPF_HTTP_MAX_BODY (1 << 20)

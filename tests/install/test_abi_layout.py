@@ -57,6 +57,9 @@ CLASSES = {
     "wapf_batch_shard_state": "array",
     "wapf_batch_state_report": "library",
     "wapf_journal_entry": "library",  # handed to wapf_journal_list's callback
+    "wapf_webhook_request": "caller",
+    "wapf_webhook_result": "caller",
+    "wapf_outbox_item": "library",  # handed to wapf_outbox_next's callback
 }
 
 

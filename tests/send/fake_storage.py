@@ -130,13 +130,22 @@ class LinkServer(Fake):
     def __init__(self, tls=None, head_allowed=True):
         super().__init__(tls)
         self.files = {}
+        self.moved = {}
         self.head_allowed = head_allowed
 
     def add(self, path, data, ctype, headers=None):
         self.files[path] = (data, ctype, headers or {})
         return self.url + path
 
+    def redirect(self, path, to):
+        """path answers 302 to the path to (a signed URL's usual trip)."""
+        self.moved[path] = to
+        return self.url + path
+
     def handle(self, h, seen):
+        if seen.path in self.moved:
+            h.answer(302, b"", {"Location": self.url + self.moved[seen.path]})
+            return
         if seen.path not in self.files:
             raise Bad("not found", 404)
         data, ctype, extra = self.files[seen.path]

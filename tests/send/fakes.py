@@ -149,7 +149,10 @@ class FakeCloud(Fake):
         self.need(mtype in MEDIA_FIELDS or mtype == "template",
                   f"type {mtype!r} is not a media type nor template")
         exact_keys(b, ["messaging_product", "recipient_type", "to", "type",
-                       mtype])
+                       mtype], ["biz_opaque_callback_data"])
+        cb = b.get("biz_opaque_callback_data")
+        self.need(cb is None or (isinstance(cb, str) and 0 < len(cb) <= 512),
+                  "biz_opaque_callback_data must be a string of 1..512")
         self.need(b["messaging_product"] == "whatsapp",
                   "messaging_product must be whatsapp")
         self.need(b["recipient_type"] == "individual",

@@ -42,6 +42,25 @@ def link_is_verified_and_caching_headers_reported():
 
 
 @case
+def a_redirecting_link_is_warned_about_with_its_final_url():
+    with LinkServer(tls=CA) as srv, FakeQikchat(QIK_KEY) as q:
+        final = srv.add("/store/p.jpg", read(image_jpg()), "image/jpeg",
+                        {"ETag": '"v1"'})
+        url = srv.redirect("/short/p", "/store/p.jpg")
+        p = qik(q, url, image_jpg(), "--cacert", CA.ca)
+        expect(p, 0)
+        assert "redirects" in p.stderr and final in p.stderr, p.stderr
+        assert "final URL" in p.stderr
+        # a redirect that ends at a login page is refused, naming it
+        srv.add("/login", b"<html>sign in</html>", "text/html")
+        url = srv.redirect("/signed/q.jpg", "/login")
+        p = qik(q, url, image_jpg(), "--cacert", CA.ca)
+        expect(p, 1)
+        assert "HTML" in p.stderr and srv.url + "/login" in p.stderr
+        assert len(q.sent) == 1
+
+
+@case
 def link_without_caching_headers_is_reported_as_such():
     with LinkServer(tls=CA) as srv, FakeQikchat(QIK_KEY) as q:
         url = srv.add("/p.jpg", read(image_jpg()), "image/jpeg")

@@ -170,6 +170,13 @@ def voice_wav(seconds=3):
                      "-ac 2 -ar 44100 {out}")
 
 
+def small_m4a():
+    """AAC in M4A, compliant audio: format=mp3 must still give MP3."""
+    return W.fixture("serve-voice-5.m4a",
+                     "ffmpeg -v error -y -f lavfi -i sine=f=330:d=5 -ac 2 "
+                     "-c:a aac {out}")
+
+
 def small_mp4():
     # No B-frames (Android's rule): a moov-at-end clip that is a remux.
     return W.fixture("serve-small-nob.mp4",

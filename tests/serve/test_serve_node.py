@@ -83,6 +83,22 @@ def mp4_as_evolution_sends_it():
 
 
 @case
+def mp3_as_evolution_asks_for_it():
+    """Evolution's Cloud API channel asks format=mp3 and uploads the
+    answer as audio/mpeg named .mp3: it must be MP3, within 16 MB."""
+    for inp in (wav5, S.small_m4a()):
+        rc, ans, out = evolution("file", "mp3", inp)
+        assert rc == 0 and ans["data"]["format"] == "mp3", ans
+        fmt_name, codec, ch, dur = S.audio_facts(out)
+        assert (fmt_name, codec) == ("mp3", "mp3"), (fmt_name, codec)
+        assert abs(dur - 5.0) < 0.15, dur
+        assert ans["data"]["size"] == os.path.getsize(out)
+        assert ans["data"]["size"] <= 16 * 1024 * 1024
+        assert W.file_mime(out) == "audio/mpeg", W.file_mime(out)
+        W.run("check", "--as", "audio", out, check_rc=0)
+
+
+@case
 def wrong_key_is_an_error_evolution_can_read():
     rc, ans, _ = evolution("file", "ogg", wav5, key="wrong")
     assert rc == 3 and ans["status"] == 401, ans

@@ -68,6 +68,7 @@ int srv_config_load(srv_config *c, const cli_args *a) {
   c->quiet = a->quiet;
   c->max_pixels = a->max_pixels;
   c->max_long_side = a->max_long_side;
+  c->forward_url = a->forward;
   if (read_key(&c->key) != 0)
     return -1;
   if (!c->key && !host_is_loopback(c->host)) {

@@ -15,6 +15,7 @@
 
 #include "../json_out.h"
 #include "request.h"
+#include "webhook.h"
 
 static int route(const char *url, const char *method, srv_endpoint *ep) {
   static const struct {
@@ -299,6 +300,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   size_t *size, void **con_cls) {
   srv_req *r = *con_cls;
   (void)version;
+  if (webhook_path(url)) /* authenticated by the provider's proof */
+    return webhook_access(cls, conn, url, method, data, size, con_cls);
   if (!r) {
     if (!(r = calloc(1, sizeof *r)))
       return MHD_NO;
@@ -342,6 +345,11 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
   (void)conn;
   if (!r)
     return;
+  if (webhook_is(r)) {
+    webhook_done(s, r, code == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    *con_cls = NULL;
+    return;
+  }
   int status = r->status ? r->status : 499; /* client went away */
   const char *reason = r->status ? r->reason : "client_closed";
   if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status)

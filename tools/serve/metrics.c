@@ -13,7 +13,8 @@ static const double k_buckets[SRV_BUCKETS] = {0.01, 0.05, 0.1, 0.25, 0.5,
 
 const char *srv_endpoint_name(srv_endpoint e) {
   static const char *const n[] = {"/v1/check", "/v1/convert", "/process-audio",
-                                  "/healthz",  "/metrics",    "other"};
+                                  "/healthz",  "/metrics",    "/webhooks",
+                                  "other"};
   return (unsigned)e < EP_COUNT ? n[e] : "other";
 }
 

@@ -27,6 +27,7 @@ typedef struct srv_config {
   int max_per_ip;        /* connections at once from one address */
   int allow_private_urls;
   char *key; /* NULL when none: loopback only */
+  const char *forward_url; /* --forward URL, or NULL */
   int verbose, quiet;
   uint64_t max_pixels;
   int max_long_side;
@@ -54,6 +55,7 @@ typedef enum srv_endpoint {
   EP_PROCESS_AUDIO,
   EP_HEALTHZ,
   EP_METRICS,
+  EP_WEBHOOK, /* /webhooks/... (webhook.c) */
   EP_OTHER,
   EP_COUNT
 } srv_endpoint;

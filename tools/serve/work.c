@@ -230,8 +230,9 @@ static void do_audio(srv_work *w, srv_answer *a, wapf_context *ctx,
   free(out);
 }
 
-/* Check again with the options format= asks for; mp3 input that is
- * already compliant stays MP3 (the library writes no MP3). */
+/* Check again with the options format= asks for: Ogg/Opus voice, MP3
+ * (Evolution API uploads the answer as audio/mpeg named .mp3: a compliant
+ * MP3 stays as it is, anything else is encoded to MP3), or AAC in M4A. */
 static int audio_options(srv_work *w, wapf_context *ctx, const wapf_facts *f,
                          wapf_report **r) {
   if (w->format == FMT_OGG) {
@@ -240,11 +241,8 @@ static int audio_options(srv_work *w, wapf_context *ctx, const wapf_facts *f,
   }
   w->opt.kind = WAPF_KIND_AUDIO;
   if (w->format == FMT_MP3) {
-    int rc = wapf_check(ctx, f, &w->opt, r);
-    if (rc != WAPF_OK ||
-        (!strcmp((*r)->out_ext, ".mp3") && (*r)->plan == WAPF_PLAN_NONE))
-      return rc;
-    wapf_report_free(r);
+    w->opt.mp3 = 1;
+    return wapf_check(ctx, f, &w->opt, r);
   }
   w->opt.stereo = 1; /* AAC-LC in MP4 */
   return wapf_check(ctx, f, &w->opt, r);

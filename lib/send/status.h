@@ -1,0 +1,102 @@
+/* The delivery state of the send journal (status.c) and the status
+ * webhooks' parsers (webhook_*.c). Internal to lib/send. */
+#ifndef WAPF_STATUS_H
+#define WAPF_STATUS_H
+
+#include "send.h"
+
+#include <sqlite3.h>
+
+/* One status of a webhook body. Strings borrowed (from the parsed JSON);
+ * errors is a JSON array text or NULL. */
+typedef struct wapf__status_ev {
+  const char *provider;   /* "meta", "360dialog", ... */
+  const char *message_id; /* the provider's id (wamid, ...), never NULL */
+  const char *status;     /* sent delivered read played failed */
+  const char *ref;        /* biz_opaque_callback_data / messageId, or NULL */
+  const char *recipient;  /* or NULL */
+  double ts;              /* the status's timestamp, 0 unknown */
+  const char *errors;     /* JSON array text, or NULL */
+} wapf__status_ev;
+
+/* Collects the events of one body (the parser's output). */
+typedef struct wapf__status_list {
+  wapf__status_ev *ev;
+  char **owned; /* strings made by the parser (errors texts), freed */
+  int n, cap, n_owned;
+} wapf__status_list;
+
+void wapf__status_list_free(wapf__status_list *l);
+/* Append one; -1 on ENOMEM. errors (owned by the list) may be NULL. */
+int wapf__status_list_add(wapf__status_list *l, const wapf__status_ev *ev,
+                          char *errors);
+
+/* The rank in the merge (sent 1 ... failed 5), 0 for an unknown word. */
+int wapf__status_rank(const char *status);
+/* A provider's status word (any case) as ours, or NULL when it is not a
+ * delivery state (deleted, warning, queued...: ignored). */
+const char *wapf__status_word(const char *word);
+
+/* Parsers: root is the parsed body. Fill l; return WAPF_OK, WAPF_ECORRUPT
+ * (with a reason in why) or WAPF_ENOMEM. A body without statuses (an
+ * inbound message) is WAPF_OK with nothing added. */
+int wapf__webhook_parse_cloud(json_t *root, const char *provider,
+                              wapf__status_list *l, char *why, size_t n);
+int wapf__webhook_parse_onprem(json_t *root, const char *provider,
+                               wapf__status_list *l, char *why, size_t n);
+int wapf__webhook_parse_qikchat(json_t *root, const char *provider,
+                                wapf__status_list *l, char *why, size_t n);
+int wapf__webhook_parse_lipachat(json_t *root, const char *provider,
+                                 wapf__status_list *l, char *why, size_t n);
+/* Each status object of a statuses array (absent: none). */
+int wapf__webhook_statuses(json_t *arr, const char *provider,
+                           wapf__status_list *l, char *why, size_t n);
+/* One Cloud API status object (also On-Premises, Qikchat) into l. */
+int wapf__webhook_status_object(json_t *st, const char *provider,
+                                wapf__status_list *l, char *why, size_t n);
+/* Parse the body of provider p and fill l (the parsers above). */
+int wapf__webhook_parse(wapf_provider p, const char *body, size_t len,
+                        json_t **root, wapf__status_list *l, char *why,
+                        size_t n);
+
+/* Proof of a webhook (webhook_auth.c): WAPF_OK, WAPF_EREFUSED, or
+ * WAPF_ECONFIG (no secret configured). */
+int wapf__webhook_verify(wapf_context *ctx, const wapf_webhook_request *q);
+/* HMAC-SHA256 of data under key as lower-case hex (65 bytes). */
+void wapf__hmac_sha256_hex(const char *key, const void *data, size_t len,
+                           char hex[65]);
+/* Equal strings in time that depends only on the lengths. */
+int wapf__ct_equal(const char *a, const char *b);
+
+/* ---- journal state (status.c), on an open journal's handle ---- */
+int wapf__status_migrate(sqlite3 *db);
+/* Record one event (inside the caller's transaction): kept once, merged
+ * into its send. *fresh 0 for a duplicate; *matched 1 when it matched. */
+int wapf__status_record(sqlite3 *db, const wapf__status_ev *ev, int *fresh,
+                        int *matched);
+/* Merge the events that wait for send row (arrived before its answer). */
+int wapf__status_attach(sqlite3 *db, long long row);
+/* The send's reference (callback data) and the file sent. */
+int wapf__status_set_ref(sqlite3 *db, long long row, const char *ref,
+                         const char *path);
+/* Before the message request: the attempt's reference (a new UUID; the
+ * Lipachat messageId) into s->ref and the journal row, with the file's
+ * absolute path. WAPF_EIO when it cannot be written (nothing sent). */
+int wapf__status_begin(wapf__send *s, wapf__journal *j, long long row);
+/* The send's status ("" none) and its time. */
+int wapf__status_of(sqlite3 *db, long long row, char *status, size_t size,
+                    double *at);
+/* The journal's judgement of an earlier send from its status (journal.c
+ * calls it): 1 go on with the usual rules, WAPF_OK allowed (a failed
+ * one), or a refusal (delivered: even with resend). */
+int wapf__status_judge(wapf__send *s, sqlite3 *db, long long row);
+sqlite3 *wapf__journal_db(wapf__journal *j);
+/* The columns wapf__journal_fill() reads, in its order. */
+#define WAPF_JOURNAL_COLUMNS                                                   \
+  "at, updated, provider, sender, recipient, media, kind, caption, "           \
+  "template, state, message_id, detail, pid, pstart, status, errors, "         \
+  "status_at"
+/* One row of those columns into e (strings borrowed from st). */
+void wapf__journal_fill(sqlite3_stmt *st, wapf_journal_entry *e);
+
+#endif

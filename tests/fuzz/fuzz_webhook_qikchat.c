@@ -1,0 +1,6 @@
+/* Fuzz target: the qikchat status webhook parser (see fuzz_webhook.h). */
+#include "fuzz_webhook.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  return fuzz_webhook(WAPF_PROVIDER_QIKCHAT, data, size);
+}
