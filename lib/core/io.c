@@ -5,14 +5,25 @@
  * a default ACL), like any file a program writes. */
 #include "internal.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+/* The owner of a temporary output: "pid start" of the process writing it
+ * (process.c), in an extended attribute of the file itself. A kill -9
+ * leaves the file behind; the next output into that folder removes the
+ * temporaries whose owner is gone. A file without the attribute (a file
+ * system without user attributes, or not ours) is never removed. */
+#define OWNER_XATTR "user.wapf-owner"
 
 int64_t wapf__file_size(const char *path) {
   struct stat st;
@@ -66,6 +77,73 @@ static int create_exclusive(char *tmpl, int sfx) {
   return -1;
 }
 
+/* Our temporary naming: ".<base>.XXXXXX<ext>", X alphanumeric, where
+ * ext is the extension of base (ext_len bytes, 0 when base has none). */
+static int named_with(const char *name, size_t ext_len) {
+  size_t n = strlen(name);
+  if (name[0] != '.' || n < 1 + 1 + 7 + 2 * ext_len)
+    return 0;
+  const char *x = name + n - ext_len - 6;
+  for (int k = 0; k < 6; k++)
+    if (!isalnum((unsigned char)x[k]))
+      return 0;
+  return x[-1] == '.' &&
+         strncmp(x - 1 - ext_len, x + 6, ext_len) == 0; /* base's ext */
+}
+
+static int temp_named(const char *name) {
+  const char *dot = strrchr(name, '.');
+  return named_with(name, 0) || (dot && named_with(name, strlen(dot)));
+}
+
+static void mark_owner(int fd) {
+  char text[64];
+  int len = snprintf(text, sizeof text, "%ld %lld", (long)getpid(),
+                     wapf__process_start(getpid()));
+  (void)fsetxattr(fd, OWNER_XATTR, text, (size_t)len, 0);
+}
+
+/* 1 when name in dirfd is a regular file of ours whose owner is gone. */
+static int stale_temp(int dirfd, const char *name) {
+  int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  struct stat st;
+  char text[64];
+  ssize_t n =
+      fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid()
+          ? fgetxattr(fd, OWNER_XATTR, text, sizeof text - 1)
+          : -1;
+  close(fd);
+  long pid = 0;
+  long long start = 0;
+  if (n <= 0)
+    return 0;
+  text[n] = '\0';
+  return sscanf(text, "%ld %lld", &pid, &start) == 2 &&
+         !wapf__process_alive(pid, start);
+}
+
+/* Remove the temporaries a killed run left in the folder of final. */
+static void sweep_stale(wapf_context *ctx, const char *final) {
+  const char *slash = strrchr(final, '/');
+  char *dir = slash
+                  ? strndup(final, slash == final ? 1 : (size_t)(slash - final))
+                  : strdup(".");
+  DIR *d = dir ? opendir(dir) : NULL;
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL) {
+    if (!temp_named(e->d_name) || !stale_temp(dirfd(d), e->d_name))
+      continue;
+    if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+      wapf__log(ctx, WAPF_LOG_INFO, "removed %s/%s (left by a killed run)", dir,
+                e->d_name);
+  }
+  if (d)
+    closedir(d);
+  free(dir);
+}
+
 /* fsync the folder holding path, so that a rename into it is durable. */
 int wapf__sync_dir_of(const char *path) {
   const char *slash = strrchr(path, '/');
@@ -99,6 +177,7 @@ int wapf__tmp_open(wapf_context *ctx, wapf_tmpfile *t, const char *final,
       return wapf__fail(ctx, WAPF_EEXIST,
                         "%s: output exists (use --force to replace it)", final);
   }
+  sweep_stale(ctx, final);
   int sfx = 0;
   t->path = tmp_template(final, &sfx);
   t->final = strdup(final);
@@ -114,6 +193,7 @@ int wapf__tmp_open(wapf_context *ctx, wapf_tmpfile *t, const char *final,
     wapf__tmp_discard(t);
     return wapf__from_errno(ctx, err, final);
   }
+  mark_owner(t->fd);
   return WAPF_OK;
 }
 

@@ -3,12 +3,17 @@
 - convert outputs and the batch report are created 0666 & ~umask (tried
   with umask 077 and 022): a private photo stays private under umask 077;
 - after each rename into a folder, that folder is fsync'ed (seen with
-  strace: the rename, then an fsync of a descriptor of the folder).
+  strace: the rename, then an fsync of a descriptor of the folder);
+- a temporary output left by a kill -9 is removed by the next convert into
+  that folder; temporaries of a live process, and files of the same
+  naming that the tool did not write, stay.
 """
 import os
 import re
+import signal
 import stat
 import subprocess
+import time
 
 from wapftest import *
 
@@ -111,6 +116,68 @@ def batch_report_is_synced_after_its_rename():
     rep = os.path.join(OUT, "sync-report.json")
     log = strace("batch", indir, os.path.join(OUT, "sync-out"), "--report", rep)
     dir_synced_after_rename(log, rep)
+
+
+OWNER = "user.wapf-owner"
+
+
+def temp_named(folder):
+    return sorted(n for n in os.listdir(folder)
+                  if re.fullmatch(r"\..+\.[A-Za-z0-9]{6}(\.[^.]*)?", n))
+
+
+def start_time(pid):
+    stat_line = open(f"/proc/{pid}/stat").read()
+    return stat_line[stat_line.rindex(")") + 2:].split()[19]
+
+
+@case
+def kill_9_mid_convert_then_rerun_removes_the_stale_temporary():
+    if not have("ffmpeg"):
+        raise Skip("the ffmpeg command (package ffmpeg) is not installed")
+    src = fixture("files_long.avi",
+                  "ffmpeg -v error -f lavfi -i testsrc2=s=1280x720:d=60:r=30 "
+                  "-c:v mpeg4 -q:v 4 -y {out}")
+    d = tmpdir()
+    try:  # the owner is an extended attribute of the temporary file
+        probe = os.path.join(d, "probe")
+        open(probe, "w").close()
+        os.setxattr(probe, OWNER, b"1 1")
+        os.unlink(probe)
+    except OSError as e:
+        raise Skip(f"no user extended attributes in {d}: {e}")
+    # files of the same naming that the tool must leave alone: one without
+    # an owner (not ours), one whose owner (this test) is alive
+    mine = os.path.join(d, ".other.mp4.AAAAAA.mp4")
+    foreign = os.path.join(d, ".user.mp4.BBBBBB.mp4")
+    for p in (mine, foreign):
+        with open(p, "w") as f:
+            f.write("x")
+    os.setxattr(mine, OWNER,
+                f"{os.getpid()} {start_time(os.getpid())}".encode())
+    proc = subprocess.Popen([BIN, "convert", "-o", os.path.join(d, "a.mp4"),
+                             src], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    left = []
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        left = [n for n in temp_named(d) if n.startswith(".a.mp4.")]
+        if left and os.path.getsize(os.path.join(d, left[0])) > 0:
+            break
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        raise AssertionError("the conversion ended before it could be killed")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert left and os.path.exists(os.path.join(d, left[0])), temp_named(d)
+    assert not os.path.exists(os.path.join(d, "a.mp4"))
+    # the rerun (another output, same folder) removes the killed run's file
+    p = run("convert", "-o", os.path.join(d, "b.txt"), text())
+    assert p.returncode == 0, p.stderr
+    assert temp_named(d) == sorted([".other.mp4.AAAAAA.mp4",
+                                    ".user.mp4.BBBBBB.mp4"]), temp_named(d)
+    assert os.path.exists(os.path.join(d, "b.txt"))
+    assert p.stderr == "", p.stderr
 
 
 finish()
