@@ -46,15 +46,14 @@ static int onprem_message(wapf__send *s) {
 }
 
 const wapf__provider wapf__prov_onprem = {
-    WAPF_PROVIDER_ONPREM,
-    "onprem",
-    NULL,
-    "WA_ONPREM_TOKEN",
-    (1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |
-        (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |
-        (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT),
-    WAPF_TARGET_NO_ANIMATED_STICKER,
-    1,
-    0,
-    onprem_upload,
-    onprem_message};
+    .id = WAPF_PROVIDER_ONPREM,
+    .name = "onprem",
+    .default_base = NULL,
+    .key_env = "WA_ONPREM_TOKEN",
+    .kinds = WAPF_KINDS_ALL,
+    .target_flags = WAPF_TARGET_NO_ANIMATED_STICKER,
+    .by_id = 1,
+    .voice_flag = 0,
+    .upload = onprem_upload,
+    .message = onprem_message,
+};

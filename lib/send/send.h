@@ -56,6 +56,11 @@ typedef struct wapf__send {
 } wapf__send;
 
 /* ---- the provider vtable (one const instance per provider) ---- */
+/* Every media kind (wapf__provider.kinds). */
+#define WAPF_KINDS_ALL                                                         \
+  ((1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |                         \
+   (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |                         \
+   (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT))
 typedef struct wapf__provider {
   wapf_provider id;
   const char *name;
