@@ -71,18 +71,7 @@ static int cloud_upload(wapf__send *s) {
   rq.n_parts = 3;
   wapf__http_resp rp = {0};
   int rc = wapf__http(s, &rq, &rp);
-  if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
-    rc = wapf__answer_fail(s, &rp);
-  json_t *j = rc == WAPF_OK ? wapf__answer_json(s, &rp, &rc) : NULL;
-  const char *id = json_string_value(json_object_get(j, "id"));
-  if (rc == WAPF_OK && (!id || !*id))
-    rc = wapf__sfail(s, WAPF_EPROVIDER, "%s: upload answer has no \"id\"",
-                     s->prov->name);
-  if (rc == WAPF_OK)
-    wapf__strlcpy(s->media_id, id, sizeof s->media_id);
-  json_decref(j);
-  wapf__http_resp_free(&rp);
-  return rc;
+  return wapf__upload_answer(s, rc, &rp, NULL, "\"id\"");
 }
 
 /* {"messages":[{"id":"..."}]} -> res->message_id (Cloud and On-Prem). */

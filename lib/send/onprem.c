@@ -17,19 +17,7 @@ static int onprem_upload(wapf__send *s) {
   rq.body_file = s->path;
   wapf__http_resp rp = {0};
   int rc = wapf__http(s, &rq, &rp);
-  if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
-    rc = wapf__answer_fail(s, &rp);
-  json_t *j = rc == WAPF_OK ? wapf__answer_json(s, &rp, &rc) : NULL;
-  json_t *m0 = json_array_get(json_object_get(j, "media"), 0);
-  const char *id = json_string_value(json_object_get(m0, "id"));
-  if (rc == WAPF_OK && (!id || !*id))
-    rc = wapf__sfail(s, WAPF_EPROVIDER,
-                     "onprem: upload answer has no media[0].id");
-  if (rc == WAPF_OK)
-    wapf__strlcpy(s->media_id, id, sizeof s->media_id);
-  json_decref(j);
-  wapf__http_resp_free(&rp);
-  return rc;
+  return wapf__upload_answer(s, rc, &rp, "media", "media[0].id");
 }
 
 static int onprem_message(wapf__send *s) {
