@@ -214,6 +214,23 @@ int wapf__answer_no_id(wapf__send *s, json_t *ans, const char *where) {
       f.details[0] ? " — " : "", f.details);
 }
 
+int wapf__upload_answer(wapf__send *s, int rc, wapf__http_resp *rp,
+                        const char *list, const char *where) {
+  if (rc == WAPF_OK && (rp->status < 200 || rp->status > 299))
+    rc = wapf__answer_fail(s, rp);
+  json_t *j = rc == WAPF_OK ? wapf__answer_json(s, rp, &rc) : NULL;
+  json_t *holder = list ? json_array_get(json_object_get(j, list), 0) : j;
+  const char *id = json_string_value(json_object_get(holder, "id"));
+  if (rc == WAPF_OK && (!id || !*id))
+    rc = wapf__sfail(s, WAPF_EPROVIDER, "%s: the upload answer has no %s",
+                     s->prov->name, where);
+  if (rc == WAPF_OK)
+    wapf__strlcpy(s->media_id, id, sizeof s->media_id);
+  json_decref(j);
+  wapf__http_resp_free(rp);
+  return rc;
+}
+
 int wapf__post_json(wapf__send *s, const char *url, const char *what,
                     const char *const *headers, json_t *body, json_t **out) {
   wapf__http_req rq = {0};

@@ -5,11 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define KINDS_ALL                                                              \
-  ((1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |                         \
-   (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |                         \
-   (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT))
-
 const char *wapf__kind_type(wapf_kind kind) {
   return kind == WAPF_KIND_VOICE ? "audio" : wapf_kind_name(kind);
 }
@@ -83,17 +78,7 @@ static int cloud_upload(wapf__send *s) {
   rq.n_parts = 3;
   wapf__http_resp rp = {0};
   int rc = wapf__http(s, &rq, &rp);
-  if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
-    rc = wapf__answer_fail(s, &rp);
-  json_t *j = rc == WAPF_OK ? wapf__answer_json(s, &rp, &rc) : NULL;
-  const char *id = json_string_value(json_object_get(j, "id"));
-  if (rc == WAPF_OK && (!id || !*id))
-    rc = wapf__sfail(s, WAPF_EPROVIDER, "%s: upload answer has no \"id\"",
-                     s->prov->name);
-  if (rc == WAPF_OK)
-    wapf__strlcpy(s->media_id, id, sizeof s->media_id);
-  json_decref(j);
-  wapf__http_resp_free(&rp);
+  rc = wapf__upload_answer(s, rc, &rp, NULL, "\"id\"");
   g_free(url);
   free_auth(auth);
   return rc;
@@ -126,24 +111,28 @@ static int cloud_message(wapf__send *s) {
   return rc;
 }
 
-const wapf__provider wapf__prov_meta = {WAPF_PROVIDER_META,
-                                        "meta",
-                                        "https://graph.facebook.com",
-                                        "WA_TOKEN",
-                                        KINDS_ALL,
-                                        0,
-                                        1,
-                                        1,
-                                        cloud_upload,
-                                        cloud_message};
+const wapf__provider wapf__prov_meta = {
+    .id = WAPF_PROVIDER_META,
+    .name = "meta",
+    .default_base = "https://graph.facebook.com",
+    .key_env = "WA_TOKEN",
+    .kinds = WAPF_KINDS_ALL,
+    .target_flags = 0,
+    .by_id = 1,
+    .voice_flag = 1,
+    .upload = cloud_upload,
+    .message = cloud_message,
+};
 
-const wapf__provider wapf__prov_360dialog = {WAPF_PROVIDER_360DIALOG,
-                                             "360dialog",
-                                             "https://waba-v2.360dialog.io",
-                                             "D360_API_KEY",
-                                             KINDS_ALL,
-                                             0,
-                                             1,
-                                             1,
-                                             cloud_upload,
-                                             cloud_message};
+const wapf__provider wapf__prov_360dialog = {
+    .id = WAPF_PROVIDER_360DIALOG,
+    .name = "360dialog",
+    .default_base = "https://waba-v2.360dialog.io",
+    .key_env = "D360_API_KEY",
+    .kinds = WAPF_KINDS_ALL,
+    .target_flags = 0,
+    .by_id = 1,
+    .voice_flag = 1,
+    .upload = cloud_upload,
+    .message = cloud_message,
+};

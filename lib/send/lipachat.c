@@ -65,15 +65,14 @@ static int lipa_message(wapf__send *s) {
 }
 
 const wapf__provider wapf__prov_lipachat = {
-    WAPF_PROVIDER_LIPACHAT,
-    "lipachat",
-    "https://gateway.lipachat.com",
-    "LIPACHAT_API_KEY",
-    (1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |
-        (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |
-        (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT),
-    0,
-    0,
-    0,
-    NULL,
-    lipa_message};
+    .id = WAPF_PROVIDER_LIPACHAT,
+    .name = "lipachat",
+    .default_base = "https://gateway.lipachat.com",
+    .key_env = "LIPACHAT_API_KEY",
+    .kinds = WAPF_KINDS_ALL,
+    .target_flags = 0,
+    .by_id = 0,
+    .voice_flag = 0,
+    .upload = NULL,
+    .message = lipa_message,
+};

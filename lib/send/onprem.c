@@ -17,18 +17,7 @@ static int onprem_upload(wapf__send *s) {
   rq.body_file = s->path;
   wapf__http_resp rp = {0};
   int rc = wapf__http(s, &rq, &rp);
-  if (rc == WAPF_OK && (rp.status < 200 || rp.status > 299))
-    rc = wapf__answer_fail(s, &rp);
-  json_t *j = rc == WAPF_OK ? wapf__answer_json(s, &rp, &rc) : NULL;
-  json_t *m0 = json_array_get(json_object_get(j, "media"), 0);
-  const char *id = json_string_value(json_object_get(m0, "id"));
-  if (rc == WAPF_OK && (!id || !*id))
-    rc = wapf__sfail(s, WAPF_EPROVIDER,
-                     "onprem: upload answer has no media[0].id");
-  if (rc == WAPF_OK)
-    wapf__strlcpy(s->media_id, id, sizeof s->media_id);
-  json_decref(j);
-  wapf__http_resp_free(&rp);
+  rc = wapf__upload_answer(s, rc, &rp, "media", "media[0].id");
   g_free(url);
   memset(auth, 0, strlen(auth));
   g_free(auth);
@@ -51,15 +40,14 @@ static int onprem_message(wapf__send *s) {
 }
 
 const wapf__provider wapf__prov_onprem = {
-    WAPF_PROVIDER_ONPREM,
-    "onprem",
-    NULL,
-    "WA_ONPREM_TOKEN",
-    (1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |
-        (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |
-        (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT),
-    WAPF_TARGET_NO_ANIMATED_STICKER,
-    1,
-    0,
-    onprem_upload,
-    onprem_message};
+    .id = WAPF_PROVIDER_ONPREM,
+    .name = "onprem",
+    .default_base = NULL,
+    .key_env = "WA_ONPREM_TOKEN",
+    .kinds = WAPF_KINDS_ALL,
+    .target_flags = WAPF_TARGET_NO_ANIMATED_STICKER,
+    .by_id = 1,
+    .voice_flag = 0,
+    .upload = onprem_upload,
+    .message = onprem_message,
+};

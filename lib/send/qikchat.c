@@ -44,15 +44,14 @@ static int qik_message(wapf__send *s) {
 }
 
 const wapf__provider wapf__prov_qikchat = {
-    WAPF_PROVIDER_QIKCHAT,
-    "qikchat",
-    "https://api.qikchat.in",
-    "QIKCHAT_API_KEY",
-    (1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |
-        (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |
-        (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT),
-    0,
-    0,
-    0,
-    NULL,
-    qik_message};
+    .id = WAPF_PROVIDER_QIKCHAT,
+    .name = "qikchat",
+    .default_base = "https://api.qikchat.in",
+    .key_env = "QIKCHAT_API_KEY",
+    .kinds = WAPF_KINDS_ALL,
+    .target_flags = 0,
+    .by_id = 0,
+    .voice_flag = 0,
+    .upload = NULL,
+    .message = qik_message,
+};

@@ -59,6 +59,11 @@ typedef struct wapf__send {
 } wapf__send;
 
 /* ---- the provider vtable (one const instance per provider) ---- */
+/* Every media kind (wapf__provider.kinds). */
+#define WAPF_KINDS_ALL                                                         \
+  ((1u << WAPF_KIND_VIDEO) | (1u << WAPF_KIND_AUDIO) |                         \
+   (1u << WAPF_KIND_VOICE) | (1u << WAPF_KIND_IMAGE) |                         \
+   (1u << WAPF_KIND_STICKER) | (1u << WAPF_KIND_DOCUMENT))
 typedef struct wapf__provider {
   wapf_provider id;
   const char *name;
@@ -199,6 +204,11 @@ int wapf__answer_fail(wapf__send *s, const wapf__http_resp *rp);
 const char *wapf__graph_advice(long code);
 /* Serialize a JSON body (takes the reference); NULL on ENOMEM. */
 char *wapf__json_dump(json_t *j);
+/* The shared tail of an upload: a non-2xx is a failure (answer_fail); the
+ * id at list[0].id (list NULL: at "id") goes into s->media_id, where
+ * names it in the failure. Frees rp. */
+int wapf__upload_answer(wapf__send *s, int rc, wapf__http_resp *rp,
+                        const char *list, const char *where);
 /* A 2xx answer to a message request without the message id at where:
  * WAPF_EPROVIDER when the answer says it refused the message ("error",
  * "errors", "status": false), else WAPF_EUNKNOWN. */
