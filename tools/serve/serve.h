@@ -7,6 +7,7 @@
 #ifndef WAPF_SERVE_H
 #define WAPF_SERVE_H
 
+#include <glib.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -46,7 +47,6 @@ int srv_key_ok(const srv_config *c, const char *given);
 
 /* --- log --- */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-double srv_now(void); /* monotonic seconds */
 
 typedef enum srv_endpoint {
   EP_CHECK = 0,
@@ -99,9 +99,9 @@ typedef struct srv_ep_stats {
  * touches (marked "lock"). */
 typedef struct srv_state {
   const srv_config *c;
-  pthread_mutex_t lock;
-  pthread_cond_t worker_free; /* a worker slot was left (lock) */
-  pthread_cond_t tick;        /* wakes the timer thread (lock) */
+  GMutex lock;
+  GCond worker_free; /* a worker slot was left (lock) */
+  GCond tick;        /* wakes the timer thread (lock) */
   pthread_t timer;
   int timer_started, stop; /* stop: lock */
   /* gate.c (lock) */

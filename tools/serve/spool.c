@@ -154,9 +154,9 @@ char *spool_new(srv_state *s) {
     rmdir(buf);
     return NULL;
   }
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   s->folders++;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
   return p;
 }
 
@@ -172,15 +172,15 @@ void spool_drop(srv_state *s, char *path) {
     close(dir);
   }
   free(path);
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   s->folders--;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
 }
 
 int spool_count(srv_state *s) {
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   int n = s->folders;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
   return n;
 }
 

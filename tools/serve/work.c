@@ -296,7 +296,7 @@ static void run_job(const srv_config *c, srv_work *w, srv_answer *a,
 /* The url's file into w->in, within the job's time; 0 or an answer. */
 static int fetch(const srv_config *c, const srv_work *w, srv_answer *a) {
   char why[400];
-  fetch_limits lim = {c->max_body, w->deadline - srv_now(),
+  fetch_limits lim = {c->max_body, w->deadline - cli_now(),
                       c->allow_private_urls, 5};
   int st = fetch_url(w->url, w->in, &lim, why, sizeof why);
   if (st)
