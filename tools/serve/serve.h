@@ -135,7 +135,7 @@ void spool_shutdown(srv_state *s); /* removes the server's folder */
 /* Remove the folders of servers that are gone from $TMPDIR (only folders
  * of our naming, of this user, whose marker is not held). How many. */
 int spool_sweep(srv_state *s);
-/* A new request folder; malloc'd path, NULL on failure. */
+/* A new request folder; its path (spool_drop frees it), NULL on failure. */
 char *spool_new(srv_state *s);
 /* Remove a request folder and everything in it; frees path. */
 void spool_drop(srv_state *s, char *path);
