@@ -253,6 +253,20 @@ def url_to_loopback_and_metadata_refused():
     done("url refused")
 
 
+@case
+def url_not_http_or_malformed_refused():
+    # parsed by libcurl's URL API before any connection: a reason, no fetch
+    for url in ("ftp://example.com/x", "example.com/voice.wav", "http://",
+                "http://exa mple.com/x", "//example.com/x",
+                "javascript:alert(1)", "http://[::1/x"):
+        st, _, j = form([("url", url, None, None)])
+        assert st == 400 and j["error"] == "url_refused", (url, st, j)
+        assert j["message"].startswith("url: "), (url, j)
+        assert "\n" not in j["message"], (url, j)
+    assert not up.hits, up.hits
+    done("url not http refused")
+
+
 srv.stop()
 priv = S.Server("--allow-private-urls", "--max-body", CAP, "--timeout", "3")
 
@@ -261,6 +275,10 @@ priv = S.Server("--allow-private-urls", "--max-body", CAP, "--timeout", "3")
 def url_to_a_local_server_when_allowed():
     st, _, j = form([("url", up.base + "/voice.wav", None, None)], priv)
     assert st == 200 and j["format"] == "ogg", (st, j.get("message"))
+    # the scheme is case-insensitive (RFC 3986 3.1)
+    loud = "HTTP" + up.base[len("http"):] + "/voice.wav"
+    st, _, j = form([("url", loud, None, None)], priv)
+    assert st == 200 and j["format"] == "ogg", (loud, st, j.get("message"))
     done("url ok", priv)
 
 

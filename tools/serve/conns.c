@@ -16,36 +16,36 @@ srv_conn *conns_open(srv_state *s, int fd) {
   if (!c)
     return NULL;
   c->fd = fd;
-  c->deadline = srv_now() + s->c->header_timeout;
-  pthread_mutex_lock(&s->lock);
+  c->deadline = cli_now() + s->c->header_timeout;
+  g_mutex_lock(&s->lock);
   c->next = s->conns;
   if (s->conns)
     s->conns->prev = c;
   s->conns = c;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
   return c;
 }
 
 void conns_close(srv_state *s, srv_conn *c) {
   if (!c)
     return;
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   if (c->prev)
     c->prev->next = c->next;
   else
     s->conns = c->next;
   if (c->next)
     c->next->prev = c->prev;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
   free(c);
 }
 
 void conns_deadline(srv_state *s, srv_conn *c, double deadline) {
   if (!c)
     return;
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   c->deadline = deadline;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
 }
 
 /* Linger 0: libmicrohttpd's close then resets the connection and drops
@@ -63,14 +63,14 @@ void conns_tick(srv_state *s, double now) {
 }
 
 void conns_inflight(srv_state *s, int delta) {
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   s->inflight += delta;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
 }
 
 int conns_inflight_now(srv_state *s) {
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   int n = s->inflight;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
   return n;
 }

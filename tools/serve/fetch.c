@@ -9,7 +9,6 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include "parse.h"
@@ -55,10 +54,10 @@ static size_t on_data(char *p, size_t size, size_t n, void *cookie) {
   return fwrite(p, 1, len, st->out) == len ? len : 0;
 }
 
-static void set_options(CURL *c, const char *url, fetch_state *st,
+static void set_options(CURL *c, CURLU *url, fetch_state *st,
                         const fetch_limits *lim) {
   long ms = (long)(lim->seconds * 1000);
-  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CURLU, url);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -116,14 +115,34 @@ static int outcome(CURLcode rc, long http, const fetch_state *st, char *why,
   return 0;
 }
 
-int fetch_url(const char *url, const char *path, const fetch_limits *lim,
-              char *why, size_t why_len) {
+/* *u: url parsed by libcurl's URL API, the parse the transfer then uses;
+ * 0, or 400 with why when it is no http or https URL. */
+static int parse_url(const char *url, CURLU **u, char *why, size_t why_len) {
+  char *scheme = NULL;
+  CURLUcode uc = CURLUE_OUT_OF_MEMORY;
+  if ((*u = curl_url()) &&
+      (uc = curl_url_set(*u, CURLUPART_URL, url, 0)) == CURLUE_OK)
+    uc = curl_url_get(*u, CURLUPART_SCHEME, &scheme, 0);
+  int ok = uc == CURLUE_OK && (!g_ascii_strcasecmp(scheme, "http") ||
+                               !g_ascii_strcasecmp(scheme, "https"));
+  curl_free(scheme);
+  if (ok)
+    return 0;
+  if (uc == CURLUE_OK || uc == CURLUE_BAD_SCHEME || uc == CURLUE_NO_SCHEME ||
+      uc == CURLUE_UNSUPPORTED_SCHEME)
+    snprintf(why, why_len, "url: want an http:// or https:// URL");
+  else
+    snprintf(why, why_len, "url: %s (http and https only)",
+             curl_url_strerror(uc));
+  curl_url_cleanup(*u);
+  *u = NULL;
+  return 400;
+}
+
+static int fetch_parsed(CURLU *url, const char *path, const fetch_limits *lim,
+                        char *why, size_t why_len) {
   fetch_state st;
   memset(&st, 0, sizeof st);
-  if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)) {
-    snprintf(why, why_len, "url: want an http:// or https:// URL");
-    return 400;
-  }
   st.max = lim->max_bytes;
   st.allow_private = lim->allow_private;
   if (!(st.out = fopen(path, "wbx"))) {
@@ -147,5 +166,15 @@ int fetch_url(const char *url, const char *path, const fetch_limits *lim,
     snprintf(why, why_len, "cannot write the temporary file");
     status = 500;
   }
+  return status;
+}
+
+int fetch_url(const char *url, const char *path, const fetch_limits *lim,
+              char *why, size_t why_len) {
+  CURLU *u = NULL;
+  int status = parse_url(url, &u, why, why_len);
+  if (status == 0)
+    status = fetch_parsed(u, path, lim, why, why_len);
+  curl_url_cleanup(u);
   return status;
 }

@@ -5,7 +5,6 @@
  * it too. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "serve.h"
 
@@ -20,30 +19,29 @@ void gate_tick(srv_state *s, double now) {
   }
 }
 
-/* Wait on the monotonic clock for at most one second. */
+/* Wait for a free slot for at most one second, on the tools' one
+ * monotonic clock (cli_now, GLib's), the clock of every deadline. */
 static void wait_free(srv_state *s) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_sec += 1;
-  pthread_cond_timedwait(&s->worker_free, &s->lock, &ts);
+  g_cond_wait_until(&s->worker_free, &s->lock,
+                    g_get_monotonic_time() + G_TIME_SPAN_SECOND);
 }
 
 int gate_enter(srv_state *s, srv_job *job) {
   const int workers = s->c->workers;
   job->s = s;
   job->slot = -1;
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   if (s->running >= workers && s->waiting >= s->c->queue) {
-    pthread_mutex_unlock(&s->lock);
+    g_mutex_unlock(&s->lock);
     return -1;
   }
   s->waiting++;
-  while (s->running >= workers && srv_now() < job->deadline)
+  while (s->running >= workers && cli_now() < job->deadline)
     wait_free(s);
   s->waiting--;
   if (s->running >= workers) { /* waited past the deadline */
     atomic_store(&job->timed_out, 1);
-    pthread_mutex_unlock(&s->lock);
+    g_mutex_unlock(&s->lock);
     return -2;
   }
   s->running++;
@@ -53,23 +51,23 @@ int gate_enter(srv_state *s, srv_job *job) {
       job->slot = i;
       break;
     }
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
   return 0;
 }
 
 void gate_leave(srv_job *job) {
   srv_state *s = job->s;
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   if (job->slot >= 0 && job->slot < s->c->workers && s->slots[job->slot] == job)
     s->slots[job->slot] = NULL;
   job->slot = -1;
   s->running--;
-  pthread_cond_signal(&s->worker_free);
-  pthread_mutex_unlock(&s->lock);
+  g_cond_signal(&s->worker_free);
+  g_mutex_unlock(&s->lock);
 }
 
 int gate_late(const srv_job *job) {
-  return atomic_load(&job->timed_out) || srv_now() > job->deadline;
+  return atomic_load(&job->timed_out) || cli_now() > job->deadline;
 }
 
 int gate_progress(void *cookie, double fraction) {
@@ -78,7 +76,7 @@ int gate_progress(void *cookie, double fraction) {
 }
 
 void gate_attach(srv_job *job, wapf_context *ctx) {
-  pthread_mutex_lock(&job->s->lock);
+  g_mutex_lock(&job->s->lock);
   job->ctx = ctx;
-  pthread_mutex_unlock(&job->s->lock);
+  g_mutex_unlock(&job->s->lock);
 }

@@ -288,7 +288,7 @@ static enum MHD_Result finish(struct MHD_Connection *conn, srv_req *r) {
   work_run(r->s, &w, &a);
   /* the answer must be read within --timeout too (a client that reads a
    * byte now and then would hold its slot and the request folder) */
-  conns_deadline(r->s, r->conn, srv_now() + c->timeout);
+  conns_deadline(r->s, r->conn, cli_now() + c->timeout);
   enum MHD_Result ok = send_answer(conn, r, &a);
   answer_free(&a);
   return ok;
@@ -310,7 +310,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     r->s = cls;
     r->conn = ci ? ci->socket_context : NULL;
     r->fd = -1;
-    r->start = srv_now();
+    r->start = cli_now();
     *con_cls = r;
     conns_inflight(r->s, 1);
     conns_deadline(r->s, r->conn, r->start + r->s->c->timeout);
@@ -327,7 +327,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
       r->reason = "too_large";
       return MHD_NO;
     }
-    if (srv_now() > r->start + r->s->c->timeout) {
+    if (cli_now() > r->start + r->s->c->timeout) {
       r->status = 408;
       r->reason = "timeout";
       return MHD_NO;
@@ -355,14 +355,14 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status)
     reason = r->reason && *r->reason ? r->reason : "send_failed";
   metrics_request(s, r->ep, status, status >= 400 ? reason : "",
-                  srv_now() - r->start);
+                  cli_now() - r->start);
   metrics_bytes(s, r->body,
                 code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->bytes_out : 0);
   if (s->c->verbose)
     srv_log("%s %d %.3f s", srv_endpoint_name(r->ep), status,
-            srv_now() - r->start);
+            cli_now() - r->start);
   /* the next request's head, on a kept-alive connection */
-  conns_deadline(s, r->conn, srv_now() + s->c->header_timeout);
+  conns_deadline(s, r->conn, cli_now() + s->c->header_timeout);
   upload_free(r);
   free(r);
   *con_cls = NULL;
@@ -468,8 +468,8 @@ int http_run(srv_state *s) {
     close(ls);
   if (!c->quiet)
     srv_log("signal %d: finishing %d request(s)", sig, conns_inflight_now(s));
-  double until = srv_now() + c->timeout + c->client_timeout + 5;
-  while (conns_inflight_now(s) > 0 && srv_now() < until)
+  double until = cli_now() + c->timeout + c->client_timeout + 5;
+  while (conns_inflight_now(s) > 0 && cli_now() < until)
     usleep(20 * 1000);
   MHD_stop_daemon(d);
   if (!c->quiet)

@@ -42,7 +42,7 @@ void metrics_request(srv_state *st, srv_endpoint e, int status,
                      const char *reason, double seconds) {
   if ((unsigned)e >= EP_COUNT)
     e = EP_OTHER;
-  pthread_mutex_lock(&st->lock);
+  g_mutex_lock(&st->lock);
   srv_ep_stats *s = &st->ep[e];
   count_status(s, status);
   if (reason && *reason)
@@ -52,14 +52,14 @@ void metrics_request(srv_state *st, srv_endpoint e, int status,
       s->bucket[i]++;
   s->count++;
   s->sum += seconds;
-  pthread_mutex_unlock(&st->lock);
+  g_mutex_unlock(&st->lock);
 }
 
 void metrics_bytes(srv_state *s, uint64_t in, uint64_t out) {
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   s->bytes_in += in;
   s->bytes_out += out;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
 }
 
 typedef struct sbuf {
@@ -156,10 +156,10 @@ static void put_gauges(sbuf *b, const srv_state *s) {
 
 char *metrics_text(srv_state *s) {
   sbuf b = {0};
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   put_requests(&b, s->ep);
   put_durations(&b, s->ep);
   put_gauges(&b, s);
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
   return b.p;
 }

@@ -13,7 +13,7 @@ typedef struct srv_req {
   srv_endpoint ep;
   double start;
   char *dir;     /* spool folder, NULL until a body is expected */
-  char *in;      /* dir/in */
+  char *in;      /* dir/in (g_free) */
   int fd;        /* the input being written, -1 when none */
   uint64_t body; /* bytes received */
   int form;      /* 0 raw body, 1 multipart, 2 urlencoded */

@@ -7,6 +7,7 @@
 #ifndef WAPF_SERVE_H
 #define WAPF_SERVE_H
 
+#include <glib.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -47,7 +48,6 @@ int srv_key_ok(const srv_config *c, const char *given);
 
 /* --- log --- */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-double srv_now(void); /* monotonic seconds */
 
 typedef enum srv_endpoint {
   EP_CHECK = 0,
@@ -101,9 +101,9 @@ typedef struct srv_ep_stats {
  * touches (marked "lock"). */
 typedef struct srv_state {
   const srv_config *c;
-  pthread_mutex_t lock;
-  pthread_cond_t worker_free; /* a worker slot was left (lock) */
-  pthread_cond_t tick;        /* wakes the timer thread (lock) */
+  GMutex lock;
+  GCond worker_free; /* a worker slot was left (lock) */
+  GCond tick;        /* wakes the timer thread (lock) */
   pthread_t timer;
   int timer_started, stop; /* stop: lock */
   /* gate.c (lock) */
@@ -137,7 +137,7 @@ void spool_shutdown(srv_state *s); /* removes the server's folder */
 /* Remove the folders of servers that are gone from $TMPDIR (only folders
  * of our naming, of this user, whose marker is not held). How many. */
 int spool_sweep(srv_state *s);
-/* A new request folder; malloc'd path, NULL on failure. */
+/* A new request folder; its path (spool_drop frees it), NULL on failure. */
 char *spool_new(srv_state *s);
 /* Remove a request folder and everything in it; frees path. */
 void spool_drop(srv_state *s, char *path);

@@ -91,10 +91,9 @@ int spool_sweep(srv_state *s) {
   struct dirent *e;
   int n = 0;
   while (d && (e = readdir(d))) {
-    char p[1200];
     if (strncmp(e->d_name, ROOT_PREFIX, strlen(ROOT_PREFIX)) != 0)
       continue;
-    snprintf(p, sizeof p, "%s/%s", tmp_root(), e->d_name);
+    g_autofree char *p = g_build_filename(tmp_root(), e->d_name, NULL);
     if (sweep_one(p)) {
       n++;
       if (!s->c->quiet)
@@ -128,7 +127,12 @@ static int make_marker(srv_state *s) {
 
 int spool_init(srv_state *s) {
   const char *t = tmp_root();
-  snprintf(s->root, sizeof s->root, "%s/" ROOT_PREFIX "XXXXXX", t);
+  g_autofree char *tmpl = g_build_filename(t, ROOT_PREFIX "XXXXXX", NULL);
+  if (g_strlcpy(s->root, tmpl, sizeof s->root) >= sizeof s->root) {
+    srv_log("the temporary folder path %s is too long", t);
+    s->root[0] = '\0';
+    return -1;
+  }
   if (!mkdtemp(s->root)) { /* mkdtemp makes it 0700 */
     srv_log("cannot make a temporary folder in %s (%s)", t, strerror(errno));
     s->root[0] = '\0';
@@ -145,18 +149,14 @@ int spool_init(srv_state *s) {
 }
 
 char *spool_new(srv_state *s) {
-  char buf[1100];
-  snprintf(buf, sizeof buf, "%s/" REQ_PREFIX "XXXXXX", s->root);
-  if (!mkdtemp(buf))
-    return NULL;
-  char *p = strdup(buf);
-  if (!p) {
-    rmdir(buf);
+  char *p = g_build_filename(s->root, REQ_PREFIX "XXXXXX", NULL);
+  if (!mkdtemp(p)) { /* 0700 */
+    g_free(p);
     return NULL;
   }
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   s->folders++;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
   return p;
 }
 
@@ -171,16 +171,16 @@ void spool_drop(srv_state *s, char *path) {
   } else if (dir >= 0) {
     close(dir);
   }
-  free(path);
-  pthread_mutex_lock(&s->lock);
+  g_free(path);
+  g_mutex_lock(&s->lock);
   s->folders--;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
 }
 
 int spool_count(srv_state *s) {
-  pthread_mutex_lock(&s->lock);
+  g_mutex_lock(&s->lock);
   int n = s->folders;
-  pthread_mutex_unlock(&s->lock);
+  g_mutex_unlock(&s->lock);
   return n;
 }
 

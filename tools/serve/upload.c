@@ -178,12 +178,7 @@ int upload_begin(srv_req *r, struct MHD_Connection *conn) {
     upload_fail(r, 500, "internal", "cannot make a temporary folder");
     return -1;
   }
-  size_t n = strlen(r->dir) + 4;
-  if (!(r->in = malloc(n))) {
-    upload_fail(r, 503, "no_memory", "out of memory");
-    return -1;
-  }
-  snprintf(r->in, n, "%s/in", r->dir);
+  r->in = g_build_filename(r->dir, "in", NULL);
   b64_init(&r->b64);
   if (r->form) {
     r->pp = MHD_create_post_processor(conn, 64 * 1024, on_field, r);
@@ -249,7 +244,7 @@ void upload_free(srv_req *r) {
   if (r->fd >= 0)
     close(r->fd);
   r->fd = -1;
-  free(r->in);
+  g_free(r->in);
   r->in = NULL;
   spool_drop(r->s, r->dir);
   r->dir = NULL;

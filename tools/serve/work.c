@@ -29,7 +29,7 @@ void answer_error(srv_answer *a, int status, const char *reason,
 
 void answer_free(srv_answer *a) {
   json_decref(a->json);
-  free(a->file);
+  g_free(a->file);
   free(a->report);
   memset(a, 0, sizeof *a);
 }
@@ -137,12 +137,10 @@ static json_t *file_base64(const char *path, int64_t *size) {
   return j;
 }
 
+/* The converted file's path in the request folder (g_free). */
 static char *out_path(const srv_work *w, const char *ext) {
-  size_t n = strlen(w->dir) + strlen(ext) + 8;
-  char *p = malloc(n);
-  if (p)
-    snprintf(p, n, "%s/out%s", w->dir, ext);
-  return p;
+  g_autofree char *name = g_strconcat("out", ext, NULL);
+  return g_build_filename(w->dir, name, NULL);
 }
 
 /* Convert and answer the file (or {"report", "file"}). */
@@ -152,7 +150,7 @@ static void do_convert(srv_work *w, srv_answer *a, wapf_context *ctx,
   wapf_result res;
   memset(&res, 0, sizeof res);
   char *out = out_path(w, r->out_ext);
-  int rc = out ? wapf_convert(ctx, f, r, &w->opt, out, &res) : WAPF_ENOMEM;
+  int rc = wapf_convert(ctx, f, r, &w->opt, out, &res);
   if (rc == WAPF_OK && gate_late(job))
     rc = WAPF_ECANCELLED;
   if (rc != WAPF_OK) {
@@ -160,7 +158,7 @@ static void do_convert(srv_work *w, srv_answer *a, wapf_context *ctx,
     lib_error(a, job, lib_detail(w, ctx, d, sizeof d), rc);
     json_object_set_new(a->json, "report",
                         jo_result(w->name, NULL, r->kind, &res, rc, d));
-    free(out);
+    g_free(out);
     return;
   }
   json_t *rep = jo_result(w->name, NULL, r->kind, &res, rc, "");
@@ -179,7 +177,7 @@ static void do_convert(srv_work *w, srv_answer *a, wapf_context *ctx,
       json_object_set_new(a->json, "report", rep);
       json_object_set_new(a->json, "file", b);
     }
-    free(out);
+    g_free(out);
     return;
   }
   a->report = json_dumps(rep, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -200,7 +198,7 @@ static void do_audio(srv_work *w, srv_answer *a, wapf_context *ctx,
     return;
   }
   char *out = out_path(w, r->out_ext);
-  int rc = out ? wapf_convert(ctx, f, r, &w->opt, out, &res) : WAPF_ENOMEM;
+  int rc = wapf_convert(ctx, f, r, &w->opt, out, &res);
   if (rc == WAPF_OK && !gate_late(job))
     rc = wapf_probe(ctx, out, &of);
   if (rc == WAPF_OK && gate_late(job))
@@ -227,7 +225,7 @@ static void do_audio(srv_work *w, srv_answer *a, wapf_context *ctx,
   }
   json_decref(b64);
   wapf_facts_free(&of);
-  free(out);
+  g_free(out);
 }
 
 /* Check again with the options format= asks for: Ogg/Opus voice, MP3
@@ -294,7 +292,7 @@ static void run_job(const srv_config *c, srv_work *w, srv_answer *a,
 /* The url's file into w->in, within the job's time; 0 or an answer. */
 static int fetch(const srv_config *c, const srv_work *w, srv_answer *a) {
   char why[400];
-  fetch_limits lim = {c->max_body, w->deadline - srv_now(),
+  fetch_limits lim = {c->max_body, w->deadline - cli_now(),
                       c->allow_private_urls, 5};
   int st = fetch_url(w->url, w->in, &lim, why, sizeof why);
   if (st)

@@ -27,7 +27,7 @@ typedef struct srv_answer {
   const char *reason; /* metrics label and "error" value; "" when ok */
   char message[600];
   json_t *json; /* body (owned), or NULL when file is set */
-  char *file;   /* path of a file to send as the body (owned) */
+  char *file;   /* path of a file to send as the body (owned, g_free) */
   char mime[128];
   char *report;      /* X-Preflight-Report (owned) */
   char filename[64]; /* Content-Disposition name */
