@@ -206,7 +206,7 @@ enum MHD_Result webhook_access(srv_state *s, struct MHD_Connection *conn,
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     w->ep = EP_WEBHOOK;
-    w->start = srv_now();
+    w->start = cli_now();
     w->conn = ci ? ci->socket_context : NULL;
     *con_cls = w;
     conns_inflight(s, 1);
@@ -232,11 +232,11 @@ void webhook_done(srv_state *s, void *con_cls, int completed) {
   metrics_request(s, EP_WEBHOOK, status,
                   w->status ? (status >= 400 ? w->reason : "")
                             : "client_closed",
-                  srv_now() - w->start);
+                  cli_now() - w->start);
   metrics_bytes(s, w->len, 0);
   (void)completed;
   /* the next request's head, on a kept-alive connection */
-  conns_deadline(s, w->conn, srv_now() + s->c->header_timeout);
+  conns_deadline(s, w->conn, cli_now() + s->c->header_timeout);
   conns_inflight(s, -1);
   free(w->body);
   free(w);
