@@ -13,9 +13,9 @@ int cmd_serve(const cli_args *a) {
   if (fetch_global_init() != 0)
     srv_log("cannot start libcurl");
   else {
-    if (srv_init(&s, &c) == 0 && forward_start(&c) == 0)
+    if (srv_init(&s, &c) == 0 && forward_start(&s) == 0)
       rc = http_run(&s);
-    forward_stop();
+    forward_stop(&s);
     srv_free(&s);
   }
   srv_config_free(&c);

@@ -120,6 +120,14 @@ typedef struct srv_state {
   /* metrics.c (lock) */
   srv_ep_stats ep[EP_COUNT];
   uint64_t bytes_in, bytes_out;
+  /* webhook_forward.c: set at start; stop is read by its thread */
+  struct {
+    pthread_t thread;
+    atomic_int stop;
+    int running;
+    const char *url;
+    char *secret;
+  } fwd;
 } srv_state;
 
 /* --- state.c: set up (spool, timer thread) and tear down. --- */

@@ -22,7 +22,7 @@ void webhook_done(srv_state *s, void *con_cls, int completed);
 
 /* --forward URL: start the thread that relays the outbox (0, or -1 with
  * a line printed); stop it. */
-int forward_start(const srv_config *c);
-void forward_stop(void);
+int forward_start(srv_state *s);
+void forward_stop(srv_state *s);
 
 #endif

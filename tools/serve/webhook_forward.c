@@ -14,12 +14,6 @@
 
 #include "webhook.h"
 
-static pthread_t g_thread;
-static atomic_int g_stop;
-static int g_running;
-static const char *g_url;
-static char *g_secret;
-
 typedef struct item {
   long long id;
   char *body;
@@ -46,9 +40,9 @@ static size_t discard(char *p, size_t size, size_t n, void *u) {
 }
 
 /* 1 when the application answered 2xx. */
-static int post(const item *x) {
+static int post(const srv_state *s, const item *x) {
   char hex[65], sig[100], prov[64];
-  wapf_hmac_sha256_hex(g_secret, x->body, x->len, hex);
+  wapf_hmac_sha256_hex(s->fwd.secret, x->body, x->len, hex);
   snprintf(sig, sizeof sig, "X-Preflight-Signature-256: sha256=%s", hex);
   snprintf(prov, sizeof prov, "X-Preflight-Provider: %s", x->provider);
   CURL *c = curl_easy_init();
@@ -58,7 +52,7 @@ static int post(const item *x) {
   h = curl_slist_append(h, prov);
   long code = 0;
   if (c && h) {
-    curl_easy_setopt(c, CURLOPT_URL, g_url);
+    curl_easy_setopt(c, CURLOPT_URL, s->fwd.url);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->len);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -75,30 +69,30 @@ static int post(const item *x) {
   return code >= 200 && code < 300;
 }
 
-static void nap(double seconds) {
-  for (double t = 0; t < seconds && !atomic_load(&g_stop); t += 0.05)
+static void nap(srv_state *s, double seconds) {
+  for (double t = 0; t < seconds && !atomic_load(&s->fwd.stop); t += 0.05)
     usleep(50 * 1000);
 }
 
 static void *run(void *arg) {
-  (void)arg;
+  srv_state *s = arg;
   wapf_context *ctx = NULL;
   if (wapf_open(&ctx, NULL) != WAPF_OK)
     return NULL;
-  while (!atomic_load(&g_stop)) {
+  while (!atomic_load(&s->fwd.stop)) {
     item x;
     int found = 0;
     memset(&x, 0, sizeof x);
     if (wapf_outbox_next(ctx, NULL, take_item, &x, &found) != WAPF_OK) {
       srv_log("forward: %s", wapf_last_error(ctx));
-      nap(1);
+      nap(s, 1);
       continue;
     }
     if (!found) {
-      nap(0.1);
+      nap(s, 0.1);
       continue;
     }
-    int ok = x.body && post(&x);
+    int ok = x.body && post(s, &x);
     double wait = x.attempts >= 6 ? 60 : (double)(1 << x.attempts);
     if (wapf_outbox_done(ctx, NULL, x.id, ok, wait) != WAPF_OK)
       srv_log("forward: %s", wapf_last_error(ctx));
@@ -108,7 +102,8 @@ static void *run(void *arg) {
   return NULL;
 }
 
-int forward_start(const srv_config *c) {
+int forward_start(srv_state *s) {
+  const srv_config *c = s->c;
   if (!c->forward_url)
     return 0;
   if (strncmp(c->forward_url, "http://", 7) != 0 &&
@@ -118,34 +113,34 @@ int forward_start(const srv_config *c) {
   }
   wapf_context *ctx = NULL;
   if (wapf_open(&ctx, NULL) == WAPF_OK)
-    wapf_config_get(ctx, NULL, "WA_FORWARD_SECRET", &g_secret);
+    wapf_config_get(ctx, NULL, "WA_FORWARD_SECRET", &s->fwd.secret);
   wapf_close(&ctx);
-  if (!g_secret || !*g_secret) {
+  if (!s->fwd.secret || !*s->fwd.secret) {
     srv_log("--forward: WA_FORWARD_SECRET is not set (environment or the "
             "config file): the events would go unsigned");
-    free(g_secret);
-    g_secret = NULL;
+    free(s->fwd.secret);
+    s->fwd.secret = NULL;
     return -1;
   }
-  g_url = c->forward_url;
-  atomic_store(&g_stop, 0);
-  if (pthread_create(&g_thread, NULL, run, NULL) != 0) {
+  s->fwd.url = c->forward_url;
+  atomic_store(&s->fwd.stop, 0);
+  if (pthread_create(&s->fwd.thread, NULL, run, s) != 0) {
     srv_log("--forward: cannot start its thread");
     return -1;
   }
-  g_running = 1;
+  s->fwd.running = 1;
   return 0;
 }
 
-void forward_stop(void) {
-  if (g_running) {
-    atomic_store(&g_stop, 1);
-    pthread_join(g_thread, NULL);
-    g_running = 0;
+void forward_stop(srv_state *s) {
+  if (s->fwd.running) {
+    atomic_store(&s->fwd.stop, 1);
+    pthread_join(s->fwd.thread, NULL);
+    s->fwd.running = 0;
   }
-  if (g_secret) {
-    memset(g_secret, 0, strlen(g_secret));
-    free(g_secret);
-    g_secret = NULL;
+  if (s->fwd.secret) {
+    memset(s->fwd.secret, 0, strlen(s->fwd.secret));
+    free(s->fwd.secret);
+    s->fwd.secret = NULL;
   }
 }
