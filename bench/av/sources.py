@@ -32,12 +32,17 @@ ENC = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "16", "-maxrate", "30M"
 AUDIO = ["-f", "lavfi", "-i", f"anoisesrc=r=48000:a=0.05:c=pink,lowpass=3000"]
 
 
-def photo_inputs(names, each):
+def photo_inputs(names):
+    """Each photo read once (the loop filter repeats it in memory)."""
     args = []
     for n in names:
-        args += ["-loop", "1", "-framerate", "30", "-t", str(each), "-i",
-                 os.path.join(IMG, n)]
+        args += ["-i", os.path.join(IMG, n)]
     return args
+
+
+def held(seconds):
+    """Filter that repeats a single picture for `seconds` at 30 fps."""
+    return f"loop=loop={30 * seconds - 1}:size=1:start=0,setpts=N/30/TB,"
 
 
 def pans(extra):
@@ -47,12 +52,12 @@ def pans(extra):
         zoom = "1+0.0006*on" if i % 2 == 0 else "1.55-0.0006*on"
         parts.append(
             f"[{i}:v]scale=2880:1620:force_original_aspect_ratio=increase,"
-            f"crop=2880:1620,setsar=1,zoompan=z='{zoom}':d=1:fps=30:s=1920x1080:"
+            f"crop=2880:1620,setsar=1,{held(30)}zoompan=z='{zoom}':d=1:fps=30:s=1920x1080:"
             f"x='(iw-iw/zoom)*(0.5+0.4*sin(on/300))':y='(ih-ih/zoom)/2',"
             f"format=yuv420p[p{i}]")
     chain = ";".join(parts) + ";" + "".join(f"[p{i}]" for i in range(len(PHOTOS)))
     chain += f"concat=n={len(PHOTOS)}:v=1:a=0{extra}[v]"
-    return photo_inputs(PHOTOS, 30) + AUDIO + [
+    return photo_inputs(PHOTOS) + AUDIO + [
         "-filter_complex", chain, "-map", "[v]", "-map", f"{len(PHOTOS)}:a"]
 
 
@@ -93,12 +98,12 @@ def fast():
     for i in range(len(PHOTOS)):
         parts.append(
             f"[{i}:v]scale=5760:3240:force_original_aspect_ratio=increase,"
-            f"crop=5760:3240,setsar=1,fps=30,"
+            f"crop=5760:3240,setsar=1,{held(30)}"
             f"crop=1920:1080:x='(iw-1920)*abs(mod(t*1.0\\,2)-1)':"
             f"y='(ih-1080)*(0.5+0.45*sin(t*2.1))',format=yuv420p[p{i}]")
     chain = ";".join(parts) + ";" + "".join(f"[p{i}]" for i in range(len(PHOTOS)))
     chain += f"concat=n={len(PHOTOS)}:v=1:a=0[v]"
-    return photo_inputs(PHOTOS, 30) + AUDIO + [
+    return photo_inputs(PHOTOS) + AUDIO + [
         "-filter_complex", chain, "-map", "[v]", "-map", f"{len(PHOTOS)}:a"]
 
 

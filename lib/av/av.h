@@ -193,6 +193,10 @@ int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
                        wapf_video_decision *d);
 
 /* ---- encode.c ---- */
+/* The x264 preset for p's size and speed at fps (a CPU budget per speed),
+ * and its cost relative to veryfast at 1080p30. */
+const char *wapf__enc_preset(const wapf_vplan *p, double fps);
+double wapf__enc_cost(const wapf_vplan *p, double fps);
 int wapf__enc_video(wapf_context *ctx, const wapf_vplan *p, AVRational tb,
                     AVRational fr, int threads, AVCodecContext **out);
 /* codec: "aac" or "libopus"; voice tunes Opus for speech. */

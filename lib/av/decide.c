@@ -187,9 +187,8 @@ static int open_decoder(cand *c) {
   return rc < 0 ? wapf__from_averror(c->t->ctx, rc, "trial decoder") : WAPF_OK;
 }
 
-static int open_cand(trial *t, cand *c, const wapf_vplan *vp) {
+static int open_cand(trial *t, cand *c) {
   c->t = t;
-  c->vp = *vp;
   c->dist = av_frame_alloc();
   c->scored = av_frame_alloc();
   if (!c->dist || !c->scored)
@@ -376,22 +375,23 @@ static void list_candidates(trial *t, const wapf_vsource *s,
 }
 
 /* Frames per segment within the cost share: the trials encode every frame
- * at every size, the final encode the whole clip at (about) the guess. */
+ * at every size, the final encode the whole clip at (about) the guess;
+ * each with the preset its size gets (encode.c). */
 static int segment_frames(const trial *t, const wapf_vsource *s,
                           const wapf_vplan *guess) {
   double fps = av_q2d(t->fr);
-  double areas = 0;
+  double costs = 0;
   for (int i = 0; i < t->nc; i++)
-    areas += (double)t->c[i].w * t->c[i].h;
-  double final = s->seconds * fps * guess->width * guess->height;
-  double frames = COST_SHARE * final / areas / SEGMENTS;
+    costs += wapf__enc_cost(&t->c[i].vp, fps);
+  double final = s->seconds * fps * wapf__enc_cost(guess, fps);
+  double frames = costs > 0 ? COST_SHARE * final / costs / SEGMENTS : 0;
   double cap = MAX_SEGMENT_S * fps;
   return (int)(frames < cap ? frames : cap);
 }
 
 static void report(wapf_context *ctx, const trial *t, int best, double secs,
                    const wapf_vplan *vp) {
-  char line[400];
+  char line[600];
   int n = 0;
   for (int i = 0; i < t->nc; i++) {
     const cand *c = &t->c[i];
@@ -451,11 +451,8 @@ static int measure_sizes(wapf_context *ctx, const wapf_facts *f,
   t->epkt = av_packet_alloc();
   if (!t->epkt)
     rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
-  for (int i = 0; rc == WAPF_OK && i < t->nc; i++) {
-    wapf_vplan vp = job->vp;
-    wapf__budget_resize(s, t->c[i].w, t->c[i].h, &vp);
-    rc = open_cand(t, &t->c[i], &vp);
-  }
+  for (int i = 0; rc == WAPF_OK && i < t->nc; i++)
+    rc = open_cand(t, &t->c[i]);
   if (rc == WAPF_OK)
     rc = run_trials(t, f, job);
   double secs = (double)(av_gettime_relative() - t0) / 1e6;
@@ -494,6 +491,10 @@ int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
   t->step = (int)lround(src_fps / av_q2d(fr));
   t->step = t->step < 1 ? 1 : t->step;
   list_candidates(t, s, &job->vp);
+  for (int i = 0; i < t->nc; i++) {
+    t->c[i].vp = job->vp;
+    wapf__budget_resize(s, t->c[i].w, t->c[i].h, &t->c[i].vp);
+  }
   t->want = segment_frames(t, s, &job->vp);
   wapf__fit_long_side(s, s->max_long_side, &t->ref_w, &t->ref_h);
   t->rvf = job->vf;
