@@ -10,9 +10,9 @@
  * source's display size within the long-side cap) and compared with the
  * source frame by libavfilter's ssim filter. The size with the highest
  * mean SSIM is encoded: the convex hull of per-title encoding, sampled at
- * one rate. The trials' frame count is set so that they cost about a
- * tenth of the final encode; a clip too short for that is encoded at the
- * ladder's size (budget.c). */
+ * one rate. The trials' frame count is set so that they cost about an
+ * eighth of the final encode (under the ~15 % the trials may take); a clip too
+ * short for that is encoded at the ladder's size (budget.c). */
 #include "av.h"
 
 #include <libavfilter/buffersink.h>
@@ -22,7 +22,7 @@
 
 #define MAX_CANDS 4
 #define SEGMENTS 3
-#define COST_SHARE 0.10 /* trial frames x sizes, against the final encode */
+#define COST_SHARE 0.13 /* trial frames x sizes, against the final encode */
 #define MIN_SEGMENT 8   /* frames: fewer measure the encoder's start only */
 #define MAX_SEGMENT_S 2.0
 

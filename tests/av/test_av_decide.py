@@ -37,16 +37,16 @@ def ssim_1080(out, src):
 
 
 def scrolling_text():
-    """22 s of a document scrolling at 1080p (sharp text: the budget binds,
+    """30 s of a document scrolling at 1080p (sharp text: the budget binds,
     and fewer pixels visibly lose it)."""
     if not os.path.exists(FONT):
         raise Skip(f"no font at {FONT} to draw the text with")
     text = os.path.join(SOURCE, "CONTRIBUTING.md")
-    return fixture("decide_text_22s.mp4",
+    return fixture("decide_text_30s.mp4",
                    FF + " -f lavfi -i color=c=white:s=1920x1080:r=30 -f lavfi "
                    "-i sine=f=330:r=48000 -vf \"drawtext=fontfile=" + FONT +
                    ":textfile=" + text + ":expansion=none:fontsize=20:fontcolor=black"
-                   ":x=30:y=40-t*60:line_spacing=4,noise=alls=3:allf=t\" -t 22 "
+                   ":x=30:y=40-t*60:line_spacing=4,noise=alls=3:allf=t\" -t 30 "
                    "-c:v libx264 -preset ultrafast -crf 8 -pix_fmt yuv420p "
                    "-c:a aac -ac 2 {out}")
 
@@ -72,7 +72,7 @@ def trials_measure_and_pick_the_best_size():
     assert d["height"] == best["height"], d
     # the file is at the decided size, and its own SSIM against the source
     # is what the trials said (same content all through)
-    info, v = check_mp4(out, duration=22.0, tol=0.2)
+    info, v = check_mp4(out, duration=30.0, tol=0.2)
     assert v["height"] == d["height"], (v["height"], d)
     got = ssim_1080(out, src)
     assert abs(got - best["ssim"]) < 0.03, (got, best)
