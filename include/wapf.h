@@ -503,7 +503,6 @@ typedef struct wapf_video_decision {
   uint16_t frames;    /* source frames the trials encoded at each size */
   uint16_t trial_cs;  /* wall time of the trials, 1/100 s */
   uint16_t kbps;      /* video bitrate aimed at, kbit/s (0: constant quality) */
-  uint16_t pad;       /* zero */
 } wapf_video_decision;
 /** wapf_video_decision.skipped: why no trials ran. */
 #define WAPF_TRIALS_FITS 1  /* the budget does not bind: full size */
@@ -519,7 +518,7 @@ typedef struct wapf_result {
   char mime[128];            /* MIME type of the output */
   char note[240];            /* e.g. "trimmed to 10 s", "" when none */
   wapf_video_decision video; /* videos: how the size was chosen */
-  uint8_t reserved[8];
+  uint8_t reserved[6];
 } wapf_result;
 
 /** Make a compliant file at out_path from the file facts describe,
