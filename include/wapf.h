@@ -519,15 +519,37 @@ WAPF_API int64_t wapf_kind_limit(wapf_kind kind, int animated);
  * "ABI"). Its texts are the library's own: the output's MIME type is
  * rep->out_mime (cut at 127 bytes only for a copied document of a longer
  * type; rep->out_mime has it whole) and note is one of its sentences. */
+/** How the size of a re-encoded video was chosen (inside wapf_result).
+ * When the byte budget binds, short segments spread over the clip are
+ * encoded at the target bitrate at up to four sizes and compared with the
+ * source (SSIM at the source's display size); the best one is encoded.
+ * All zero when no video was re-encoded. */
+typedef struct wapf_video_decision {
+  uint8_t made;       /* 1 when a video was re-encoded (the rest is valid) */
+  uint8_t skipped;    /* trials not run: WAPF_TRIALS_* below, 0 = measured */
+  uint8_t candidates; /* sizes measured (0-4), in height[] and ssim[] */
+  uint8_t chosen;     /* index of the encoded size in height[] */
+  uint16_t height[4]; /* candidate heights, pixels, largest first */
+  uint16_t ssim[4];   /* their mean SSIM x 10000 (ffmpeg's ssim "All") */
+  uint16_t frames;    /* source frames the trials encoded at each size */
+  uint16_t trial_cs;  /* wall time of the trials, 1/100 s */
+  uint16_t kbps;      /* video bitrate aimed at, kbit/s (0: constant quality) */
+} wapf_video_decision;
+/** wapf_video_decision.skipped: why no trials ran. */
+#define WAPF_TRIALS_FITS 1  /* the budget does not bind: full size */
+#define WAPF_TRIALS_SHORT 2 /* too few frames to measure within the cost */
+#define WAPF_TRIALS_ONE 3   /* only one candidate size */
+
 typedef struct wapf_result {
   wapf_plan action; /* what was done */
   wapf_kind kind;
   int64_t bytes_in;
   int64_t bytes_out;
-  double seconds; /* wall time */
-  char mime[128]; /* MIME type of the output */
-  char note[240]; /* e.g. "trimmed to 10 s", "" when none */
-  uint8_t reserved[32];
+  double seconds;            /* wall time */
+  char mime[128];            /* MIME type of the output */
+  char note[240];            /* e.g. "trimmed to 10 s", "" when none */
+  wapf_video_decision video; /* videos: how the size was chosen */
+  uint8_t reserved[6];
 } wapf_result;
 
 /** Make a compliant file at out_path from the file facts describe,

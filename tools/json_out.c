@@ -216,6 +216,38 @@ json_t *jo_report_error(const char *path, int code, const char *detail) {
   return j;
 }
 
+static const char *skip_name(int skipped) {
+  switch (skipped) {
+  case WAPF_TRIALS_FITS: return "fits";
+  case WAPF_TRIALS_SHORT: return "short";
+  case WAPF_TRIALS_ONE: return "one_size";
+  default: return NULL;
+  }
+}
+
+/* How a re-encoded video's size was chosen; null when none was. */
+static json_t *jo_video_decision(const wapf_video_decision *d) {
+  if (!d->made)
+    return json_null();
+  json_t *j = json_object();
+  json_t *c = json_array();
+  for (int i = 0; i < d->candidates && i < 4; i++) {
+    json_t *e = json_object();
+    json_object_set_new(e, "height", json_integer(d->height[i]));
+    json_object_set_new(e, "ssim", json_real(d->ssim[i] / 10000.0));
+    json_array_append_new(c, e);
+  }
+  const char *skip = skip_name(d->skipped);
+  json_object_set_new(j, "trials", json_boolean(!d->skipped));
+  json_object_set_new(j, "skipped", skip ? json_string(skip) : json_null());
+  json_object_set_new(j, "height", json_integer(d->height[d->chosen & 3]));
+  json_object_set_new(j, "kbps", d->kbps ? json_integer(d->kbps) : json_null());
+  json_object_set_new(j, "candidates", c);
+  json_object_set_new(j, "frames", json_integer(d->frames));
+  json_object_set_new(j, "trial_seconds", json_real(d->trial_cs / 100.0));
+  return j;
+}
+
 json_t *jo_result(const char *path, const char *out, wapf_kind kind,
                   const wapf_result *res, int code, const char *detail) {
   json_t *j = json_object();
@@ -233,6 +265,8 @@ json_t *jo_result(const char *path, const char *out, wapf_kind kind,
                                              : json_null());
   json_object_set_new(j, "seconds", res ? jo_real(res->seconds) : json_null());
   json_object_set_new(j, "note", jo_str(res ? res->note : ""));
+  if (res && res->video.made)
+    json_object_set_new(j, "video_decision", jo_video_decision(&res->video));
   json_object_set_new(j, "error",
                       code == WAPF_OK ? json_null() : jo_error(code, detail));
   return j;

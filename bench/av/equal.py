@@ -1,56 +1,45 @@
-"""Equal-constraint, equal-size benchmark (issue 9): wa-preflight
---speed fast|balanced|best against ffmpeg's best command-line recipes,
-every output H.264 Main without B-frames, AAC copied, at the byte size
-wa-preflight's balanced output has.
+"""Equal-bytes benchmark (issue 18): wa-preflight against ffmpeg recipes
+given no more bytes than wa-preflight's own output, on 2-minute 1080p
+clips built from real material (bench/av/sources.py).
 
     bench/av/run.sh --equal [BUILD_DIR]      (or python3 bench/av/equal.py)
+    SOURCES=pans,screen  only these sources
+    PHASE=default|best   only one of the two comparisons (default: both)
 
-Sources are generated here with ffmpeg lavfi (not timed). Each timed run is
-a fresh process; CPU is user+sys of that process (the machine is shared,
-so wall time moves with other work; CPU time much less). Every output is
-checked with ffprobe: has_b_frames=0, no B in any frame's pict_type,
-profile Main, colour primaries bt709. Prints Markdown on stdout."""
+Per source, in one run:
+  default  wa-preflight convert (--speed balanced); then ffmpeg's veryfast
+           family at the same video bitrate budget: one-pass VBV and
+           two-pass, at 1920x1080 and at 1280x720. A recipe whose file comes
+           out larger than ours is run again at a lower bitrate until it
+           fits, so every ffmpeg file has at most our bytes. The best of the
+           four counts.
+  best     wa-preflight --speed best against ffmpeg medium two-pass at
+           1080p and 720p, the same way.
+Every output is checked with ffprobe (Main, no B-frames, BT.709). SSIM:
+ffmpeg's ssim filter ("All"), every second frame, output and source scaled
+to 1920x1080 (the sources' size). Wall and CPU (user+sys) of each process;
+two-pass is the sum of both. The machine's load is printed beside each
+source (`uptime`). Prints Markdown on stdout."""
 import json
 import os
 import re
 import resource
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sources  # noqa: E402
 
 BIN = os.environ.get("WAPF_BIN", "build/tools/wa-preflight")
 FF = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
-WORK = os.environ.get("WAPF_BENCH_DIR") or tempfile.mkdtemp(prefix="wapf-equal-")
-os.makedirs(WORK, exist_ok=True)
+WORK = os.environ.get("WAPF_BENCH_DIR") or "/tmp/wapf-equal"
 THREADS = "2"
-
-SOURCES = [
-    ("60 s 1080p30, moving pattern + heavy noise", "s1.mp4",
-     "-f lavfi -i testsrc2=s=1920x1080:r=30,noise=alls=25:allf=t -f lavfi "
-     "-i anoisesrc=r=48000:a=0.2 -t 60 -c:v libx264 -preset ultrafast -b:v 12M "
-     "-maxrate 14M -bufsize 24M -c:a aac -b:a 128k -ac 2"),
-    ("2 min 720p30, moving pattern + light noise", "s2.mp4",
-     "-f lavfi -i testsrc2=s=1280x720:r=30,noise=alls=8:allf=t -f lavfi "
-     "-i sine=r=44100 -t 120 -c:v libx264 -preset ultrafast -b:v 8M -maxrate 10M "
-     "-bufsize 16M -c:a aac -b:a 128k -ac 2"),
-    ("6 s 4K30 HEVC Main 10 (phone-like), light noise", "s3.mp4",
-     "-f lavfi -i testsrc2=s=3840x2160:r=30,noise=alls=10:allf=t,format=yuv420p10le "
-     "-f lavfi -i sine=r=48000 -t 6 -c:v libx265 -preset ultrafast "
-     "-x265-params log-level=error:bitrate=40000 -tag:v hvc1 -color_primaries bt709 "
-     "-color_trc bt709 -colorspace bt709 -c:a aac -b:a 128k -ac 2"),
-]
-
-
-def gen(name, spec):
-    out = os.path.join(WORK, name)
-    if not os.path.exists(out):
-        subprocess.run(FF + spec.split() + [out], check=True)
-    return out
+W, H = 1920, 1080
 
 
 def run(args):
-    """(wall s, cpu s, stderr) of one process."""
+    """(wall s, cpu s, stdout, stderr) of one process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     p = subprocess.run(args, capture_output=True, text=True)
@@ -59,7 +48,7 @@ def run(args):
     if p.returncode != 0:
         raise RuntimeError(f"{args[0]} failed: {p.stderr[-600:]}")
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu, p.stderr
+    return wall, cpu, p.stdout, p.stderr
 
 
 def probe(path):
@@ -73,38 +62,32 @@ def check_output(path):
     """The constraint, read with ffprobe (never the project's probe)."""
     info = probe(path)
     v = [s for s in info["streams"] if s["codec_type"] == "video"][0]
-    types = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
-                            "-show_entries", "frame=pict_type", "-of", "csv=p=0", path],
-                           capture_output=True, text=True, check=True).stdout.split()
     bad = []
     if int(v.get("has_b_frames", 0)) != 0:
         bad.append(f"has_b_frames={v['has_b_frames']}")
-    if any(t.startswith("B") for t in types):
-        bad.append("B frames")
     if v.get("profile") != "Main":
         bad.append(f"profile {v.get('profile')}")
     if v.get("color_primaries") != "bt709":
         bad.append(f"primaries {v.get('color_primaries')}")
     if bad:
         raise RuntimeError(f"{path}: {', '.join(bad)}")
-    return info, v
+    return info
 
 
-def video_bits(info):
-    """Bit/s of the video stream alone (file minus audio)."""
+def audio_bytes(info):
     dur = float(info["format"]["duration"])
-    total = int(info["format"]["size"]) * 8
-    audio = sum(int(s.get("bit_rate", 0)) for s in info["streams"]
-                if s["codec_type"] == "audio") * dur
-    return int((total - audio - 16384 * 8) / dur)
+    return sum(int(s.get("bit_rate", 0)) for s in info["streams"]
+               if s["codec_type"] == "audio") * dur / 8
 
 
-def ssim(out, src, w, h):
-    """ffmpeg's SSIM (All) at w x h on every second frame."""
-    chain = (f"[0:v]scale={w}:{h}:flags=bicubic,framestep=2[a];"
-             f"[1:v]scale={w}:{h}:flags=bicubic,format=yuv420p,framestep=2[b];[a][b]ssim")
-    p = subprocess.run(["ffmpeg", "-nostdin", "-i", out, "-i", src, "-lavfi", chain,
-                        "-f", "null", "-"], capture_output=True, text=True)
+def ssim(out, src):
+    """ffmpeg's SSIM (All) at 1920x1080 on every second frame."""
+    chain = (f"[0:v]scale={W}:{H}:flags=bicubic,framestep=2[a];"
+             f"[1:v]scale={W}:{H}:flags=bicubic,format=yuv420p,framestep=2[b];"
+             "[a][b]ssim")
+    p = subprocess.run(["nice", "-n", "10", "ffmpeg", "-nostdin", "-threads", "2",
+                        "-i", out, "-i", src, "-lavfi", chain, "-f", "null", "-"],
+                       capture_output=True, text=True)
     return float(re.search(r"All:([0-9.]+)", p.stderr).group(1))
 
 
@@ -122,67 +105,98 @@ def ffmpeg_cmd(src, out, preset, vb, w, h, npass=0, log=None):
     return a + ["-c:a", "copy", "-movflags", "+faststart", out]
 
 
-def fit_1920(w, h):
-    k = min(1.0, 1920 / max(w, h))
-    return 2 * round(w * k / 2), 2 * round(h * k / 2)
-
-
-def bench_source(desc, src):
-    info = probe(src)
-    sv = [s for s in info["streams"] if s["codec_type"] == "video"][0]
-    w, h = fit_1920(sv["width"], sv["height"])
-    rows = []
-    target = None
-    for speed in ("balanced", "fast", "best"):
-        out = os.path.join(WORK, f"wa_{speed}_{os.path.basename(src)}")
-        wall, cpu, err = run([BIN, "convert", "-v", "--force", "--speed", speed,
-                              "-o", out, src])
-        job = re.findall(r"av job: video encode (\d+)x(\d+)", err)
-        oi, _ = check_output(out)
-        if speed == "balanced":
-            target = video_bits(oi)
-        rows.append((f"wa-preflight --speed {speed}", f"{job[-1][0]}x{job[-1][1]}",
-                     out, wall, cpu))
-    for name, preset, npass in (("ffmpeg veryfast 1-pass VBV", "veryfast", 0),
-                                ("ffmpeg medium 1-pass VBV", "medium", 0),
-                                ("ffmpeg medium 2-pass", "medium", 2)):
-        out = os.path.join(WORK, f"ff_{preset}{npass}_{os.path.basename(src)}")
+def ffmpeg_fit(src, tag, preset, npass, w, h, limit, vb):
+    """One ffmpeg recipe at no more than `limit` bytes: (out, wall, cpu, tries)."""
+    out = os.path.join(WORK, f"ff_{tag}_{os.path.basename(src)}")
+    log = os.path.join(WORK, f"x264_{tag}")
+    wall = cpu = 0.0
+    for tries in range(1, 5):
         if npass:
-            log = os.path.join(WORK, "x264pass")
-            w1, c1, _ = run(ffmpeg_cmd(src, out, preset, target, w, h, 1, log))
-            w2, c2, _ = run(ffmpeg_cmd(src, out, preset, target, w, h, 2, log))
+            w1, c1, _, _ = run(ffmpeg_cmd(src, out, preset, vb, w, h, 1, log))
+            w2, c2, _, _ = run(ffmpeg_cmd(src, out, preset, vb, w, h, 2, log))
             wall, cpu = w1 + w2, c1 + c2
         else:
-            wall, cpu, _ = run(ffmpeg_cmd(src, out, preset, target, w, h))
-        check_output(out)
-        rows.append((name, f"{w}x{h}", out, wall, cpu))
-    for name, size, out, wall, cpu in rows:
-        s = ssim(out, src, w, h)
-        print(f"| {desc} | {name} | {size} | {os.path.getsize(out)} | {s:.4f} | "
-              f"{wall:.1f} | {cpu:.1f} |", flush=True)
+            wall, cpu, _, _ = run(ffmpeg_cmd(src, out, preset, vb, w, h))
+        size = os.path.getsize(out)
+        if size <= limit:
+            return out, wall, cpu, tries
+        vb = int(vb * limit / size * 0.995)
+    raise RuntimeError(f"{tag}: still over {limit} bytes")
+
+
+def ours(src, speed):
+    out = os.path.join(WORK, f"wa_{speed}_{os.path.basename(src)}")
+    wall, cpu, so, err = run([BIN, "convert", "-v", "--json", "--force",
+                              "--speed", speed, "-o", out, src])
+    res = json.loads(so)["files"][0]
+    job = re.findall(r"av job: video encode (\d+)x(\d+)", err)
+    retries = len(job) - 1
+    return out, wall, cpu, res.get("video_decision"), f"{job[-1][0]}x{job[-1][1]}", retries
+
+
+def uptime():
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.split(
+        "load average:")[-1].strip()
+
+
+def row(desc, name, size, out, src, wall, cpu, extra=""):
+    s = ssim(out, src)
+    print(f"| {desc} | {name} | {size} | {os.path.getsize(out):,} | {s:.4f} | "
+          f"{wall:.1f} | {cpu:.1f} | {extra} |", flush=True)
+    return s
+
+
+def compare(desc, src, speed, recipes):
+    out, wall, cpu, dec, size, retries = ours(src, speed)
+    info = check_output(out)
+    limit = os.path.getsize(out)
+    trial = dec.get("trial_seconds", 0) if dec else 0
+    cands = ", ".join(f"{c['height']}p {c['ssim']:.4f}"
+                      for c in (dec or {}).get("candidates", []))
+    note = (f"{100 * limit / 16e6:.1f} % of 16 MB, {'retry' if retries else 'first attempt'}; "
+            f"trials {trial:.1f} s: {cands or (dec or {}).get('skipped')}; load {uptime()}")
+    mine = row(desc, f"**wa-preflight --speed {speed}**", size, out, src, wall, cpu, note)
+    dur = float(info["format"]["duration"])
+    vb = int((limit - audio_bytes(info) - 40000) * 8 / dur)
+    best = (0, "")
+    for tag, preset, npass, w, h in recipes:
+        fout, fwall, fcpu, tries = ffmpeg_fit(src, tag, preset, npass, w, h, limit, vb)
+        check_output(fout)
+        name = f"ffmpeg {preset} {'2-pass' if npass else '1-pass VBV'} {h}p"
+        s = row(desc, name, f"{w}x{h}", fout, src, fwall, fcpu,
+                f"{tries} run(s) to fit; load {uptime()}")
+        best = max(best, (s, name))
+    verdict = "**ours ahead**" if mine >= best[0] else "behind"
+    print(f"| {desc} | best ffmpeg: {best[1]} | | | {best[0]:.4f} | | | "
+          f"{verdict} by {mine - best[0]:+.4f} |", flush=True)
+
+
+DEFAULT = [("vf1_1080", "veryfast", 0, 1920, 1080), ("vf2_1080", "veryfast", 2, 1920, 1080),
+           ("vf1_720", "veryfast", 0, 1280, 720), ("vf2_720", "veryfast", 2, 1280, 720)]
+BEST = [("md2_1080", "medium", 2, 1920, 1080), ("md2_720", "medium", 2, 1280, 720)]
 
 
 def main():
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for ln in f:
-            if ln.startswith("model name"):
-                cpu = ln.split(":", 1)[1].strip()
-                break
-    ff = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.splitlines()[0]
-    up = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    print("## Equal constraint (H.264 Main, no B-frames) and equal size\n")
-    print(f"- machine: {os.cpu_count()} CPUs (`nproc`), {cpu}; {ff}")
-    print(f"- `uptime` at start: {up}\n")
-    print("| source | recipe | encoded size | bytes | SSIM | wall s | CPU s |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    os.makedirs(WORK, exist_ok=True)
     only = os.environ.get("SOURCES")
-    for desc, name, spec in SOURCES:
-        if only and name not in only.split(","):
-            continue
-        bench_source(desc, gen(name, spec))
-    up = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    print(f"\n- `uptime` at the end: {up}")
+    phase = os.environ.get("PHASE", "")
+    srcs = sources.make_all(WORK, only.split(",") if only else None)
+    cpu = subprocess.run("lscpu | grep 'Model name'", shell=True, capture_output=True,
+                         text=True).stdout.split(":", 1)[-1].strip()
+    ff = subprocess.run(["ffmpeg", "-version"], capture_output=True,
+                        text=True).stdout.splitlines()[0]
+    print("## Equal bytes: wa-preflight against ffmpeg given no more bytes\n")
+    print(f"- machine: {os.cpu_count()} CPUs (`nproc`), {cpu}; {ff}")
+    print(f"- `uptime` load at start: {uptime()}\n")
+    print("| source | recipe | encoded size | bytes | SSIM | wall s | CPU s | notes |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | --- |")
+    for desc, src in srcs:
+        if phase in ("", "default"):
+            compare(desc, src, "balanced", DEFAULT)
+    for desc, src in srcs:
+        if phase in ("", "best"):
+            compare(desc, src, "best", BEST)
+    print(f"\n- `uptime` load at the end: {uptime()}")
 
 
 if __name__ == "__main__":

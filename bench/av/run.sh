@@ -2,8 +2,9 @@
 # Benchmarks of video/audio conversion against the ffmpeg command line.
 #   bench/av/run.sh [BUILD_DIR]      print the report
 #   bench/av/run.sh -w [BUILD_DIR]   also write bench/av/RESULTS.md
-#   bench/av/run.sh --equal [BUILD_DIR]  only the equal-constraint table
-#     (issue 9: --speed against ffmpeg recipes at the same size; ~40 min)
+#   bench/av/run.sh --equal [BUILD_DIR]  the equal-bytes table (issue 18):
+#     six 2-minute 1080p sources (bench/av/sources.py), ours against ffmpeg
+#     recipes given no more bytes; hours on 2 cores
 # Needs a built tree (meson/ninja) and ffmpeg; takes 15-30 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

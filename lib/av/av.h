@@ -173,10 +173,30 @@ int wapf__budget_video(wapf_context *ctx, const wapf_vsource *s, double scale,
 int wapf__budget_audio(wapf_context *ctx, double seconds, int voice,
                        int stereo_aac, int channels, double scale,
                        int64_t *bitrate, char *note, size_t note_size);
+/* w x h of s's display size scaled so that its long side is long_side
+ * (never up), even. */
+void wapf__fit_long_side(const wapf_vsource *s, int long_side, int *w, int *h);
+/* Give p the size w x h, with the VBV and level that size needs. */
+void wapf__budget_resize(const wapf_vsource *s, int w, int h, wapf_vplan *p);
 /* Smallest sensible H.264 level for a size, frame rate and bitrate. */
 int wapf__h264_level(int width, int height, double fps, int64_t maxrate);
 
+/* ---- decide.c ---- */
+/* Pick the size of an average-bitrate encode (job->vp from the budget) by
+ * trial encodes of short segments of f at the sizes around the budget's
+ * guess; sets job->vp's size (and VBV, level) to the winner and fills *d.
+ * Trials that fail leave the guess (logged); only WAPF_ECANCELLED is
+ * returned. */
+struct wapf_av_job;
+int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
+                       const wapf_vsource *s, struct wapf_av_job *job,
+                       wapf_video_decision *d);
+
 /* ---- encode.c ---- */
+/* The x264 preset for p's size and speed at fps (a CPU budget per speed),
+ * and its cost relative to veryfast at 1080p30. */
+const char *wapf__enc_preset(const wapf_vplan *p, double fps);
+double wapf__enc_cost(const wapf_vplan *p, double fps);
 int wapf__enc_video(wapf_context *ctx, const wapf_vplan *p, AVRational tb,
                     AVRational fr, int threads, AVCodecContext **out);
 /* codec: "aac" or "libopus"; voice tunes Opus for speech. */

@@ -63,9 +63,7 @@ static int even(double x) {
   return v < 2 ? 2 : v;
 }
 
-/* Scale w x h so that its long side is long_side (never up). */
-static void fit_long_side(const wapf_vsource *s, int long_side, int *w,
-                          int *h) {
+void wapf__fit_long_side(const wapf_vsource *s, int long_side, int *w, int *h) {
   int src_long = s->width > s->height ? s->width : s->height;
   double k = src_long > long_side ? (double)long_side / src_long : 1.0;
   *w = even(s->width * k);
@@ -106,14 +104,14 @@ static int refuse(wapf_context *ctx, const wapf_vsource *s, int64_t ab) {
 static void pick_size(const wapf_vsource *s, int64_t vb, double fps,
                       wapf_vplan *p) {
   static const int ladder[] = {3840, 2560, 1920, 1280, 960, 854, 640, 426};
-  fit_long_side(s, s->max_long_side, &p->width, &p->height);
+  wapf__fit_long_side(s, s->max_long_side, &p->width, &p->height);
   int top = p->width > p->height ? p->width : p->height;
   for (size_t i = 0; i < sizeof ladder / sizeof ladder[0]; i++) {
     int hd = (p->width > p->height ? p->width : p->height) > 1280;
     if (bpp(vb, p->width, p->height, fps) >= (hd ? BPP_ABR_HD : BPP_ABR))
       return;
     if (ladder[i] < top)
-      fit_long_side(s, ladder[i], &p->width, &p->height);
+      wapf__fit_long_side(s, ladder[i], &p->width, &p->height);
   }
 }
 
@@ -125,6 +123,14 @@ static void set_vbv(wapf_vplan *p, double fps, int64_t cap) {
   if (p->bufsize > (int64_t)levels[li].max_cpb * 1000)
     p->bufsize = (int64_t)levels[li].max_cpb * 1000;
   p->level = wapf__h264_level(p->width, p->height, fps, p->maxrate);
+}
+
+void wapf__budget_resize(const wapf_vsource *s, int w, int h, wapf_vplan *p) {
+  double fps = p->fps.num > 0 ? av_q2d(p->fps) : s->fps;
+  p->width = w;
+  p->height = h;
+  if (p->mode == WAPF_RC_ABR)
+    set_vbv(p, fps, p->vbitrate * 3 / 2);
 }
 
 int wapf__budget_video(wapf_context *ctx, const wapf_vsource *s, double scale,
@@ -141,7 +147,7 @@ int wapf__budget_video(wapf_context *ctx, const wapf_vsource *s, double scale,
   int64_t vb = (int64_t)((total - (double)p->abitrate) * scale);
   if (vb < MIN_VIDEO_BPS)
     return refuse(ctx, s, p->abitrate);
-  fit_long_side(s, s->max_long_side, &p->width, &p->height);
+  wapf__fit_long_side(s, s->max_long_side, &p->width, &p->height);
   if (bpp(vb, p->width, p->height, fps) >= BPP_CRF) {
     p->mode = WAPF_RC_CRF;
     p->crf = CRF_QUALITY;

@@ -10,6 +10,7 @@ typedef struct attempt {
   double scale;        /* bitrate factor for the retry */
   int force_transcode; /* a copy that did not fit */
   int64_t target;      /* bytes the output must stay under */
+  int width, height;   /* the size the first attempt decided, 0 none yet */
 } attempt;
 
 static int64_t kind_limit(wapf_kind kind) {
@@ -57,8 +58,24 @@ static void audio_format(wapf_av_job *job, const AVStream *ast, int opus,
   job->af.trim = job->in.cut_end ? job->in.span : -1;
 }
 
-static int plan_video(wapf_context *ctx, wapf_av_job *job, const attempt *at,
-                      wapf_result *res) {
+/* The size: measured by trials on the first attempt (decide.c), kept on
+ * the retry. */
+static int decide_size(wapf_context *ctx, const wapf_facts *f,
+                       const wapf_vsource *s, wapf_av_job *job, attempt *at,
+                       wapf_result *res) {
+  if (at->width > 0) {
+    if (job->vp.mode == WAPF_RC_ABR)
+      wapf__budget_resize(s, at->width, at->height, &job->vp);
+    return WAPF_OK;
+  }
+  int rc = wapf__decide_video(ctx, f, s, job, &res->video);
+  at->width = job->vp.width;
+  at->height = job->vp.height;
+  return rc;
+}
+
+static int plan_video(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
+                      attempt *at, wapf_result *res) {
   AVStream *vs = job->in.fmt->streams[job->in.vidx];
   AVRational sar;
   wapf_vsource s = {0};
@@ -83,6 +100,11 @@ static int plan_video(wapf_context *ctx, wapf_av_job *job, const attempt *at,
   job->vf.pix_fmt = AV_PIX_FMT_YUV420P;
   job->vf.deinterlace = vs->codecpar->field_order > AV_FIELD_PROGRESSIVE;
   job->vf.trim = job->in.cut_end ? job->in.span : -1;
+  rc = decide_size(ctx, f, &s, job, at, res);
+  if (rc != WAPF_OK)
+    return rc;
+  job->vf.width = job->vp.width;
+  job->vf.height = job->vp.height;
   if (job->vp.mode == WAPF_RC_ABR)
     snprintf(res->note, sizeof res->note,
              "re-encoded at %dx%d, %lld kbit/s to fit %lld bytes",
@@ -160,7 +182,7 @@ static int measure(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
 /* ---- one attempt ---- */
 
 static int prepare(wapf_context *ctx, const wapf_facts *f, const wapf_report *r,
-                   const wapf_options *opt, wapf_av_job *job, const attempt *at,
+                   const wapf_options *opt, wapf_av_job *job, attempt *at,
                    wapf_result *res) {
   wapf_av_in *in = &job->in;
   in->vidx =
@@ -178,7 +200,7 @@ static int prepare(wapf_context *ctx, const wapf_facts *f, const wapf_report *r,
   if (rc == WAPF_OK && in->aidx >= 0)
     rc = plan_audio(ctx, job, r, opt, at, res);
   if (rc == WAPF_OK && job->vmode == WAPF_AV_ENCODE)
-    rc = plan_video(ctx, job, at, res);
+    rc = plan_video(ctx, f, job, at, res);
   if (rc == WAPF_OK && job->vmode == WAPF_AV_ENCODE && in->aidx >= 0)
     job->abitrate = job->vp.abitrate;
   return rc;
@@ -191,14 +213,21 @@ static const char *mode_name(wapf_av_mode m) {
 /* One line with every choice, so a run can be reproduced (bench/av). */
 static void log_job(wapf_context *ctx, const wapf_av_job *job) {
   const wapf_vplan *p = &job->vp;
+  AVRational fr = p->fps;
+  if (fr.num <= 0 && job->in.vidx >= 0)
+    fr = av_guess_frame_rate(job->in.fmt, job->in.fmt->streams[job->in.vidx],
+                             NULL);
   wapf__log(ctx, WAPF_LOG_INFO,
             "av job: video %s %dx%d fps %d/%d %s crf %d bitrate %lld "
-            "maxrate %lld bufsize %lld level %d; audio %s %s %d Hz %d ch "
-            "%lld bit/s; span %.3f s",
+            "maxrate %lld bufsize %lld level %d preset %s; audio %s %s %d Hz "
+            "%d ch %lld bit/s; span %.3f s",
             mode_name(job->vmode), p->width, p->height, p->fps.num, p->fps.den,
             p->mode == WAPF_RC_CRF ? "crf" : "abr", p->crf,
             (long long)p->vbitrate, (long long)p->maxrate,
             (long long)p->bufsize, p->level,
+            job->vmode == WAPF_AV_ENCODE
+                ? wapf__enc_preset(p, fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0)
+                : "-",
             job->in.aidx < 0 ? "none" : mode_name(job->amode),
             job->acodec ? job->acodec : "-", job->af.rate, job->af.channels,
             (long long)job->abitrate, job->in.span);
@@ -206,7 +235,7 @@ static void log_job(wapf_context *ctx, const wapf_av_job *job) {
 
 static int run_once(wapf_context *ctx, const wapf_facts *f,
                     const wapf_report *r, const wapf_options *opt,
-                    wapf_tmpfile *out, const attempt *at, wapf_result *res) {
+                    wapf_tmpfile *out, attempt *at, wapf_result *res) {
   wapf_av_job job;
   memset(&job, 0, sizeof job);
   job.out_path = out->path;

@@ -37,22 +37,64 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
   cc->rc_buffer_size = (int)(p->bufsize > INT32_MAX ? INT32_MAX : p->bufsize);
 }
 
-/* x264 presets per wapf_speed, all legal in Main without B-frames, with
- * tune ssim (auto-variance AQ, no psy-rd): measured on 10 s cuts of the
- * bench sources (bench/av/tune.py, bench/av/RESULTS.md) it gains SSIM at
- * veryfast on light noise for ~the same CPU; the costs and gains of each
- * speed are in BENCHMARKS.md. */
-static const char *const k_preset[] = {
-    [WAPF_SPEED_BALANCED] = "veryfast",
-    [WAPF_SPEED_FAST] = "superfast",
-    [WAPF_SPEED_BEST] = "slow",
+/* x264 presets, all legal in Main without B-frames, with tune ssim
+ * (auto-variance AQ, no psy-rd). Each --speed is a CPU budget per second
+ * of output, in units of preset veryfast at 1920x1080 at 30 fps; the
+ * slowest preset of its list that fits the budget at the output's pixel
+ * rate is used, so a smaller picture gets more analysis (subme, ref,
+ * trellis, lookahead) for the same time. The relative costs are x264's on
+ * 1080p, measured with ffmpeg (-bf 0 -tune ssim, CPU seconds, BENCHMARKS.md):
+ * veryfast 1, faster 1.45, fast 2.0, medium 2.5; superfast 0.7, slow 3.5. */
+typedef struct preset_cost {
+  const char *name;
+  double cost;
+} preset_cost;
+
+static const preset_cost k_fast[] = {
+    {"superfast", 0.7}, {"veryfast", 1.0}, {"faster", 1.45}, {NULL, 0}};
+static const preset_cost k_balanced[] = {{"veryfast", 1.0},
+                                         {"faster", 1.45},
+                                         {"fast", 2.0},
+                                         {"medium", 2.5},
+                                         {NULL, 0}};
+static const preset_cost k_best[] = {{"slow", 3.5}, {"slower", 7.0}, {NULL, 0}};
+
+static const struct {
+  const preset_cost *list;
+  double budget;
+} k_speed[] = {
+    [WAPF_SPEED_BALANCED] = {k_balanced, 1.5},
+    [WAPF_SPEED_FAST] = {k_fast, 0.75},
+    [WAPF_SPEED_BEST] = {k_best, 3.5},
 };
 
-static void video_settings(AVCodecContext *cc, const wapf_vplan *p,
-                           AVDictionary **opts) {
+static double pixel_rate(const wapf_vplan *p, double fps) {
+  return (double)p->width * p->height * (fps > 0 ? fps : 30) /
+         (1920.0 * 1080 * 30);
+}
+
+static const preset_cost *pick_preset(const wapf_vplan *p, double fps) {
   int sp = p->speed >= 0 && p->speed <= WAPF_SPEED_BEST ? p->speed
                                                         : WAPF_SPEED_BALANCED;
-  av_dict_set(opts, "preset", k_preset[sp], 0);
+  const preset_cost *list = k_speed[sp].list, *pick = &list[0];
+  double rate = pixel_rate(p, fps);
+  for (const preset_cost *c = list; c->name; c++)
+    if (c->cost * rate <= k_speed[sp].budget)
+      pick = c;
+  return pick;
+}
+
+const char *wapf__enc_preset(const wapf_vplan *p, double fps) {
+  return pick_preset(p, fps)->name;
+}
+
+double wapf__enc_cost(const wapf_vplan *p, double fps) {
+  return pick_preset(p, fps)->cost * pixel_rate(p, fps);
+}
+
+static void video_settings(AVCodecContext *cc, const wapf_vplan *p, double fps,
+                           AVDictionary **opts) {
+  av_dict_set(opts, "preset", wapf__enc_preset(p, fps), 0);
   av_dict_set(opts, "tune", "ssim", 0);
   av_dict_set(opts, "profile", "main", 0);
   cc->max_b_frames = 0; /* Android WhatsApp clients: no B-frames */
@@ -78,7 +120,7 @@ int wapf__enc_video(wapf_context *ctx, const wapf_vplan *p, AVRational tb,
   cc->thread_count = threads;
   cc->level = p->level;
   cc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-  video_settings(cc, p, &opts);
+  video_settings(cc, p, fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0, &opts);
   video_rate_control(cc, p, &opts);
   rc = open_encoder(ctx, cc, &opts);
   if (rc != WAPF_OK)

@@ -43,6 +43,7 @@ CLASSES = {
     "wapf_send_request": "caller",
     "wapf_send_result": "caller",
     "wapf_result": "caller",
+    "wapf_video_decision": "caller",  # inside wapf_result
     "wapf_batch_settings": "caller",
     "wapf_batch_summary": "caller",
     "wapf_batch_counts": "array",
