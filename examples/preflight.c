@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a sending application calls before it uploads a file:
  * probe -> check -> (convert when needed). Prints which file to upload
  * and its MIME type.

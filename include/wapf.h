@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wapf.h - the public interface of libwapf (wa-preflight).
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The project's one entry point for set-up, the demo and the tests.
 #   scripts/dev.sh demo   install what is missing, build, batch samples/ into out/
 #   scripts/dev.sh test   install what is missing, build, run every test

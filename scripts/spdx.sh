@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The licence line of every source file:
 #   scripts/spdx.sh [DIR]          add "SPDX-License-Identifier: ID" as the
 #                                  first comment line of every source file

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Print the version from include/wapf.h (the single source of truth).
 cd "$(dirname "$0")/.." || exit 1
 h=include/wapf.h

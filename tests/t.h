@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A tiny unit-test harness: each test binary holds a few named cases.
  * Exit 0 when all pass, 1 when any fails, 77 (meson's skip) when all
  * cases skipped. */

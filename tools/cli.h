@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The wa-preflight command: shared declarations of its parts. */
 #ifndef WAPF_CLI_H
 #define WAPF_CLI_H

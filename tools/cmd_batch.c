@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight batch: a folder into a mirrored folder of compliant files.
  * The library does the work (wapf_batch_run); this file parses, draws the
  * progress bar on a terminal and prints the plan, the failures and the

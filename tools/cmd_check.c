@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight check: one verdict line per file (or JSON), exit 0 only
  * when every file is compliant. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight convert: probe -> check -> wapf_convert for each file, with
  * the output names of cli.md ("Where outputs go"). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight journal [--json] [--since T] [--failed]: the send journal,
  * oldest first: when, state, delivery status (from the status webhooks),
  * provider, recipient, kind (or template), message id. --json prints one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight probe: the facts the rules need, as text or JSON. */
 #include <inttypes.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight report OUTDIR [--json]: one summary of every batch state
  * under OUTDIR/.wa-preflight (state.db and every shard), read-only, so
  * the result of a job of many shards reads like one batch. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight send: check, convert when needed, upload (or publish, or
  * verify a link) and send one file through a provider. Credentials come
  * from the environment or the config file (the library reads them);

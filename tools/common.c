@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Context set-up, signals and error lines shared by the subcommands. */
 #include <glib.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* JSON documents of the command: facts (probe), reports (check), results
  * (convert). Schemas: README "JSON output". */
 #include <glib.h>

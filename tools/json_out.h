@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* JSON documents of the command (schemas in README "JSON output").
  * Built with jansson from the public types only, so every subcommand
  * (probe, check, convert, batch, send) prints the same shapes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight: the command-line client of libwapf. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One option table drives parsing and --help for every subcommand. */
 #include <ctype.h>
 #include <errno.h>

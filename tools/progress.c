@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Progress bar on a terminal. */
 #include <stdio.h>
 #include <string.h>

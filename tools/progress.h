@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A progress bar on stderr when it is a terminal (nothing on a pipe), for
  * convert, batch and send; its callback stops the work once a signal was
  * caught (cli_interrupted). */

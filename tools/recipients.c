@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The recipients of send: every --to, then every line of --to-file ('-'
  * reads stdin). A number is E.164 digits (a leading '+' and spaces,
  * dashes, dots and parentheses are dropped); a bad one is a usage error

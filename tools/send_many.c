@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One media, many recipients: convert and upload once (wapf_upload), then
  * wapf_send_message for each recipient, paced at --rate messages a second.
  * A 131056 ("too many messages to this user") delays only that recipient;

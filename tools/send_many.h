@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* send to many recipients (tools/send_many.c), and the pieces of
  * tools/cmd_send.c it shares. */
 #ifndef WAPF_SEND_MANY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* send --wait STATE [--wait-timeout S]: after the API took the message,
  * poll the journal (fed by `serve`'s status webhooks) until its status
  * reaches STATE (exit 0), says failed (exit 1, with the provider's words

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* send --wait (send_wait.c). */
 #ifndef WAPF_SEND_WAIT_H
 #define WAPF_SEND_WAIT_H

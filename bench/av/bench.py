@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Benchmarks of the av module against the ffmpeg command line doing the
 same job with the same encoder settings. Run through bench/av/run.sh.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Equal-bytes benchmark (issue 18): wa-preflight against ffmpeg recipes
 given no more bytes than wa-preflight's own output, on 2-minute 1080p
 clips built from real material (bench/av/sources.py).

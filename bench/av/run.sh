@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Benchmarks of video/audio conversion against the ffmpeg command line.
 #   bench/av/run.sh [BUILD_DIR]      print the report
 #   bench/av/run.sh -w [BUILD_DIR]   also write bench/av/RESULTS.md

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The equal-bytes benchmark's sources: 2-minute 1080p30 clips of different
 classes, made with ffmpeg from the real material in the shared corpus
 (photos, phone recordings, a text file). Not timed; made once into WORK.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Tuning runs for the x264 settings and the resolution ladder, on short
 cuts (10 s) of the equal-constraint sources: H.264 Main, no B-frames,
 one-pass VBV (maxrate 1.5x, bufsize 2x maxrate, as lib/av/budget.c), the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Benchmark of `wa-preflight batch`: a generated folder of a few hundred
 # small mixed files, converted with -j 1, with -j 2, and by a plain shell
 # loop over the ffmpeg / vips command lines doing the same conversions.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Image and sticker benchmark: wa-preflight side by side with the usual
 # tools, in one run, on inputs generated here.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The cheap paths of issue 12, each measured side by side with its peer
 in one run, alternating (tool, peer) R times; the median of wall time and
 of CPU time (user+sys of the child, from wait4) is printed as a Markdown

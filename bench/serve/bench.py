@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """bench/serve: requests/s and p50/p99 latency of `wa-preflight serve`
 against the one-ffmpeg-process-per-request peer (peer_server.py), same
 run, same machine: /v1/check on a small MP4, /process-audio on a 30 s

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The peer of the benchmark: a minimal converter service the way today's
 Evolution API converters are built, one ffmpeg (or ffprobe) process per
 request. Python standard library only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The av module's own declarations: one pipeline, one stage per file.
  *
  *   demux.c   open the input, pick the streams, seek for a trim

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Budget: bitrate, resolution, frame rate and H.264 level from the byte
  * limit and the duration.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf__av_convert(): turn a plan into a pipeline job, run it, and make
  * sure the result fits (one bounded retry at a lower bitrate). */
 #include "av.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Decide: the size a video is encoded at when the byte budget binds,
  * measured on the file itself rather than read off a bits-per-pixel table.
  *

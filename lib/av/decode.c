@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Decode stage: packets -> frames, tolerating minor damage. */
 #include "av.h"
 

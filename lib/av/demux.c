@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Demux stage: open the input, pick the streams, seek for a trim. */
 #include "av.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Encode stage: libx264 (H.264 Main without B-frames, yuv420p, BT.709
  * tags), aac (AAC-LC), libopus. */
 #include "av.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Filter stage: libavfilter graphs for video (deinterlace, rotation,
  * scale to square pixels, frame-rate cap, pixel format) and audio (trim,
  * resample, downmix, sample format, fixed frame size). */

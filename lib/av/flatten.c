@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Transparent video frames (animated GIFs, APNG, RGBA sources) become
  * opaque on the background colour before they reach an encoder without
  * alpha: otherwise whatever colour the transparent pixels hold (often

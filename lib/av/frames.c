@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf__av_decode_frames(): upright RGBA frames from a video, for the
  * image module's animated stickers. Same demux/decode/filter stages as
  * the conversions. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Measure by demuxing what the headers do not say: how long a raw
  * elementary stream (.h264, .aac), a cut TS or a live recording lasts, and
  * how many bytes a copied audio stream takes inside the span. One read of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Mux stage: MP4 (faststart, not fragmented), M4A ("ipod") or Ogg.
  * The output depends on the input only: Ogg is written bit-exact with a
  * serial number derived from the input (libavformat's Ogg muxer draws a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The pipeline driver: packets from the demuxer go either straight to the
  * muxer (stream copy) or through decode -> filter -> encode -> mux. One
  * video and one audio output at most; everything else is dropped. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stream copy: which streams may be copied into a compliant MP4, and
  * the timestamp shift of a copied packet (REMUX, AUDIO_ONLY). */
 #include "av.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf_batch_run(): a folder into a mirrored folder of compliant files.
  * The steps: walk, read the state, probe + check what is not done (in
  * parallel), name the outputs, record the intent, write the outputs (in

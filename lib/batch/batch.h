@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Internal declarations of the batch module (lib/batch). Not installed.
  *
  * A run goes through these steps, all driven from the caller's thread:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Output names: the mirror of the input path with the output's extension,
  * "-2", "-3", ... on collisions in sorted input order (as convert -d
  * does in argument order), never over a file an earlier run did not

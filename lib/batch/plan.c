@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What each input needs: nothing (done by an earlier run, unchanged), a
  * remembered failure, or a probe + check and then an output. */
 #include "batch.h"

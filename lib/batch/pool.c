@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The worker pool: b->jobs threads, each with its own context, take the
  * next item in order; what they report goes through one queue to the
  * caller's thread, which alone writes the state and calls the events. */

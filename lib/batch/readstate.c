@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf_batch_state_read(): every state database of an outdir, read-only
  * (no lock, no write), into one report: the records, the counts per kind
  * and which shards have not finished (or never started). */

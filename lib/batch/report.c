@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a batch tells its caller: the events, the summary counts, and the
  * JSON report with one entry per input. */
 #include "batch.h"

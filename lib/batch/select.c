@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Which inputs a run takes: collision groups, the stable shard hash, the
  * check of an explicit list, and the filter of a shard.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The batch state: outdir/.wa-preflight/state.db (SQLite, WAL), or
  * shard-K-of-N.db for a shard, one row per input keyed by its relative
  * path, and a meta table (what the last run planned, whether it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The folder walk: every regular file under indir, in sorted order.
  * Hidden names and outdir are skipped, links are followed only inside
  * indir, and each folder is visited once (no loops through links). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf_convert(): the front end every conversion goes through.
  * It owns the output file (temp + rename), dispatches on the plan, and
  * guards the size limit once more before anything becomes visible. */

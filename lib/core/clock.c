@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The library's one clock for durations and deadlines: GLib's monotonic
  * clock (never the wall clock, which may jump). */
 #include "internal.h"

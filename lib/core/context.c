@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The context: settings, logging, failure detail, cancellation. */
 #include "modules.h"
 

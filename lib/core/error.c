@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Status codes: text and names, generated from WAPF_ERROR_LIST. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Foreign error codes (FFmpeg, libvips, errno) translated in one place. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The library's process-wide set-up, done once and only where needed, and
  * the routing of the media libraries' own messages into the logger of the
  * context that made them speak.

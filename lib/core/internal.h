@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Internal declarations shared by the library's modules. Not installed. */
 #ifndef WAPF_INTERNAL_H
 #define WAPF_INTERNAL_H

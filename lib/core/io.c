@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Output files: temporary file in the destination folder + atomic rename,
  * so that no partial output is ever visible under the final name; the
  * folder is synced after the rename so that the name survives a power

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Kind names and the shared option defaults. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Internal interfaces between the library's modules. Not installed.
  * Each module owns one folder of lib/; this header is the contract. */
 #ifndef WAPF_MODULES_H

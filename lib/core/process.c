@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Process identity: a pid and its start time, so that a pid the kernel
  * reused is not taken for the process that wrote a marker. The owner
  * markers of send's temporary folders, the send journal's rows and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Owned strings the library hands out (allocated to fit, never cut), and
  * the zero rule of reserved bytes. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* An in-memory picture to JPEG or PNG within a byte budget.
  *
  * The quality is searched on predictions, not on full encodes: JPEG and

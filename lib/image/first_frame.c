@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The first frame of an image sequence (animated AVIF/HEIF) that libvips
  * cannot read, decoded by the av module (FFmpeg), as a VipsImage: sent as
  * an image it becomes its first frame, as an animated GIF does. */

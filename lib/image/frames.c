@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Frames of an animated sticker from its source, each fitted on the
  * 512x512 canvas, with their start times.
  *

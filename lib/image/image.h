@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Internal declarations of the image module (lib/image). Not installed.
  *
  * Layout of the module:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf__image_convert(): the plans ENCODE_IMAGE and STRIP_METADATA.
  *
  * STRIP_METADATA rewrites the file's metadata segments and copies the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Pixels through libvips: load with shrink-on-load, make upright, convert
  * to 8-bit sRGB, handle alpha, fit on a sticker canvas. */
 #include "image.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf__sticker_convert(): the plan MAKE_STICKER, static or animated. */
 #include "image.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Animated sticker: a looping 512x512 animated WebP of at most 500,000
  * bytes and 10 s, every frame at least 8 ms, made with WebPAnimEncoder.
  *

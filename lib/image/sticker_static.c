@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Static sticker: a 512x512 WebP of at most 100,000 bytes, for any input.
  *
  * libwebp's encoder is driven directly. The levers, in order: lossless

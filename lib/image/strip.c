@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Lossless removal of private metadata from JPEG and PNG files.
  *
  * The file is rewritten segment by segment (JPEG) or chunk by chunk (PNG):

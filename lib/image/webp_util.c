@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libwebp at the module's boundary: its status codes translated once, the
  * sticker pack EXIF chunk, and muxing it into a WebP file. */
 #include "image.h"

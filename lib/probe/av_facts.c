@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf__probe_av: container and stream facts of an audio/video file, the
  * limits (duration, pixels), MP4 layout (moov position, fragments) and
  * sample tables that point past the end of the file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The facts of one libavformat stream: codec, profile, pixel format, bit
  * depth and chroma, rotation, interlacing, rates, disposition. */
 #include "probe_av.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* B-frames of the H.264 streams: the SPS reorder depth (libavcodec's
  * has_b_frames, from VUI max_num_reorder_frames) and, where that is zero,
  * the slice types of the first frames read with the H.264 parser. Meta:

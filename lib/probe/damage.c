@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Damage a header read misses: a JPEG or PNG cut short. Both checks walk
  * the file's structure (JPEG markers, PNG chunks) with one sequential read
  * through a small buffer: cheap, bounded memory, no pixels decoded. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A minimal, bounds-checked EXIF (TIFF) reader for the two facts the rules
  * need from containers libvips does not parse for us (WebP's EXIF chunk):
  * the orientation tag and whether a GPS position is present. */

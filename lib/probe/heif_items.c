@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* HEIF/AVIF items that no decoder may be given: an AV1 item ('av01')
  * whose data (its iloc extents) is empty. libheif hands dav1d an empty
  * buffer for it, and dav1d reports that with a bare fprintf to stderr,

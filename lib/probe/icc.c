@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Is an embedded ICC profile sRGB? Read from its description tag ('desc':
  * ASCII in v2 profiles, 'mluc' UTF-16BE in v4), bounds-checked. */
 #include "probe_internal.h"

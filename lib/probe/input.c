@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The audio/video input of a conversion: the probe's own demuxer, lent to
  * the conversion that follows, so a file is opened and its streams
  * analysed once (a remux used to pay both twice).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Content types: libmagic (one handle per context, loaded on its first
  * probe and closed by wapf_close) and the usual MIME types of the
  * containers libavformat reads. */

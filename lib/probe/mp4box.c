@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A small, bounds-checked walk of ISO base media (MP4/MOV/HEIF) boxes:
  * where moov and mdat are, whether the file is fragmented, the ftyp
  * brands, and the largest HEIF image extent (ispe) for the pixel limit.

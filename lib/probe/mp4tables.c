@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What an ISO base media file makes libavformat allocate, checked before
  * libavformat opens it. The MOV demuxer sizes its sample index from the
  * counts the boxes declare, before it reads their entries: a 1,942-byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* PNG chunks that fit the file, checked before libvips (libpng) opens it.
  * libpng reads a metadata chunk (iTXt, zTXt, tEXt, iCCP, eXIf, ...) into
  * a buffer of the length the chunk declares before reading its bytes: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf_probe: the front end. stat, size, MIME from the content, then the
  * reader that fits: WebP -> libwebp demux, other pictures -> libvips
  * header, else libavformat; what nothing reads is WAPF_MEDIA_OTHER. */

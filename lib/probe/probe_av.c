@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Audio/video facts from libavformat. The file is read through our own
  * AVIOContext (content only: no file name, so no guess from the
  * extension; no protocol prefixes; no nested opens such as playlists or

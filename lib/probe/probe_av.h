@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libavformat access for the probe (probe_av.c opens, av_facts.c reads). */
 #ifndef WAPF_PROBE_AV_H
 #define WAPF_PROBE_AV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Picture facts from the libvips header (no pixels are decoded): size,
  * bands, depth, alpha, colour space, palette, ICC, EXIF orientation and
  * GPS, animation frames and delays. Then the cheap structural damage

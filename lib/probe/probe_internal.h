@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Helpers shared by the files of the probe module (lib/probe). Not
  * installed, not used outside lib/probe and tests/probe. */
 #ifndef WAPF_PROBE_INTERNAL_H

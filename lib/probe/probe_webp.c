@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* WebP facts from libwebp's demuxer: canvas, animation (frames, delays,
  * loop), alpha, EXIF and ICC chunks. A first-frame decode at a small scale
  * finds broken bitstreams that the container parse accepts. */

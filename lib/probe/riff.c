@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* RIFF (WAV, AVI) INFO lists that fit the file. libavformat reads a LIST
  * INFO chunk's entries bounded only by the size the list declares, and
  * allocates each entry's size before reading it: a 103-byte WAV whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The kind --as auto picks, and the stream helpers every checker uses.
  *
  *   a real video stream (more than one frame, not cover art) -> video

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf_check(): the front end. It resolves the kind, runs that kind's
  * checker on the facts (never on the file: no FFmpeg, no libvips here),
  * then lets plan.c choose the plan and the output type. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Audio and voice notes. Audio takes AAC, M4A (AAC), MP3, AMR and
  * Ogg/Opus mono as they are; a voice note is Ogg/Opus mono only. The
  * accepted forms are in table.c (wapf__audio_forms, wapf__voice_forms). */

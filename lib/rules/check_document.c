@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Documents: any type is accepted (Meta's listed types pass silently,
  * others warn), at most 100,000,000 bytes, and the file name's extension
  * must not claim another type than the content. Documents are passed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Images: JPEG or PNG, 8-bit sRGB or grey, no alpha, upright, no GPS,
  * at most 5,000,000 bytes. The accepted values are in table.c
  * (wapf__image). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Stickers: WebP, exactly 512x512, at most 100,000 bytes static or
  * 500,000 animated, every frame >= 8 ms, at most 10 s. Any picture or
  * video can be made into one; a provider flagged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Video: MP4/3GP, H.264 8-bit 4:2:0 without B-frames, AAC, one audio
  * stream, faststart.
  * The accepted values are in table.c (wapf__video). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Documents: Meta's listed types, and what each file extension claims.
  * A document whose extension says one thing and whose content says
  * another ("report.mp4" holding text) arrives as a file the phone cannot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The plan: the cheapest way to compliance, and what it produces.
  *
  * Every rule names the cheapest plan that fixes it (rule_list.c). Within

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The rule definitions: every finding the check can report, in one list.
  * wapf_rules() exposes it; docs/rules.md is generated from it (a test
  * fails when the two differ). Ids are stable: never rename one.

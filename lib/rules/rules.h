@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Internal to lib/rules: the rule tables (data) and the check helpers.
  *
  * Everything WhatsApp accepts lives in table.c (per kind: limits, formats,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What WhatsApp accepts, per kind: the data every check reads.
  * Sources: docs/whatsapp-media.md (Meta's Cloud API tables, 360dialog,
  * Qikchat, the WhatsApp/stickers validator). Limits are decimal and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Providers' answers: JSON in, one clear line out for every failure
  * (the provider's message, code and details, with advice). */
 #include "send.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf_send(): configuration -> prepare the file -> link, publish or
  * upload (through the media-id cache) -> send the message. */
 #include "send.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The media-id cache: SQLite in WAL mode with a busy timeout (safe for
  * concurrent runs), under $XDG_CACHE_HOME/wa-preflight. The key is
  * provider + base URL + sender + the file's SHA-256; an id is used for 30

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Meta's Cloud API and 360dialog (same bodies, other URLs and auth):
  * multipart upload -> {"id"}, then a JSON message by id (or link). */
 #include "send.h"

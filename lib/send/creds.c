@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Credentials from the environment or the config file. Each secret is
  * listed in s->secrets for redaction (redact.c). */
 #include "send.h"

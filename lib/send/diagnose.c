@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf_diagnose(): the provider's failure words mapped to what the
  * preflight knows (the rules of docs/rules.md), and the file checked again
  * when it is still at hand. */

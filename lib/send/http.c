@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One HTTP request with libcurl: timeouts, certificate verification,
  * loopback-only plain HTTP, bounded answers, the headers that matter, and
  * the one place where CURLcode becomes a WAPF_E* code. */

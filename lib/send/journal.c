@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The send journal: SQLite (WAL) beside the media-id cache. Every message
  * is written as "pending" before its request (inside BEGIN IMMEDIATE, so
  * two runs never both claim one send) and "sent", "failed" or "unknown"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A link is verified before it is sent: HTTPS (plain HTTP to loopback
  * only), HTTP 200 to a HEAD (or 200/206 to a ranged GET when HEAD is not
  * allowed), a Content-Type of the kind and not an HTML page, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Lipachat: link only. POST /api/v1/whatsapp/media with apiKey,
  * {messageId (a UUID, the same across retries so the provider
  * de-duplicates), from, to, mediaType, mediaUrl, caption?, filename?}.

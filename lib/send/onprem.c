@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The On-Premises API: the raw file as the body of POST /v1/media
  * (Content-Type = its MIME type) -> {"media":[{"id"}]}, then
  * POST /v1/messages. It takes no animated stickers. */

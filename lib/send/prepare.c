@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Before any request: the caption, probe -> check (with the provider's
  * target flags) -> convert into a private temporary directory when the
  * file is not compliant, the document's name, and the file's SHA-256. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Qikchat: link only. POST /v1/messages with QIKCHAT-API-KEY,
  * {to_contact, type, <type>: {link, caption?, filename?}} ->
  * {"status":true, "data":[{"id", ..., "status":"queued"}]}. */

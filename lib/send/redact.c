@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Redaction, the one place for it: no run of WAPF_REDACT_RUN or more
  * characters of a secret (a token, an API key, an S3 key) survives in a
  * text that reaches a log line, an error detail, a result or the journal,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Retries: exponential backoff with jitter on 429, 5xx and network
  * failures, honouring Retry-After, bounded in count and in time. Other
  * answers (2xx, 3xx, 4xx) are returned at once and never retried.

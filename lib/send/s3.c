@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* --publish s3://BUCKET/PREFIX: a path-style PUT to an S3-compatible
  * endpoint signed with AWS SigV4 by libcurl (CURLOPT_AWS_SIGV4). libcurl
  * 7.88 hashes only POST bodies, so the payload's SHA-256 is sent as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Internal interfaces of the send module (lib/send). Not installed.
  * libcurl, jansson and SQLite are used here only. */
 #ifndef WAPF_SEND_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The delivery state in the send journal: the columns a status webhook
  * fills (added to an older journal by a migration), the event table that
  * keeps every status once (also those that match no send), and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The delivery state of the send journal (status.c) and the status
  * webhooks' parsers (webhook_*.c). Internal to lib/send. */
 #ifndef WAPF_STATUS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reading the delivery state back: wapf_journal_failures() and
  * wapf_journal_find(). */
 #include "status.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Template messages (the only way to reach a customer outside the 24-hour
  * window), with an optional media header (image, video or document) and
  * text body parameters in order. Cloud API / 360dialog:

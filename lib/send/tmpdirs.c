@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* send's private temporary folders: each is $TMPDIR/wapf-send-XXXXXX
  * holding a marker ".wapf-send-owner" with its process identity
  * (lib/core/process.c); a folder whose marker names a process that is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf_webhook_ingest(): proof, parse, and one transaction that keeps
  * every status, merges it into its send and (forwarding) queues the body
  * in the outbox; the outbox's two calls for a forwarder. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The proof of a status webhook, checked before its body is parsed:
  * Meta's X-Hub-Signature-256 (HMAC-SHA256 of the raw body under the app
  * secret, GLib's GHmac), or a shared secret the provider is configured to

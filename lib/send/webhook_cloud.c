@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The Cloud API's status webhook (meta, 360dialog):
  * entry[].changes[].value.statuses[], each {id, status, timestamp,
  * recipient_id, biz_opaque_callback_data?, errors[]?}; the On-Premises

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The gateways' status webhooks. Qikchat documents a "statuses" object
  * (up to three notifications per message: sent, delivered, read) without
  * a field list; it is read as the Cloud API status object, one or an

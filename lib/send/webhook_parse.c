@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Status webhooks: the list of events a body holds, the status words, and
  * the dispatch to each provider's parser (webhook_cloud.c,
  * webhook_gateways.c). */

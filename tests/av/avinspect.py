@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Independent inspection of the av module's outputs: ffprobe and a walk
 of the MP4 boxes (never the project's own probe)."""
 import hashlib

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Helpers shared by the av module's C tests: fixtures made with the
  * ffmpeg command line in a temporary folder, corpus paths. */
 #ifndef WAPF_AVT_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Audio and voice conversion through `wa-preflight convert`: Ogg/Opus
 mono by default, AAC-LC stereo M4A with --stereo, voice notes sized for
 the play icon; outputs inspected with ffprobe."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The per-file video decision (lib/av/decide.c), from outside: when the
 byte budget binds, `convert` trial-encodes segments at several sizes,
 reports what it measured in --json ("video_decision") and -v, and encodes

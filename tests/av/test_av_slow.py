@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The size limits on media long enough to press them (suite 'slow'):
 a 60-second 1080p high-motion clip, a 45-minute MP3, a 3-minute voice
 note, and a 2-hour clip that is refused by the budget before encoding."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Video conversion through `wa-preflight convert`: remux, audio-only and
 transcode plans, each output inspected with ffprobe and an MP4 box walk."""
 import json

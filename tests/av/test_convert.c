@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The av back end through the public calls (probe -> check -> convert):
  * progress, cancellation, no partial output; and the byte budget's
  * choices (resolution, rate control, level, refusal) as plain numbers. */

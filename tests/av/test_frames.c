@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wapf__av_decode_frames(): upright RGBA frames for animated stickers. */
 #include "avt.h"
 

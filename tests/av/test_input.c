@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The input is opened and analysed once: wapf_convert() takes back the
  * demuxer wapf_probe() left open (lib/probe/input.c). For each container,
  * a conversion through the probe's demuxer must give exactly the packets

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Helpers of the batch tests: a nested folder of mixed media generated at
 test time, and independent inspection of every output (ffprobe, ffmpeg,
 vipsheader; never the project's own probe)."""

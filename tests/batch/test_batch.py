@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """wa-preflight batch on a nested folder of mixed media generated here:
 the mirror tree, every output inspected independently, corrupt files
 reported with reasons, hidden files and outside links skipped, the

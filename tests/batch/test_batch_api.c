@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the batch module: the temporary-name pattern that a run
  * may delete, argument checks of wapf_batch_run(), and one small run
  * through the public API with its events and summary. */

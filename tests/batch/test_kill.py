@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """kill -9 at many moments: a batch killed again and again, then run to
 the end, gives the same outputs as an uninterrupted run; after every kill
 each output under its final name is complete and valid (independent

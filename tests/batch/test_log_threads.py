@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """wa-preflight batch -vv -j 4 over a folder of many small generated files:
 four workers log at once (the library calls the command's logger from each
 worker thread, FFmpeg's and libvips' debug lines included). The run ends

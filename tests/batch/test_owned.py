@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Files a batch does not own (issue 13): the temp cleanup removes only the
 temporary files of outputs its state recorded as being written, never a
 user's dotfile of the same pattern; the JSON report keeps every entry when

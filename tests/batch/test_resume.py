@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The batch state in OUTDIR/.wa-preflight: a second run with nothing
 changed does no work; a changed input, a deleted or altered output, or
 other options are redone; leftover temporary files are removed (only the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Shards, lists and the report (issue 12): three shards at once on one
 OUTDIR, one killed with kill -9 and started again, give the same outputs
 (each inspected independently) as one unsharded batch of the same folder;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Helpers shared by the CLI tests: sanity of a run, hashes, folder
 listings, an MP4 top-level box walk, and the expected verdicts computed
 from independent tools (ffprobe, vipsheader, webpinfo)."""

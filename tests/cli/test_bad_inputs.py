@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Hostile, broken and odd inputs: each gives ONE clear line, the right
 exit status, never a crash (no signal, no sanitizer report) and never a
 hang (every run has a timeout)."""

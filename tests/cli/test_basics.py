@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """--help, --version and usage errors of probe, check and convert: the
 right exit status (0 for help, 2 for usage) and a line that says why."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """check: its verdict agrees with an independent inspection (ffprobe, our
 own MP4 box walk, vipsheader, webpinfo) for representative files of every
 kind; one line per file; the JSON schema; exit statuses."""

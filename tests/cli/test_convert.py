@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """convert: output names (-o, -d with -2/-3 in argument order, default
 <stem>.wa<ext>), --force, output == input refused, inputs never modified,
 no temporary file left, the JSON schema, exit statuses; the outputs are

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Ctrl-C (SIGINT) and SIGTERM during a long conversion: the command stops
 promptly and cleanly, no partial output and no temporary file remain, the
 input is untouched, and the exit status says it was interrupted."""

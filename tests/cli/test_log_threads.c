@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The command's logger and cli_text() called from many threads at once,
  * as batch workers call the logger: every line arrives whole and exactly
  * once, every cli_text() result stays intact until eight more calls on its

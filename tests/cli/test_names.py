@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Names with control bytes cannot split or colour a text line.
 
 A newline in a file name used to split check's one-line verdict over two

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """probe: human blocks and the --json schema for every kind of file, with
 the values compared against ffprobe / vipsheader / webpinfo."""
 import os

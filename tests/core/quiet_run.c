@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Probe, check and convert each file given, through the public API only,
  * with a logger at WAPF_LOG_DEBUG that writes "log: LINE" on stdout. The
  * library itself must write nothing on stdout or stderr (test_quiet.py

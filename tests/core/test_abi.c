@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The ABI rules seen from a caller (include/wapf.h, "ABI"): run-time
  * version, reserved bytes that must be zero in every structure the caller
  * fills, texts allocated to fit instead of cut, room for more kinds. */

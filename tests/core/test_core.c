@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Core: errors, kinds, settings validation, temp+rename outputs. */
 #include "internal.h"
 #include "t.h"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Outputs respect their owner and survive a power failure.
 
 - convert outputs and the batch report are created 0666 & ~umask (tried

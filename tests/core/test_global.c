@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The process-wide set-up: libvips starts only for pictures; no
  * environment variable is set; outside the library's calls, FFmpeg's and
  * libvips' messages of the host program behave as if the library were not

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The library prints nothing, and the command prints its own lines only.
 
 Inputs: every file of the corpus's malformed/ folder, and damaged AVIF,

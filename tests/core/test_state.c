@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a context caches belongs to it (include/wapf.h, thread rules): its
  * libmagic handle is loaded once, on its first probe, and kept for the
  * next ones whatever thread makes them; its send journal stays open

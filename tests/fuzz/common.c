@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Helpers of the fuzz targets: one context, inputs as files. */
 #include "fuzz.h"
 

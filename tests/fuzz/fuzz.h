@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Shared by the fuzz targets (tests/fuzz). Each target defines
  * LLVMFuzzerTestOneInput(); it is linked either with libFuzzer (clang,
  * -fsanitize=fuzzer) or with replay.c, a plain main() that feeds it every

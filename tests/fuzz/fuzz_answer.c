@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the provider answer parsers (lib/send/answer.c and the
  * message-id reader): a body as a failed answer of each provider, and as
  * a successful one. Every outcome is one line. The first byte picks the

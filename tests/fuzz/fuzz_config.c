@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the config-file parser (lib/send/creds.c): every key the
  * loader asks for, looked up in the text. A value is a substring of the
  * text on one line. */

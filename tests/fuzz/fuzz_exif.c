@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the EXIF readers, the probe's (lib/probe/exif.c: orientation
  * and GPS) and the metadata strip's (lib/image/strip.c: orientation), on
  * the same block: they must agree on the orientation's range. */

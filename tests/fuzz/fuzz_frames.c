@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the frames of an animated sticker (lib/image/frames.c):
  * an animated GIF or WebP is probed, then decoded frame by frame onto the
  * 512x512 canvas as `convert --as sticker` does. The frames must be in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the ICC profile reader (lib/probe/icc.c). */
 #include "fuzz.h"
 #include "probe_internal.h"

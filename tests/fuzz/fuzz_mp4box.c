@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the ISO-BMFF box walk (lib/probe/mp4box.c) and the table
  * check (lib/probe/mp4tables.c) on a file held in memory, as wapf_probe()
  * runs them on HEIF/AVIF and MP4/MOV files (the check on every file). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: wapf_probe() on a file, then wapf_check() of its facts for
  * every kind. One target for all the families: the front end picks the
  * reader from the content, so a mutant may move from one reader to

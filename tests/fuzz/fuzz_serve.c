@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: `wa-preflight serve` on untrusted bytes. The pure parsers
  * (tools/serve/parse.c): the first byte picks the piece size the base64
  * decoder is fed in; the decode must not depend on how the input is cut,

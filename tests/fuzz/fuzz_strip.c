@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the lossless JPEG/PNG metadata strip (lib/image/strip.c)
  * and the structural damage walks of the same formats (lib/probe/
  * damage.c). A stripped file must strip again to the same bytes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The body of the status-webhook fuzz targets (fuzz_webhook_*.c): parse
  * data as provider P's webhook (lib/send/webhook_*.c) and check what the
  * journal would be given: every event has a message id of 1..512 bytes, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the meta status webhook parser (see fuzz_webhook.h). */
 #include "fuzz_webhook.h"
 

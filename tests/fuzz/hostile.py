@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Hostile files made at test time (shared by test_hostile.py): animated
 WebPs and GIFs assembled byte by byte, so that their declared sizes can be
 anything. The frames inside are real (cwebp's output, GIF LZW)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Length-field sweep, run by hand (not a meson test): each declared
 length or size of a few corpus pictures (PNG chunk lengths, GIF screen
 and frame sizes, WebP RIFF/chunk sizes and canvas, JPEG segment lengths

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Regenerate the generated seeds of corpus/ (run by hand; the outputs are
 # committed, so nothing is made at build or test time). Tiny files: the
 # fuzzer mutates small inputs much faster. Copied seeds are listed in

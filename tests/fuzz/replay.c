@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A plain main() for the fuzz targets, so that every compiler builds them
  * and `meson test --suite fuzz` replays the seed corpora and the
  * regression inputs (past crashes) through the same code:

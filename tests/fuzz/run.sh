@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Run one libFuzzer target (meson's fuzz-run suite):
 #   run.sh EXE NAME BUILDDIR RUNS SEEDDIR...
 # Two modes:

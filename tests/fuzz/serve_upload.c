@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The upload path of `wa-preflight serve` as libmicrohttpd delivers it:
  * the fuzz bytes are the body of a POST under a multipart (or urlencoded)
  * Content-Type, sent over a socket pair to a real libmicrohttpd daemon

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The serve fuzz target's upload path (serve_upload.c). */
 #ifndef WAPF_FUZZ_SERVE_UPLOAD_H
 #define WAPF_FUZZ_SERVE_UPLOAD_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Foreign text on stderr, measured on the fuzzers' own inputs (run by hand
 after a fuzz run; not a test: the inputs are not committed).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Bounded, cancellable reads (issue 13): a whole-file read stops when the
  * operation is cancelled; the structure walks give no verdict on files
  * past their size bound (20 GB sparse files are not read whole). */

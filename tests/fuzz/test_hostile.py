@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Hostile sizes (issue 13): each case ends in bounded memory and CPU with
 a correct output or a one-line reason.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Independent inspection of image and sticker outputs (vipsheader, vips,
 webpinfo, a RIFF walk) and fixture generators for the image tests."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Images through `wa-preflight convert`: every kind of input becomes an
 8-bit sRGB JPEG (or PNG) without alpha, upright, without GPS, within
 5,000,000 bytes; GPS alone is removed without touching the compressed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Image module through the library: wapf_probe -> wapf_check ->
  * wapf_convert, plus the lossless strip and the sticker EXIF on their own.
  * Outputs are read back with libvips' decoder and the vipsheader/webpinfo

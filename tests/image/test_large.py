@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Large photos (suite 'slow'): a noisy 27-megapixel JPEG must come out
 under 5,000,000 bytes with its dimensions reduced only as much as needed;
 a 50-megapixel JPEG converts with a bounded peak memory (shrink-on-load,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Stickers through `wa-preflight convert --as sticker`: static ones are
 512x512 WebP within 100,000 bytes for every input (incompressible noise
 too), animated ones 512x512 within 500,000 bytes and 10 s with every frame

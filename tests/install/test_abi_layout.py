@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The public structures keep their layout unless the version says otherwise.
 
 Every `typedef struct wapf_X { ... } wapf_X;` of include/wapf.h is read, a

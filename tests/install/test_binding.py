@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A binding can trust the installed library: Python's ctypes (the standard
 library's) loads libwapf.so.<major> from a `meson install --destdir` copy
 (never the build tree) through the small binding tests/install/wapfbind.py,

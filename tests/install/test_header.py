@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """include/wapf.h compiles alone, strictly, in C and in C++ (extern "C")."""
 import os
 import subprocess

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The installed library, as a user gets it: `meson install --destdir`,
 examples/preflight.c compiled with `pkg-config --cflags --libs wapf` against
 that copy (never the build tree), run on samples, outputs checked with

@@ -1,4 +1,6 @@
-"""scripts/spdx.sh adds the licence line as promised on a tree made here:
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Every source file of the tree carries its licence line (scripts/spdx.sh
+--check), and scripts/spdx.sh adds it as promised on a tree made here:
 first line, or second after a shebang, in each file's comment syntax;
 files that have it, and the seeds folders, untouched; a second run changes
 nothing. The LICENSE file is the one the line names."""
@@ -57,6 +59,12 @@ def read(root, rel):
 
 def snapshot(root):
     return {rel: read(root, rel) for rel in FILES}
+
+
+@case
+def every_source_file_of_the_tree_has_its_licence_line():
+    p = spdx("--check", SOURCE)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr
 
 
 @case

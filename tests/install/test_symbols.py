@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The library exports exactly the public functions, each versioned.
 
 The dynamic symbol table of the built libwapf.so (readelf --dyn-syms

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A small ctypes binding of libwapf, written from include/wapf.h the way a
 binding author would: the public structures by hand, every function with
 its prototype. tests/install/test_binding.py loads it against the installed

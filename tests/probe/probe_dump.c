@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* probe_dump: run wapf_probe() on one file and print every fact as JSON,
  * for the Python probe tests (they compare it with ffprobe, vipsheader
  * and webpinfo). Usage:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Helpers of the probe tests: run probe_dump (wapf_probe -> JSON) and read
 the same files independently (ffprobe, vipsheader, webpinfo, a box walk)."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """wapf_probe on audio/video: generated fixtures and the corpus, each fact
 compared with ffprobe's reading (or the box layout read here)."""
 from probetest import *  # noqa: F401,F403

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """wapf_probe on bad inputs: empty, random, mislabelled, missing, damaged,
 hostile. Each gives a status code or damaged=1, never a crash or a hang."""
 import random

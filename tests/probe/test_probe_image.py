@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """wapf_probe on pictures: generated fixtures and the corpus, compared with
 vipsheader (libvips' own command) and webpinfo (libwebp's)."""
 from probetest import *  # noqa: F401,F403

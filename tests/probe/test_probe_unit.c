@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the probe module's parts that work on bytes we craft here:
  * the MP4 box walk, the EXIF reader, the JPEG/PNG structure walks, and
  * the front end's contract (errors, ownership). */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Shared helpers for the Python tests (CLI tests, fake servers, fixtures).
 
 Each test script is one meson test: it calls case() for named checks and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Facts built in memory for the rules tests, a checked run of wapf_check,
  * and the rule coverage ledger: every rule of the table must be seen
  * passing and failing (coverage_of() fails the binary otherwise). */

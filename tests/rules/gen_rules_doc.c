@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Generates the tables of docs/rules.md from the rule tables, so that the
  * documentation and the code cannot drift.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Rules for audio and voice notes: each rule passing and failing, the
  * forms accepted as they are, encode-audio otherwise, the size and
  * play-icon boundaries, and the output type (.ogg, .m4a with stereo). */

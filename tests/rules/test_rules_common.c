@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The rule table itself, plan names, kind limits, --as auto, the API's
  * argument checks, and the rules every kind shares (file.*). */
 #include "fx.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Rules for documents: each rule passing and failing, the extension that
  * lies about the content, the size boundary, and the type sent. */
 #include "fx.h"

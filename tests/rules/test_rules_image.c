@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Rules for images: each rule passing and failing, strip-metadata when GPS
  * is the only problem, encode-image otherwise, the size boundary, and the
  * output type (.jpg, .png with --png or for a PNG stripped losslessly). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Rules for stickers: each rule passing and failing, make-sticker for any
  * picture or video, the static and animated size boundaries, and the
  * provider flag WAPF_TARGET_NO_ANIMATED_STICKER. */

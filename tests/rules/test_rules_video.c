@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Rules for video: each rule passing and failing, the plan chosen for the
  * typical inputs, the size boundary, and what convert would produce. */
 #include "fx.h"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """S3-compatible storage that verifies AWS SigV4 itself, an HTTPS link
 server, and a test CA made with the openssl command."""
 import hashlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The base of the fake servers: a threaded HTTP(S) server on 127.0.0.1 that
 records every request, scripted replies, and the shared checks."""
 import datetime

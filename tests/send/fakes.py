@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Strict fake providers on 127.0.0.1, written from the providers' public
 documentation (../shared/docs/whatsapp-media.md: endpoints, headers, bodies
 and answers). Each checks method, path, headers, auth and every body field

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A fake Meta (and the gateways) on the webhook side: status payloads in
 each provider's shape, signed as Meta signs them (X-Hub-Signature-256:
 sha256=HMAC-SHA256 of the raw body under the app secret, computed here with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Shared set-up of the send tests: secrets, an isolated environment,
 small media generated at test time, and a runner that asserts no secret
 ever appears in the command's output."""

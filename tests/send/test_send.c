@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Send module pieces: captions, URLs, backoff, config, redaction, S3
  * URIs, advice, and the media-id cache. */
 #include "send.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A cancel sticks for the whole of wapf_send: asked for by the logger
  * while the file is converting (wapf_send calls wapf_convert itself), by
  * the progress callback, or by another thread while a request hangs, it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """send delivers an image, a video, a voice note, a sticker and a document
 through every provider that takes them, with the documented bodies; the
 media-id cache skips a second upload; a non-compliant file is converted

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """send refuses before any request what cannot go, stops with status 2 on
 configuration errors, recovers from 429 and 500, gives one clear line for
 each provider error, exits 3 when the provider stays unreachable, and never

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """--link is verified before sending (HTTPS with a test CA given by --cacert
 or CURL_CA_BUNDLE, HTTP 200, the kind's Content-Type, not HTML, size within
 the limit) and its caching headers are reported; --publish PUTs the file to

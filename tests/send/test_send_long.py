@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Long caller strings are never cut: a 4,000-character presigned link
 reaches the link-only providers whole (and is checked whole), and a
 4,000-character API base is used whole for the upload and the message (the

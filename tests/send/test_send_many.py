@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """One media, many recipients: uploaded once, each recipient delivered
 once (also after a kill -9 and a rerun, and with two runs at once); a
 131056 delays only its recipient; templates with an image, a video and a

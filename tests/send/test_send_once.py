@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A message is delivered at most once: a lost answer (a timeout after the
 request was written, a 500 after the fake recorded it) is exit 4 and never
 retried; the journal refuses the same send again unless --resend; only

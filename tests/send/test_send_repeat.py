@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """One request is one message, for every kind: the journal knows a send by
 what was asked for (the source file's digest, the kind and the options that
 change the output), so the same command twice, two runs at once, and a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """An answer to a message request that cannot be read is not a refusal: the
 request reached the provider, so the outcome is unknown (exit 4, journaled
 "unknown", never sent again by a rerun without --resend). Each fake here

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Status webhooks close the loop of a send: a message whose answer was
 lost (exit 4) is resolved by a signed webhook carrying its callback data;
 a delivered one is then refused again even with --resend; a failed one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // The converter call of Evolution API's processAudio, made exactly the
 // way it makes it: a form-data FormData with `file` (buffer, filename,
 // contentType) or `url` or `base64`, plus `format`; axios.post with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Start and stop `wa-preflight serve` for the tests, make fixtures, and
 look at its private temporary folder (nothing may stay behind)."""
 import glob

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of tools/serve/parse.c: the pure parsers of untrusted bytes
  * (base64 in pieces, address classes, listen addresses, headers). */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """wa-preflight serve: every endpoint with real clients (curl and Python's
 http.client), the key, the JSON shapes, the files it answers (checked
 with ffprobe / vipsheader and `wa-preflight check`), and SIGTERM."""

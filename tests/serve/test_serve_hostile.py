@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """wa-preflight serve against hostile clients and upstreams: each one a
 clean 4xx/5xx (or a dropped connection where HTTP allows no answer), no
 crash, nothing left in its temporary folder. Also run under ASan."""

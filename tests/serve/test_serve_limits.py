@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """What one client may hold of `wa-preflight serve`: clients that trickle
 their request heads one byte at a time are dropped at --header-timeout
 and one address holds at most --max-per-ip connections, so /healthz still

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """50 requests of mixed media at once against `serve --workers 2`: every
 one answered correctly (checked independently), the queue drained, peak
 memory of the server measured (VmHWM) and bounded."""

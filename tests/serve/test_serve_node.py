@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The Done-when test of `serve`: Evolution API's own client code (Node,
 axios + form-data, tests/serve/evolution.js) against `wa-preflight serve`
 started as the README says (key in WA_PREFLIGHT_API_KEY, --listen); the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """kill -9 of `wa-preflight serve` in the middle of requests, then a new
 server in the same TMPDIR: the killed server's folders (and the request
 folders in them) are removed at start; the folders of a server that still

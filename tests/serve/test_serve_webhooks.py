@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The webhook intake of `serve` attacked from outside: Meta's handshake;
 a bad, missing or foreign signature is 401 and records nothing; replays
 are no-ops; out-of-order statuses merge monotonically; malformed bodies

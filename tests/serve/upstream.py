@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A strict fake upstream on 127.0.0.1 for `url` inputs: a file, redirects
 (to itself, to loopback, to the metadata address), a server that never
 answers, an endless response, and slow files (/slow/NAME: the file NAME

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight serve: set up, run until SIGTERM, clean up. */
 #include "serve.h"
 #include "webhook.h"

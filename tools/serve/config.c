@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The service's settings: command line, the key from the environment or
  * the config file (never argv), and the loopback rule without a key. */
 #include <netdb.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Connection deadlines: libmicrohttpd's --client-timeout drops a client
  * that is silent, not one that sends a byte now and then, so a client
  * trickling its headers would hold its slot for ever. Every connection is

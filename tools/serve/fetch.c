@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `url` inputs: libcurl, HTTP(S) only, to public addresses only unless
  * --allow-private-urls. The address is checked on every socket curl
  * opens (CURLOPT_OPENSOCKETFUNCTION sees the resolved address it is about

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Admission: at most `workers` jobs run at once, `queue` more wait, the
  * rest are refused (503). The timer thread (state.c) cancels a job past
  * its deadline through the library (wapf_cancel on the job's context);

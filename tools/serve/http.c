@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libmicrohttpd glue: one thread per connection (a request's work runs in
  * its connection's thread, the gate bounds how many at once), connections
  * bounded per address and in time (conns.c), the body cap checked on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Counters for GET /metrics, in the Prometheus text format: requests by
  * endpoint and status, failures by endpoint and reason, durations as
  * histograms, bytes in and out, queue depth and running jobs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Pure parsers of untrusted bytes (see parse.h). */
 #include "parse.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Pure parsers of the untrusted bytes the service reads: no I/O, no
  * globals, so a fuzz target can call each one on any input. */
 #ifndef WAPF_SERVE_PARSE_H

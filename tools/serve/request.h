@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One HTTP request while its body arrives (libmicrohttpd glue). */
 #ifndef WAPF_SERVE_REQUEST_H
 #define WAPF_SERVE_REQUEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* wa-preflight serve: the preflight as an HTTP service (README "serve").
  * The parts: config (key, listen address), spool (private temporary
  * folders), gate (workers, queue, deadlines), fetch (url inputs), metrics,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Private temporary folders: one for the server ($TMPDIR/wa-preflight-
  * serve.XXXXXX, mode 0700), one inside it per request (req.XXXXXX),
  * removed when the request ends. The server's folder holds an owner

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The service's one state struct: its lock and condition variables
  * (GLib's, whose timed waits use the monotonic clock of cli_now, the
  * clock of every deadline), the spool, the worker slots

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Request bodies into the request's private folder: a raw body, or the
  * multipart/urlencoded fields of /process-audio and /v1/check (`file`,
  * `base64`, `url`, `format`), parsed by libmicrohttpd's post processor;

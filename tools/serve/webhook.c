@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The webhook intake of serve: GET /webhooks/meta (Meta's verification
  * handshake against WA_WEBHOOK_VERIFY_TOKEN, constant time), POST
  * /webhooks/{meta,360dialog,onprem,qikchat,lipachat}[/SECRET]: the raw

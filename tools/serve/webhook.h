@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Status webhooks in serve: /webhooks/<provider>[/<secret>] (webhook.c)
  * and the forwarder of the outbox (webhook_forward.c). */
 #ifndef WAPF_SERVE_WEBHOOK_H

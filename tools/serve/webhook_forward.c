@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* serve --forward URL: one thread relays the outbox (bodies queued by the
  * intake in the same transaction as their events) to the application,
  * oldest first, each POSTed unchanged with X-Preflight-Signature-256:

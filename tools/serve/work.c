@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The endpoints' work: probe, check, convert under the gate, each call
  * bounded by the request's deadline; errors become HTTP answers. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What one request asks the library to do, and what to answer. */
 #ifndef WAPF_SERVE_WORK_H
 #define WAPF_SERVE_WORK_H
