@@ -904,8 +904,7 @@ WAPF_API int wapf_journal_find(wapf_context *ctx, const char *cache_dir,
  * and checked again as the kind sent, and the check's verdict is added.
  * May be called from inside the callback. Errors: WAPF_EINVAL. */
 WAPF_API int wapf_diagnose(wapf_context *ctx, const char *cache_dir,
-                           const wapf_journal_entry *e, char *out,
-                           size_t size);
+                           const wapf_journal_entry *e, char *out, size_t size);
 
 /* ------------------------------------------------------------------------
  * Status webhooks (lib/send): the outcome of each message, from the
@@ -974,10 +973,10 @@ typedef struct wapf_webhook_request {
 #define WAPF_WEBHOOK_MAX_BODY (1 << 20)
 
 typedef struct wapf_webhook_result {
-  int events;     /* statuses in the body */
-  int recorded;   /* new ones (the rest were duplicates) */
-  int matched;    /* new ones that matched a send of the journal */
-  int queued;     /* 1 when the body was queued for forwarding */
+  int events;   /* statuses in the body */
+  int recorded; /* new ones (the rest were duplicates) */
+  int matched;  /* new ones that matched a send of the journal */
+  int queued;   /* 1 when the body was queued for forwarding */
   uint8_t reserved[32];
 } wapf_webhook_result;
 
@@ -995,12 +994,12 @@ WAPF_API int wapf_webhook_ingest(wapf_context *ctx,
 
 /** One queued body of the outbox, for a forwarder. */
 typedef struct wapf_outbox_item {
-  long long id;       /* pass to wapf_outbox_done() */
-  const char *body;   /* the raw body as received, valid in the callback */
+  long long id;     /* pass to wapf_outbox_done() */
+  const char *body; /* the raw body as received, valid in the callback */
   size_t body_len;
   const char *provider;
-  int attempts;       /* failed deliveries so far */
-  double next_at;     /* not before (seconds since the epoch) */
+  int attempts;   /* failed deliveries so far */
+  double next_at; /* not before (seconds since the epoch) */
   uint8_t reserved[16];
 } wapf_outbox_item;
 

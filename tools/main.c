@@ -77,22 +77,15 @@ static const opt_id k_send_opts[] = {OPT_HELP,
 static const opt_id k_journal_opts[] = {OPT_HELP,   OPT_JSON,  OPT_SINCE,
                                         OPT_FAILED, OPT_QUIET, OPT_VERBOSE,
                                         OPT_NONE};
-static const opt_id k_serve_opts[] = {OPT_HELP,
-                                      OPT_LISTEN,
-                                      OPT_WORKERS,
-                                      OPT_QUEUE,
-                                      OPT_MAX_BODY,
-                                      OPT_TIMEOUT,
-                                      OPT_CLIENT_TIMEOUT,
-                                      OPT_HEADER_TIMEOUT,
-                                      OPT_MAX_PER_IP,
-                                      OPT_ALLOW_PRIVATE_URLS,
-                                      OPT_QUIET,
-                                      OPT_VERBOSE,
-                                      OPT_MAX_PIXELS,
-                                      OPT_MAX_LONG_SIDE,
-                                      OPT_FORWARD,
-                                      OPT_NONE};
+static const opt_id k_serve_opts[] = {
+    OPT_HELP,           OPT_LISTEN,
+    OPT_WORKERS,        OPT_QUEUE,
+    OPT_MAX_BODY,       OPT_TIMEOUT,
+    OPT_CLIENT_TIMEOUT, OPT_HEADER_TIMEOUT,
+    OPT_MAX_PER_IP,     OPT_ALLOW_PRIVATE_URLS,
+    OPT_QUIET,          OPT_VERBOSE,
+    OPT_MAX_PIXELS,     OPT_MAX_LONG_SIDE,
+    OPT_FORWARD,        OPT_NONE};
 
 const cli_command cli_commands[] = {
     {"probe", cmd_probe, k_probe_opts, "probe [--json] FILE...",

@@ -99,7 +99,8 @@ static char *file_at_hand(wapf_context *ctx, const char *cache_dir,
   sqlite3_finalize(st);
   wapf__journal_close(&j);
   char hex[65];
-  if (path && (access(path, R_OK) != 0 || wapf__sha256_file(NULL, path, hex) != WAPF_OK ||
+  if (path && (access(path, R_OK) != 0 ||
+               wapf__sha256_file(NULL, path, hex) != WAPF_OK ||
                strcmp(hex, e->media) != 0)) {
     g_free(path);
     path = NULL;

@@ -28,7 +28,7 @@ typedef struct srv_config {
   double header_timeout; /* seconds a request head may take to arrive */
   int max_per_ip;        /* connections at once from one address */
   int allow_private_urls;
-  char *key; /* NULL when none: loopback only */
+  char *key;               /* NULL when none: loopback only */
   const char *forward_url; /* --forward URL, or NULL */
   int verbose, quiet;
   uint64_t max_pixels;
