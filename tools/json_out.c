@@ -266,8 +266,8 @@ json_t *jo_result(const char *path, const char *out, wapf_kind kind,
                                              : json_null());
   json_object_set_new(j, "seconds", res ? jo_real(res->seconds) : json_null());
   json_object_set_new(j, "note", jo_str(res ? res->note : ""));
-  if (res && res->video.made)
-    json_object_set_new(j, "video_decision", jo_video_decision(&res->video));
+  json_object_set_new(j, "video_decision",
+                      res ? jo_video_decision(&res->video) : json_null());
   json_object_set_new(j, "error",
                       code == WAPF_OK ? json_null() : jo_error(code, detail));
   return j;

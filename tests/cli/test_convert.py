@@ -11,7 +11,7 @@ from clihelp import (listing, lines, long_clip, mp4_top_boxes, sha256,
                      text_file, tool, tool_json, vips_fields, write)
 
 RESULT_KEYS = {"path", "output", "kind", "action", "bytes_in", "bytes_out",
-               "seconds", "note", "error"}
+               "seconds", "note", "video_decision", "error"}
 
 
 def copy_in(d, rel, name=None):
