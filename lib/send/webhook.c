@@ -122,8 +122,11 @@ int wapf_outbox_next(wapf_context *ctx, const char *cache_dir,
   if (sqlite3_prepare_v2(db,
                          "SELECT id, body, provider, attempts, next_at FROM "
                          "outbox ORDER BY id LIMIT 1",
-                         -1, &st, NULL) != SQLITE_OK)
-    return wapf__fail(ctx, WAPF_EIO, "outbox: %s", sqlite3_errmsg(db));
+                         -1, &st, NULL) != SQLITE_OK) {
+    rc = wapf__fail(ctx, WAPF_EIO, "outbox: %s", sqlite3_errmsg(db));
+    wapf__journal_close(&j);
+    return rc;
+  }
   int e = sqlite3_step(st);
   if (e == SQLITE_ROW && sqlite3_column_double(st, 4) <= now_real()) {
     wapf_outbox_item it;
@@ -166,8 +169,9 @@ int wapf_outbox_done(wapf_context *ctx, const char *cache_dir, long long id,
     e = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
   }
   sqlite3_finalize(st);
+  rc = e == SQLITE_OK
+           ? WAPF_OK
+           : wapf__fail(ctx, WAPF_EIO, "outbox: %s", sqlite3_errmsg(db));
   wapf__journal_close(&j);
-  return e == SQLITE_OK
-             ? WAPF_OK
-             : wapf__fail(ctx, WAPF_EIO, "outbox: %s", sqlite3_errmsg(db));
+  return rc;
 }
