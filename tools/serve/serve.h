@@ -121,6 +121,9 @@ typedef struct srv_state {
   /* metrics.c (lock) */
   srv_ep_stats ep[EP_COUNT];
   uint64_t bytes_in, bytes_out;
+  /* ctxpool.c (lock): idle library contexts, at most --workers */
+  wapf_context **idle;
+  int n_idle;
   /* webhook_forward.c: set at start; stop is read by its thread */
   struct {
     pthread_t thread;
@@ -130,6 +133,13 @@ typedef struct srv_state {
     char *secret;
   } fwd;
 } srv_state;
+
+/* --- ctxpool.c: a worker's library context, kept between requests. --- */
+/* An idle context, or a new one (NULL when it cannot be opened). */
+wapf_context *ctxpool_take(srv_state *s);
+/* Back to the idle list (or closed when --workers are already idle). */
+void ctxpool_give(srv_state *s, wapf_context *ctx);
+void ctxpool_free(srv_state *s);
 
 /* --- state.c: set up (spool, timer thread) and tear down. --- */
 /* 0, or -1 with a line printed; srv_free is needed either way. */

@@ -30,7 +30,8 @@ int srv_init(srv_state *s, const srv_config *c) {
   g_mutex_init(&s->lock);
   g_cond_init(&s->worker_free);
   g_cond_init(&s->tick);
-  if (!(s->slots = calloc((size_t)c->workers, sizeof *s->slots))) {
+  if (!(s->slots = calloc((size_t)c->workers, sizeof *s->slots)) ||
+      !(s->idle = calloc((size_t)c->workers, sizeof *s->idle))) {
     srv_log("out of memory");
     return -1;
   }
@@ -55,6 +56,7 @@ void srv_free(srv_state *s) {
     s->timer_started = 0;
   }
   spool_shutdown(s);
+  ctxpool_free(s);
   free(s->slots);
   s->slots = NULL;
   g_cond_clear(&s->tick);

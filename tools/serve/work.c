@@ -89,18 +89,6 @@ static void lib_error(srv_answer *a, const srv_job *job, const char *d,
   }
 }
 
-static wapf_context *open_ctx(const srv_config *c) {
-  wapf_settings s;
-  wapf_default_settings(&s);
-  if (c->max_pixels)
-    s.max_pixels = c->max_pixels;
-  if (c->max_long_side)
-    s.max_long_side = c->max_long_side;
-  s.threads = 1; /* --workers sets the parallelism */
-  wapf_context *ctx = NULL;
-  return wapf_open(&ctx, &s) == WAPF_OK ? ctx : NULL;
-}
-
 static void do_check(srv_work *w, srv_answer *a, const wapf_facts *f,
                      const wapf_report *r) {
   (void)f;
@@ -247,9 +235,8 @@ static int audio_options(srv_work *w, wapf_context *ctx, const wapf_facts *f,
   return wapf_check(ctx, f, &w->opt, r);
 }
 
-static void run_job(const srv_config *c, srv_work *w, srv_answer *a,
-                    srv_job *job) {
-  wapf_context *ctx = open_ctx(c);
+static void run_job(srv_state *s, srv_work *w, srv_answer *a, srv_job *job) {
+  wapf_context *ctx = ctxpool_take(s);
   wapf_facts *f = NULL;
   wapf_report *r = NULL;
   if (!ctx) {
@@ -286,8 +273,8 @@ static void run_job(const srv_config *c, srv_work *w, srv_answer *a,
     do_audio(w, a, ctx, job, f, r);
   wapf_report_free(&r);
   wapf_facts_free(&f);
-  gate_attach(job, NULL);
-  wapf_close(&ctx);
+  gate_attach(job, NULL); /* no cancel reaches ctx after this */
+  ctxpool_give(s, ctx);
 }
 
 /* The url's file into w->in, within the job's time; 0 or an answer. */
@@ -324,6 +311,6 @@ void work_run(srv_state *s, srv_work *w, srv_answer *a) {
     return;
   }
   if (!w->url || fetch(c, w, a) == 0)
-    run_job(c, w, a, &job);
+    run_job(s, w, a, &job);
   gate_leave(&job);
 }
