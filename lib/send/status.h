@@ -53,6 +53,9 @@ int wapf__webhook_parse_lipachat(json_t *root, const char *provider,
 int wapf__webhook_statuses(json_t *arr, const char *provider,
                            wapf__status_list *l, char *why, size_t n);
 /* One Cloud API status object (also On-Premises, Qikchat) into l. */
+/* A status's timestamp in seconds since 1970 (seconds or milliseconds, a
+ * number or a string of digits); 0 when absent or not a time. */
+double wapf__webhook_time(json_t *v);
 int wapf__webhook_status_object(json_t *st, const char *provider,
                                 wapf__status_list *l, char *why, size_t n);
 /* Parse the body of provider p and fill l (the parsers above). */

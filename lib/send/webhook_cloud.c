@@ -5,6 +5,8 @@
  * API's top-level statuses[] carries the same status objects. */
 #include "status.h"
 
+#include <math.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,16 +29,23 @@ static const char *str_member(json_t *o, const char *key, size_t max, int *ok) {
   return s;
 }
 
-/* "1727862637" or 1727862637 (seconds); 0 when absent or not a time. */
-static double timestamp_of(json_t *v) {
-  if (json_is_integer(v) || json_is_real(v))
-    return json_number_value(v) > 0 ? json_number_value(v) : 0;
+/* "1727862637" or 1727862637, in seconds (a value over 1e11 is read as
+ * milliseconds); 0 when absent, not a number, not finite, or not after
+ * 1970. */
+double wapf__webhook_time(json_t *v) {
+  double t = 0;
   const char *s = json_string_value(v);
-  if (!s || !*s || strlen(s) > 20)
-    return 0;
-  char *end = NULL;
-  double t = g_ascii_strtod(s, &end);
-  return end && *end == '\0' && t > 0 ? t : 0;
+  if (json_is_integer(v) || json_is_real(v)) {
+    t = json_number_value(v);
+  } else if (s && *s && strlen(s) <= 20) {
+    char *end = NULL;
+    t = g_ascii_strtod(s, &end);
+    if (!end || *end)
+      t = 0;
+  }
+  if (t > 1e11)
+    t /= 1000;
+  return isfinite(t) && t > 0 && t < 1e11 ? t : 0;
 }
 
 int wapf__webhook_status_object(json_t *st, const char *provider,
@@ -49,7 +58,7 @@ int wapf__webhook_status_object(json_t *st, const char *provider,
                         NULL,
                         str_member(st, "biz_opaque_callback_data", 512, &ok),
                         str_member(st, "recipient_id", 64, &ok),
-                        timestamp_of(json_object_get(st, "timestamp")),
+                        wapf__webhook_time(json_object_get(st, "timestamp")),
                         NULL};
   const char *word = str_member(st, "status", 32, &ok);
   json_t *errs = json_object_get(st, "errors");

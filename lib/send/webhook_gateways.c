@@ -59,10 +59,7 @@ int wapf__webhook_parse_lipachat(json_t *root, const char *provider,
       0,        NULL};
   if (!ev.status)
     return WAPF_OK; /* QUEUED, ...: not a delivery state */
-  json_t *ts = json_object_get(root, "timestamp");
-  if (json_is_number(ts))
-    ev.ts = json_number_value(ts) > 1e11 ? json_number_value(ts) / 1000
-                                         : json_number_value(ts);
+  ev.ts = wapf__webhook_time(json_object_get(root, "timestamp"));
   const char *to = json_string_value(json_object_get(root, "to"));
   ev.recipient = to && strlen(to) <= 64 ? to : NULL;
   char *errors = ev.status[0] == 'f' ? lipa_errors(root) : NULL;
