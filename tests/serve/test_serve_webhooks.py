@@ -133,7 +133,12 @@ def malformed_and_oversized_bodies():
             assert st == 400, (raw, st, ans)
         big = json.dumps(cloud_body([status("wamid.D", "read")]) |
                          {"pad": "x" * (1 << 20)}).encode()
-        st, _ = post(srv, "/webhooks/meta", big)
+        # the declared length is over the cap: 413, or the connection cut
+        # while the client still writes the body it was told not to send
+        try:
+            st, _ = post(srv, "/webhooks/meta", big)
+        except (BrokenPipeError, ConnectionResetError):
+            st = 413
         assert st == 413
         # chunked, no Content-Length, over the cap
         c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
