@@ -36,6 +36,53 @@ static int encode(enc *e, VipsImage *im, int q, void **buf, size_t *len) {
   return WAPF_OK;
 }
 
+/* The prediction's bands, stacked into one picture (a new reference). */
+static int band_stack(enc *e, VipsImage *im, VipsImage **out) {
+  int bh = im->Ysize / (SAMPLE_BANDS * 8) / 16 * 16;
+  VipsImage *band[SAMPLE_BANDS] = {NULL};
+  int rc = WAPF_OK;
+  for (int i = 0; rc == WAPF_OK && i < SAMPLE_BANDS; i++) {
+    int top = (int)((int64_t)(im->Ysize - bh) * i / (SAMPLE_BANDS - 1));
+    if (vips_crop(im, &band[i], 0, top, im->Xsize, bh, NULL))
+      rc = wapf__from_vips(e->ctx, "crop");
+  }
+  if (rc == WAPF_OK &&
+      vips_arrayjoin(band, out, SAMPLE_BANDS, "across", 1, NULL))
+    rc = wapf__from_vips(e->ctx, "join");
+  for (int i = 0; i < SAMPLE_BANDS; i++)
+    if (band[i])
+      g_object_unref(band[i]);
+  return rc;
+}
+
+/* A large picture as JPEG without metadata: encoded in one pass with
+ * Huffman tables fitted on the prediction's bands (jpeg_onepass.c),
+ * which needs no coefficient buffer of the whole picture. */
+static int encode_onepass(enc *e, VipsImage *im, int q, void **buf,
+                          size_t *len) {
+  VipsImage *stack = NULL;
+  void *sbuf = NULL;
+  size_t slen = 0;
+  int rc = band_stack(e, im, &stack);
+  if (rc == WAPF_OK) {
+    rc = encode(e, stack, q, &sbuf, &slen);
+    size_t hint = (size_t)((double)slen * im->Ysize / stack->Ysize * 1.1);
+    if (rc == WAPF_OK)
+      rc = wapf__jpeg_onepass(e->ctx, im, sbuf, slen, q, hint, buf, len);
+  }
+  if (stack)
+    g_object_unref(stack);
+  g_free(sbuf);
+  return rc;
+}
+
+/* Large pictures in one pass when they lose their metadata anyway. */
+static int use_onepass(const enc *e, VipsImage *im) {
+  uint64_t pixels = (uint64_t)im->Xsize * im->Ysize;
+  int bh = im->Ysize / (SAMPLE_BANDS * 8) / 16 * 16;
+  return !e->png && e->strip && pixels > SAMPLE_MIN_PIXELS && bh >= 16;
+}
+
 static int encode_len(enc *e, VipsImage *im, int q, size_t *len) {
   void *buf = NULL;
   int rc = encode(e, im, q, &buf, len);
@@ -121,7 +168,8 @@ static int try_final(enc *e, VipsImage *im, int q, size_t budget,
                      wapf_budget_result *res, int *done, size_t *got) {
   void *buf = NULL;
   size_t len = 0;
-  int rc = encode(e, im, q, &buf, &len);
+  int rc = use_onepass(e, im) ? encode_onepass(e, im, q, &buf, &len)
+                              : encode(e, im, q, &buf, &len);
   *got = len;
   if (rc == WAPF_OK && len <= budget) {
     res->buf = buf;

@@ -4,6 +4,7 @@
  * Layout of the module:
  *   pixels.c        load with shrink-on-load, upright, 8-bit sRGB, alpha
  *   encode_budget.c image -> JPEG/PNG within a byte budget (quality search)
+ *   jpeg_onepass.c  one-pass JPEG, Huffman tables fitted on a sample
  *   image_convert.c wapf__image_convert(): ENCODE_IMAGE and STRIP_METADATA
  *   strip.c         lossless metadata removal (JPEG segments, PNG chunks)
  *   webp_util.c     libwebp status translation, EXIF pack chunk, muxing
@@ -87,6 +88,19 @@ typedef struct wapf_budget_result {
 int wapf__img_encode_budget(wapf_context *ctx, const wapf_options *opt,
                             VipsImage *im, int png, int strip, size_t budget,
                             wapf_budget_result *res);
+
+/* ---- jpeg_onepass.c ---- */
+
+/* Encode im (8-bit RGB, 3 bands) as a baseline 4:2:0 JPEG of quality q
+ * without metadata, in one pass, with Huffman tables fitted on sample
+ * (a whole JPEG file of rows of the same picture, optimized tables). No
+ * buffer of the whole picture's coefficients is kept. size_hint: the
+ * expected size (the output buffer's first allocation). *buf is
+ * g_malloc'ed (g_free). WAPF_EINTERNAL when the sample has no tables or
+ * libjpeg refuses, WAPF_ENOMEM. */
+int wapf__jpeg_onepass(wapf_context *ctx, VipsImage *im, const void *sample,
+                       size_t sample_len, int q, size_t size_hint, void **buf,
+                       size_t *len);
 
 /* ---- strip.c ---- */
 
