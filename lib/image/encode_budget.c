@@ -1,26 +1,47 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* An in-memory picture to JPEG or PNG within a byte budget.
+/* A picture to JPEG or PNG within a byte budget.
  *
  * The quality is searched on predictions, not on full encodes: JPEG and
  * PNG compress each row band almost independently, so the size of a few
  * bands spread over the picture, scaled to its height, predicts the whole
  * file within a few percent at a fraction of the cost. Only the chosen
- * setting is encoded in full (and verified against the budget). */
+ * setting is encoded in full (and verified against the budget).
+ *
+ * A large JPEG is encoded in one pass with Huffman tables fitted on the
+ * same bands (jpeg_onepass.c), and a large picture that needs no rotation
+ * is not even held in memory: one streamed decode collects the bands,
+ * a second one feeds the encoder (wapf__img_encode_streamed). */
 #include "image.h"
 
 #include <math.h>
 
 #define Q_MAX 90
 #define Q_MIN 75
-#define Q_RESIZE 85     /* quality aimed at when the size must shrink */
-#define SAMPLE_BANDS 12 /* bands encoded for a prediction */
+#define Q_RESIZE 85 /* quality aimed at when the size must shrink */
+#define SAMPLE_BANDS WAPF_SAMPLE_BANDS
 #define SAMPLE_MIN_PIXELS 3000000 /* below this, encode the whole image */
 
 typedef struct enc {
   wapf_context *ctx;
   const wapf_options *opt;
   int png, strip;
+  /* Large JPEG: the bands of the picture (bands.c), the height of the
+   * picture they sample, and their last encode (at quality sq). */
+  VipsImage *stack;
+  int full_h;
+  void *sbuf;
+  size_t slen;
+  int sq;
 } enc;
+
+static void enc_clear(enc *e) {
+  if (e->stack)
+    g_object_unref(e->stack);
+  g_free(e->sbuf);
+  e->stack = NULL;
+  e->sbuf = NULL;
+  e->sq = 0;
+}
 
 static int encode(enc *e, VipsImage *im, int q, void **buf, size_t *len) {
   int r;
@@ -36,53 +57,6 @@ static int encode(enc *e, VipsImage *im, int q, void **buf, size_t *len) {
   return WAPF_OK;
 }
 
-/* The prediction's bands, stacked into one picture (a new reference). */
-static int band_stack(enc *e, VipsImage *im, VipsImage **out) {
-  int bh = im->Ysize / (SAMPLE_BANDS * 8) / 16 * 16;
-  VipsImage *band[SAMPLE_BANDS] = {NULL};
-  int rc = WAPF_OK;
-  for (int i = 0; rc == WAPF_OK && i < SAMPLE_BANDS; i++) {
-    int top = (int)((int64_t)(im->Ysize - bh) * i / (SAMPLE_BANDS - 1));
-    if (vips_crop(im, &band[i], 0, top, im->Xsize, bh, NULL))
-      rc = wapf__from_vips(e->ctx, "crop");
-  }
-  if (rc == WAPF_OK &&
-      vips_arrayjoin(band, out, SAMPLE_BANDS, "across", 1, NULL))
-    rc = wapf__from_vips(e->ctx, "join");
-  for (int i = 0; i < SAMPLE_BANDS; i++)
-    if (band[i])
-      g_object_unref(band[i]);
-  return rc;
-}
-
-/* A large picture as JPEG without metadata: encoded in one pass with
- * Huffman tables fitted on the prediction's bands (jpeg_onepass.c),
- * which needs no coefficient buffer of the whole picture. */
-static int encode_onepass(enc *e, VipsImage *im, int q, void **buf,
-                          size_t *len) {
-  VipsImage *stack = NULL;
-  void *sbuf = NULL;
-  size_t slen = 0;
-  int rc = band_stack(e, im, &stack);
-  if (rc == WAPF_OK) {
-    rc = encode(e, stack, q, &sbuf, &slen);
-    size_t hint = (size_t)((double)slen * im->Ysize / stack->Ysize * 1.1);
-    if (rc == WAPF_OK)
-      rc = wapf__jpeg_onepass(e->ctx, im, sbuf, slen, q, hint, buf, len);
-  }
-  if (stack)
-    g_object_unref(stack);
-  g_free(sbuf);
-  return rc;
-}
-
-/* Large pictures in one pass when they lose their metadata anyway. */
-static int use_onepass(const enc *e, VipsImage *im) {
-  uint64_t pixels = (uint64_t)im->Xsize * im->Ysize;
-  int bh = im->Ysize / (SAMPLE_BANDS * 8) / 16 * 16;
-  return !e->png && e->strip && pixels > SAMPLE_MIN_PIXELS && bh >= 16;
-}
-
 static int encode_len(enc *e, VipsImage *im, int q, size_t *len) {
   void *buf = NULL;
   int rc = encode(e, im, q, &buf, len);
@@ -90,8 +64,27 @@ static int encode_len(enc *e, VipsImage *im, int q, size_t *len) {
   return rc;
 }
 
+/* Predicted JPEG size from the stacked bands: their entropy-coded data
+ * scaled to the picture's height, plus the headers once. The encode is
+ * kept for the one-pass encoder's tables. */
+static int predict_stack(enc *e, int q, size_t *out) {
+  g_free(e->sbuf);
+  e->sbuf = NULL;
+  e->sq = 0;
+  int rc = encode(e, e->stack, q, &e->sbuf, &e->slen);
+  if (rc != WAPF_OK)
+    return rc;
+  e->sq = q;
+  size_t hdr = wapf__jpeg_header_len(e->sbuf, e->slen);
+  size_t data = e->slen > hdr ? e->slen - hdr : 0;
+  *out = hdr + (size_t)((double)data * e->full_h / e->stack->Ysize);
+  return WAPF_OK;
+}
+
 /* Predicted size of the whole picture at quality q. */
 static int predict(enc *e, VipsImage *im, int q, size_t *out) {
+  if (e->stack)
+    return predict_stack(e, q, out);
   uint64_t pixels = (uint64_t)im->Xsize * im->Ysize;
   int bh = im->Ysize / (SAMPLE_BANDS * 8) / 16 * 16;
   if (pixels <= SAMPLE_MIN_PIXELS || bh < 16)
@@ -163,13 +156,42 @@ static int resize_to(enc *e, VipsImage **im, double f) {
   return WAPF_OK;
 }
 
+/* Large pictures go through the stacked bands and the one-pass encoder
+ * when they lose their metadata anyway (PNG keeps the per-band
+ * prediction and libvips' encoder). */
+static int use_stack(const enc *e, VipsImage *im) {
+  uint64_t pixels = (uint64_t)im->Xsize * im->Ysize;
+  return !e->png && e->strip && pixels > SAMPLE_MIN_PIXELS &&
+         wapf__bands_height(im->Ysize) > 0;
+}
+
+/* The bands of im, when it takes the one-pass route. */
+static int prepare_stack(enc *e, VipsImage *im) {
+  enc_clear(e);
+  if (!use_stack(e, im))
+    return WAPF_OK;
+  e->full_h = im->Ysize;
+  return wapf__bands_crop(e->ctx, im, &e->stack);
+}
+
+/* One pass over im at q with tables fitted on the bands' encode at q. */
+static int encode_onepass(enc *e, VipsImage *im, int q, void **buf,
+                          size_t *len) {
+  size_t pred = 0;
+  int rc = e->sq == q ? WAPF_OK : predict_stack(e, q, &pred);
+  size_t hint = (size_t)((double)e->slen * im->Ysize / e->stack->Ysize * 1.1);
+  if (rc == WAPF_OK)
+    rc = wapf__jpeg_onepass(e->ctx, im, e->sbuf, e->slen, q, hint, buf, len);
+  return rc;
+}
+
 /* Encode at q and keep it when within budget (*done = 1). */
 static int try_final(enc *e, VipsImage *im, int q, size_t budget,
                      wapf_budget_result *res, int *done, size_t *got) {
   void *buf = NULL;
   size_t len = 0;
-  int rc = use_onepass(e, im) ? encode_onepass(e, im, q, &buf, &len)
-                              : encode(e, im, q, &buf, &len);
+  int rc = e->stack ? encode_onepass(e, im, q, &buf, &len)
+                    : encode(e, im, q, &buf, &len);
   *got = len;
   if (rc == WAPF_OK && len <= budget) {
     res->buf = buf;
@@ -190,8 +212,8 @@ static int try_final(enc *e, VipsImage *im, int q, size_t budget,
 static int round_at_size(enc *e, VipsImage *im, size_t budget,
                          wapf_budget_result *res, int *done, size_t *over) {
   size_t target = budget - budget / 50, at_min = 0, got = 0;
-  int q = Q_MAX, rc = WAPF_OK;
-  if (!e->png)
+  int q = Q_MAX, rc = prepare_stack(e, im);
+  if (rc == WAPF_OK && !e->png)
     rc = search_quality(e, im, target, &q, &at_min);
   while (rc == WAPF_OK && q >= Q_MIN && !*done) {
     rc = try_final(e, im, q, budget, res, done, &got);
@@ -210,7 +232,7 @@ static int round_at_size(enc *e, VipsImage *im, size_t budget,
 int wapf__img_encode_budget(wapf_context *ctx, const wapf_options *opt,
                             VipsImage *in, int png, int strip, size_t budget,
                             wapf_budget_result *res) {
-  enc e = {ctx, opt, png, strip};
+  enc e = {ctx, opt, png, strip, NULL, 0, NULL, 0, 0};
   VipsImage *im = in;
   int done = 0, rc = WAPF_OK;
   memset(res, 0, sizeof *res);
@@ -228,8 +250,55 @@ int wapf__img_encode_budget(wapf_context *ctx, const wapf_options *opt,
       rc = wapf__progress(ctx, opt, -1);
   }
   g_object_unref(im);
+  enc_clear(&e);
   if (rc == WAPF_OK && !done)
     rc = wapf__fail(ctx, WAPF_EUNFIXABLE,
                     "no encoding of the picture fits %zu bytes", budget);
+  return rc;
+}
+
+/* The streamed route: pass 1 collects the bands, the quality is searched
+ * on them, pass 2 encodes at that quality. Gives up (WAPF_OK, no buffer)
+ * when the picture is small, needs a quality under Q_MIN, or the encode
+ * comes out over budget: the caller then takes the in-memory route. */
+int wapf__img_encode_streamed(wapf_context *ctx, const wapf_options *opt,
+                              wapf_img_opener open, void *arg, size_t budget,
+                              wapf_budget_result *res) {
+  enc e = {ctx, opt, 0, 1, NULL, 0, NULL, 0, 0};
+  VipsImage *src = NULL;
+  size_t target = budget - budget / 50, at_min = 0, len = 0;
+  void *buf = NULL;
+  int q = 0, rc = open(arg, &src);
+  memset(res, 0, sizeof *res);
+  if (rc != WAPF_OK || !use_stack(&e, src)) {
+    if (src)
+      g_object_unref(src);
+    return rc;
+  }
+  e.full_h = src->Ysize;
+  rc = wapf__bands_stream(ctx, src, &e.stack);
+  g_object_unref(src);
+  src = NULL;
+  if (rc == WAPF_OK)
+    rc = wapf__progress(ctx, opt, -1);
+  if (rc == WAPF_OK)
+    rc = search_quality(&e, NULL, target, &q, &at_min);
+  if (rc == WAPF_OK && q >= Q_MIN)
+    rc = open(arg, &src);
+  if (rc == WAPF_OK && src)
+    rc = encode_onepass(&e, src, q, &buf, &len);
+  wapf__log(ctx, WAPF_LOG_DEBUG, "streamed: q%d, %zu bytes", q, len);
+  if (rc == WAPF_OK && buf && len <= budget) {
+    res->buf = buf;
+    res->len = len;
+    res->quality = q;
+    res->width = src->Xsize;
+    res->height = src->Ysize;
+    buf = NULL;
+  }
+  g_free(buf);
+  if (src)
+    g_object_unref(src);
+  enc_clear(&e);
   return rc;
 }

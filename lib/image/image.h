@@ -5,6 +5,7 @@
  *   pixels.c        load with shrink-on-load, upright, 8-bit sRGB, alpha
  *   encode_budget.c image -> JPEG/PNG within a byte budget (quality search)
  *   jpeg_onepass.c  one-pass JPEG, Huffman tables fitted on a sample
+ *   bands.c         the row bands a size prediction encodes
  *   image_convert.c wapf__image_convert(): ENCODE_IMAGE and STRIP_METADATA
  *   strip.c         lossless metadata removal (JPEG segments, PNG chunks)
  *   webp_util.c     libwebp status translation, EXIF pack chunk, muxing
@@ -33,6 +34,9 @@
 /* Largest picture (pixels) decoded into memory for the quality search;
  * larger inputs are shrunk on load to fit (16 MP = 48 MB as 8-bit RGB). */
 #define WAPF_WORK_MAX_PIXELS 16000000
+
+/* Row bands a size prediction encodes (bands.c, encode_budget.c). */
+#define WAPF_SAMPLE_BANDS 12
 
 /* ---- pixels.c ---- */
 
@@ -89,6 +93,18 @@ int wapf__img_encode_budget(wapf_context *ctx, const wapf_options *opt,
                             VipsImage *im, int png, int strip, size_t budget,
                             wapf_budget_result *res);
 
+/* Opens the picture to encode, streamed: 8-bit sRGB, 3 bands, upright
+ * (*out, a new reference). */
+typedef int (*wapf_img_opener)(void *arg, VipsImage **out);
+
+/* JPEG without metadata within budget without holding the picture: the
+ * source is opened twice (bands, then the one-pass encode). res->buf is
+ * NULL (and WAPF_OK) when this route does not apply or does not fit: the
+ * caller then loads the picture and calls wapf__img_encode_budget. */
+int wapf__img_encode_streamed(wapf_context *ctx, const wapf_options *opt,
+                              wapf_img_opener open, void *arg, size_t budget,
+                              wapf_budget_result *res);
+
 /* ---- jpeg_onepass.c ---- */
 
 /* Encode im (8-bit RGB, 3 bands) as a baseline 4:2:0 JPEG of quality q
@@ -101,6 +117,24 @@ int wapf__img_encode_budget(wapf_context *ctx, const wapf_options *opt,
 int wapf__jpeg_onepass(wapf_context *ctx, VipsImage *im, const void *sample,
                        size_t sample_len, int q, size_t size_hint, void **buf,
                        size_t *len);
+
+/* Bytes of a JPEG file before its entropy-coded data (through the SOS
+ * header); n when there is no SOS. */
+size_t wapf__jpeg_header_len(const uint8_t *p, size_t n);
+
+/* ---- bands.c ---- */
+
+/* Height of each of the WAPF_SAMPLE_BANDS bands sampled from a picture
+ * of this height (a multiple of 16), 0 when it is too low to sample. */
+int wapf__bands_height(int height);
+
+/* The bands of an in-memory picture stacked into one in-memory picture
+ * (*out, a new reference, sRGB). */
+int wapf__bands_crop(wapf_context *ctx, VipsImage *im, VipsImage **out);
+
+/* The same from a streamed (sequential) picture, read once, top to
+ * bottom, keeping only the bands' rows. WAPF_ECANCELLED when cancelled. */
+int wapf__bands_stream(wapf_context *ctx, VipsImage *src, VipsImage **out);
 
 /* ---- strip.c ---- */
 

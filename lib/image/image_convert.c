@@ -21,16 +21,58 @@ static int rewind_out(wapf_context *ctx, wapf_tmpfile *out) {
   return WAPF_OK;
 }
 
+typedef struct opener {
+  wapf_context *ctx;
+  const char *path;
+  uint64_t max_pixels;
+  int exact;
+  uint32_t background;
+} opener;
+
+/* The picture streamed: shrunk on load, 8-bit sRGB, alpha flattened. */
+static int open_streamed(void *arg, VipsImage **out) {
+  opener *o = arg;
+  VipsImage *im = NULL;
+  int rc = wapf__img_open(o->ctx, o->path, o->max_pixels, o->exact, &im);
+  if (rc == WAPF_OK)
+    rc = wapf__img_to_srgb8(o->ctx, im, 0, o->background, out);
+  if (im)
+    g_object_unref(im);
+  return rc;
+}
+
+/* A JPEG without metadata from a picture that needs no rotation can be
+ * encoded without holding its pixels (wapf__img_encode_streamed). */
+static int try_streamed(wapf_context *ctx, const wapf_facts *f,
+                        const wapf_options *opt, int png, uint64_t max_pixels,
+                        int exact, wapf_budget_result *br) {
+  memset(br, 0, sizeof *br);
+  if (f->media != WAPF_MEDIA_IMAGE || png || opt->keep_metadata ||
+      f->image.orientation > 1)
+    return WAPF_OK;
+  opener o = {ctx, f->path, max_pixels, exact, opt->background};
+  int rc = wapf__img_encode_streamed(ctx, opt, open_streamed, &o,
+                                     WAPF_IMAGE_LIMIT, br);
+  if (rc == WAPF_OK && !br->buf)
+    wapf__log(ctx, WAPF_LOG_DEBUG, "not streamed: decoding into memory");
+  return rc;
+}
+
 /* Load (at most max_pixels, exact: resampled to it) and encode within
  * the budget. *loaded receives the pixel count decoded. */
 static int load_encode(wapf_context *ctx, const wapf_facts *f,
                        const wapf_options *opt, int png, uint64_t max_pixels,
                        int exact, wapf_budget_result *br, uint64_t *loaded) {
+  int rc = try_streamed(ctx, f, opt, png, max_pixels, exact, br);
+  if (rc != WAPF_OK || br->buf) {
+    *loaded = (uint64_t)br->width * (uint64_t)br->height;
+    return rc;
+  }
   VipsImage *im = NULL;
-  int rc = f->media == WAPF_MEDIA_AV
-               ? wapf__img_first_frame(ctx, f, opt->background, &im)
-               : wapf__img_load_upright(ctx, f->path, max_pixels, exact, 0,
-                                        opt->background, &im);
+  rc = f->media == WAPF_MEDIA_AV
+           ? wapf__img_first_frame(ctx, f, opt->background, &im)
+           : wapf__img_load_upright(ctx, f->path, max_pixels, exact, 0,
+                                    opt->background, &im);
   if (rc != WAPF_OK)
     return rc;
   *loaded = (uint64_t)im->Xsize * (uint64_t)im->Ysize;

@@ -206,3 +206,14 @@ int wapf__jpeg_onepass(wapf_context *ctx, VipsImage *im, const void *sample,
   g_free(o);
   return rc;
 }
+
+size_t wapf__jpeg_header_len(const uint8_t *p, size_t n) {
+  size_t i = 2;
+  while (i + 4 <= n && p[i] == 0xFF) {
+    size_t seg = 2 + ((size_t)p[i + 2] << 8 | p[i + 3]);
+    if (p[i + 1] == 0xDA)
+      return i + seg < n ? i + seg : n;
+    i += seg;
+  }
+  return n;
+}
