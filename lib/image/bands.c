@@ -69,6 +69,13 @@ static int collect_rows(VipsRegion *r, VipsRect *area, void *arg) {
   return wapf__cancelled(c->ctx) ? -1 : 0;
 }
 
+static int sink_failed(wapf_context *ctx) {
+  if (!wapf__cancelled(ctx))
+    return wapf__from_vips(ctx, "decode");
+  vips_error_clear();
+  return wapf__fail(ctx, WAPF_ECANCELLED, "cancelled");
+}
+
 int wapf__bands_stream(wapf_context *ctx, VipsImage *src, VipsImage **out) {
   collect c = {ctx, NULL, src->Ysize, wapf__bands_height(src->Ysize),
                VIPS_IMAGE_SIZEOF_LINE(src)};
@@ -82,8 +89,7 @@ int wapf__bands_stream(wapf_context *ctx, VipsImage *src, VipsImage **out) {
   if (vips_image_write_prepare(c.stack))
     rc = wapf__from_vips(ctx, "sample");
   else if (vips_sink_disc(src, collect_rows, &c))
-    rc = wapf__cancelled(ctx) ? wapf__fail(ctx, WAPF_ECANCELLED, "cancelled")
-                              : wapf__from_vips(ctx, "decode");
+    rc = sink_failed(ctx);
   if (rc != WAPF_OK) {
     g_object_unref(c.stack);
     return rc;

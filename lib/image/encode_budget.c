@@ -270,7 +270,7 @@ int wapf__img_encode_streamed(wapf_context *ctx, const wapf_options *opt,
   void *buf = NULL;
   int q = 0, rc = open(arg, &src);
   memset(res, 0, sizeof *res);
-  if (rc != WAPF_OK || !use_stack(&e, src)) {
+  if (rc != WAPF_OK || !src || !use_stack(&e, src)) {
     if (src)
       g_object_unref(src);
     return rc;
@@ -285,7 +285,7 @@ int wapf__img_encode_streamed(wapf_context *ctx, const wapf_options *opt,
     rc = search_quality(&e, NULL, target, &q, &at_min);
   if (rc == WAPF_OK && q >= Q_MIN)
     rc = open(arg, &src);
-  if (rc == WAPF_OK && src)
+  if (rc == WAPF_OK && src && src->Ysize == e.full_h)
     rc = encode_onepass(&e, src, q, &buf, &len);
   wapf__log(ctx, WAPF_LOG_DEBUG, "streamed: q%d, %zu bytes", q, len);
   if (rc == WAPF_OK && buf && len <= budget) {

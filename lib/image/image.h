@@ -94,7 +94,8 @@ int wapf__img_encode_budget(wapf_context *ctx, const wapf_options *opt,
                             wapf_budget_result *res);
 
 /* Opens the picture to encode, streamed: 8-bit sRGB, 3 bands, upright
- * (*out, a new reference). */
+ * (*out, a new reference; NULL with WAPF_OK when it cannot be streamed
+ * upright). */
 typedef int (*wapf_img_opener)(void *arg, VipsImage **out);
 
 /* JPEG without metadata within budget without holding the picture: the

@@ -29,12 +29,17 @@ typedef struct opener {
   uint32_t background;
 } opener;
 
-/* The picture streamed: shrunk on load, 8-bit sRGB, alpha flattened. */
+/* The picture streamed: shrunk on load, 8-bit sRGB, alpha flattened;
+ * *out stays NULL when the loader reports an orientation to apply (a
+ * rotation needs the whole picture: the in-memory route does it). */
 static int open_streamed(void *arg, VipsImage **out) {
   opener *o = arg;
   VipsImage *im = NULL;
+  int orientation = 1;
   int rc = wapf__img_open(o->ctx, o->path, o->max_pixels, o->exact, &im);
-  if (rc == WAPF_OK)
+  if (rc == WAPF_OK && vips_image_get_typeof(im, VIPS_META_ORIENTATION))
+    vips_image_get_int(im, VIPS_META_ORIENTATION, &orientation);
+  if (rc == WAPF_OK && orientation <= 1)
     rc = wapf__img_to_srgb8(o->ctx, im, 0, o->background, out);
   if (im)
     g_object_unref(im);

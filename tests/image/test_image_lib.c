@@ -352,6 +352,78 @@ static void budget_shrinks_only_when_it_must(void) {
   wapf_close(&ctx);
 }
 
+/* Largest absolute difference between two decoded JPEG buffers. */
+static double max_diff(const void *a, size_t an, const void *b, size_t bn) {
+  VipsImage *x = NULL, *y = NULL, *d = NULL, *ad = NULL;
+  double m = -1;
+  if (!vips_jpegload_buffer((void *)a, an, &x, NULL) &&
+      !vips_jpegload_buffer((void *)b, bn, &y, NULL) &&
+      !vips_subtract(x, y, &d, NULL) && !vips_abs(d, &ad, NULL) &&
+      vips_max(ad, &m, NULL))
+    m = -1;
+  VipsImage *all[] = {x, y, d, ad};
+  for (int i = 0; i < 4; i++)
+    if (all[i])
+      g_object_unref(all[i]);
+  return m;
+}
+
+/* The one-pass encoder codes every symbol even when its tables come from
+ * a sample that used few (a flat sample for a noisy picture): same
+ * pixels as libjpeg's optimized encode, a size close to it when the
+ * sample is of the picture, and a refusal for a sample without tables. */
+static void onepass_codes_what_the_sample_never_saw(void) {
+  wapf_context *ctx = open_ctx(0);
+  VipsImage *n = NULL, *u = NULL, *rgb = NULL, *flat = NULL, *band = NULL;
+  void *ref = NULL, *fs = NULL, *bs = NULL, *o1 = NULL, *o2 = NULL;
+  size_t refn = 0, fsn = 0, bsn = 0, o1n = 0, o2n = 0;
+  T_CHECK(!vips_gaussnoise(&n, 1024, 768, "mean", 128.0, "sigma", 40.0, NULL));
+  T_CHECK(!vips_cast_uchar(n, &u, NULL));
+  VipsImage *b3[3] = {u, u, u};
+  T_CHECK(!vips_bandjoin(b3, &rgb, 3, NULL));
+  T_CHECK(!vips_black(&flat, 1024, 64, "bands", 3, NULL));
+  T_CHECK(!vips_jpegsave_buffer(rgb, &ref, &refn, "Q", 85, "optimize_coding",
+                                TRUE, "strip", TRUE, NULL));
+  T_CHECK(!vips_jpegsave_buffer(flat, &fs, &fsn, "Q", 85, "optimize_coding",
+                                TRUE, "strip", TRUE, NULL));
+  T_CHECK(!vips_crop(rgb, &band, 0, 320, 1024, 64, NULL));
+  T_CHECK(!vips_jpegsave_buffer(band, &bs, &bsn, "Q", 85, "optimize_coding",
+                                TRUE, "strip", TRUE, NULL));
+  T_EQ_INT(wapf__jpeg_onepass(ctx, rgb, fs, fsn, 85, 0, &o1, &o1n), WAPF_OK);
+  T_CHECK(max_diff(ref, refn, o1, o1n) == 0.0);
+  T_EQ_INT(wapf__jpeg_onepass(ctx, rgb, bs, bsn, 85, 1000, &o2, &o2n), WAPF_OK);
+  T_CHECK(max_diff(ref, refn, o2, o2n) == 0.0);
+  T_CHECK(o2n <= refn + refn / 50); /* within 2 % of the optimized size */
+  T_CHECK(o1n > o2n);
+  void *o3 = NULL;
+  size_t o3n = 0;
+  T_EQ_INT(
+      wapf__jpeg_onepass(ctx, rgb, "\xff\xd8\xff\xd9", 4, 85, 0, &o3, &o3n),
+      WAPF_EINTERNAL);
+  T_CHECK(o3 == NULL);
+  /* a large picture takes this route inside the budget search */
+  VipsImage *big = NULL, *tmp = NULL;
+  T_CHECK(!vips_replicate(rgb, &tmp, 3, 2, NULL));
+  T_CHECK((big = vips_image_copy_memory(tmp)) != NULL);
+  g_object_unref(tmp);
+  wapf_options o;
+  wapf_default_options(&o);
+  wapf_budget_result br;
+  T_EQ_INT(wapf__img_encode_budget(ctx, &o, big, 0, 1, 2000000, &br), WAPF_OK);
+  T_CHECK(br.len <= 2000000 && br.len > 1000000 && br.quality >= 75);
+  VipsImage *back = NULL;
+  T_CHECK(!vips_jpegload_buffer(br.buf, br.len, &back, NULL));
+  T_CHECK(back->Xsize == br.width && back->Ysize == br.height);
+  g_object_unref(back);
+  g_object_unref(big);
+  g_free(br.buf);
+  g_free(ref), g_free(fs), g_free(bs), g_free(o1), g_free(o2);
+  VipsImage *all[] = {n, u, rgb, flat, band};
+  for (int i = 0; i < 5; i++)
+    g_object_unref(all[i]);
+  wapf_close(&ctx);
+}
+
 static int stop_now(void *c, double f) {
   (void)c;
   (void)f;
@@ -418,6 +490,7 @@ int main(void) {
   T_RUN(sticker_exif_is_a_tiff_with_tag_5741);
   T_RUN(noise_becomes_a_sticker_under_100000_bytes);
   T_RUN(budget_shrinks_only_when_it_must);
+  T_RUN(onepass_codes_what_the_sample_never_saw);
   T_RUN(limits_and_cancel_leave_no_output);
   T_RUN(frames_keep_the_rate_and_the_10_s_limit);
   char cmd[300];
