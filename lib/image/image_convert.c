@@ -29,17 +29,26 @@ typedef struct opener {
   uint32_t background;
 } opener;
 
+/* A JPEG read by libjpeg (row by row) that needs no rotation; other
+ * loaders decode whole pictures or tiles, and a rotation needs the whole
+ * picture: the in-memory route does those. */
+static int streamable(VipsImage *im) {
+  const char *loader = NULL;
+  int orientation = 1;
+  if (vips_image_get_typeof(im, VIPS_META_ORIENTATION))
+    vips_image_get_int(im, VIPS_META_ORIENTATION, &orientation);
+  if (vips_image_get_typeof(im, VIPS_META_LOADER))
+    vips_image_get_string(im, VIPS_META_LOADER, &loader);
+  return orientation <= 1 && loader && strcmp(loader, "jpegload") == 0;
+}
+
 /* The picture streamed: shrunk on load, 8-bit sRGB, alpha flattened;
- * *out stays NULL when the loader reports an orientation to apply (a
- * rotation needs the whole picture: the in-memory route does it). */
+ * *out stays NULL when it is not streamable. */
 static int open_streamed(void *arg, VipsImage **out) {
   opener *o = arg;
   VipsImage *im = NULL;
-  int orientation = 1;
   int rc = wapf__img_open(o->ctx, o->path, o->max_pixels, o->exact, &im);
-  if (rc == WAPF_OK && vips_image_get_typeof(im, VIPS_META_ORIENTATION))
-    vips_image_get_int(im, VIPS_META_ORIENTATION, &orientation);
-  if (rc == WAPF_OK && orientation <= 1)
+  if (rc == WAPF_OK && streamable(im))
     rc = wapf__img_to_srgb8(o->ctx, im, 0, o->background, out);
   if (im)
     g_object_unref(im);
