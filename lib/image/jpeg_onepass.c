@@ -41,6 +41,7 @@ typedef struct onepass {
   struct jpeg_compress_struct c;
   jerr err;
   jdest dest;
+  wapf_context *ctx;
 } onepass;
 
 static void on_error(j_common_ptr c) {
@@ -118,6 +119,8 @@ static void fit_table(j_compress_ptr c, JHUFF_TBL *t, const uint8_t *lens,
 /* Rows of the picture, top to bottom, from libvips' write thread. */
 static int write_rows(VipsRegion *r, VipsRect *area, void *a) {
   onepass *o = a;
+  if (wapf__cancelled(o->ctx))
+    return -1;
   if (setjmp(o->err.jb))
     return -1;
   for (int y = area->top; y < VIPS_RECT_BOTTOM(area); y++) {
@@ -165,6 +168,15 @@ static int from_jpeg(wapf_context *ctx, onepass *o) {
                     msg[0] ? msg : "libjpeg error");
 }
 
+static int sink_failed(wapf_context *ctx, onepass *o) {
+  if (wapf__cancelled(ctx)) {
+    vips_error_clear();
+    return wapf__fail(ctx, WAPF_ECANCELLED, "cancelled");
+  }
+  return o->err.pub.msg_code ? from_jpeg(ctx, o)
+                             : wapf__from_vips(ctx, "JPEG encode");
+}
+
 int wapf__jpeg_onepass(wapf_context *ctx, VipsImage *im, const void *sample,
                        size_t sample_len, int q, size_t size_hint, void **buf,
                        size_t *len) {
@@ -178,6 +190,7 @@ int wapf__jpeg_onepass(wapf_context *ctx, VipsImage *im, const void *sample,
   onepass *o = g_try_new0(onepass, 1);
   if (!o)
     return wapf__fail(ctx, WAPF_ENOMEM, "JPEG encode: out of memory");
+  o->ctx = ctx;
   o->c.err = jpeg_std_error(&o->err.pub);
   o->err.pub.error_exit = on_error;
   o->err.pub.output_message = on_message;
@@ -192,8 +205,7 @@ int wapf__jpeg_onepass(wapf_context *ctx, VipsImage *im, const void *sample,
   else if (!start(o, im, q, lens))
     rc = from_jpeg(ctx, o);
   else if (vips_sink_disc(im, write_rows, o))
-    rc = o->err.pub.msg_code ? from_jpeg(ctx, o)
-                             : wapf__from_vips(ctx, "JPEG encode");
+    rc = sink_failed(ctx, o);
   else if (!finish(o))
     rc = from_jpeg(ctx, o);
   if (rc == WAPF_OK) {

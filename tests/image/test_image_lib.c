@@ -417,6 +417,12 @@ static void onepass_codes_what_the_sample_never_saw(void) {
   g_object_unref(back);
   g_object_unref(big);
   g_free(br.buf);
+  /* a cancel stops the encode between rows; nothing is handed out */
+  wapf_cancel(ctx);
+  o3 = NULL;
+  T_EQ_INT(wapf__jpeg_onepass(ctx, rgb, bs, bsn, 85, 0, &o3, &o3n),
+           WAPF_ECANCELLED);
+  T_CHECK(o3 == NULL);
   g_free(ref), g_free(fs), g_free(bs), g_free(o1), g_free(o2);
   VipsImage *all[] = {n, u, rgb, flat, band};
   for (int i = 0; i < 5; i++)
