@@ -44,6 +44,21 @@ def noisy_27_megapixel_jpeg_is_reduced_under_5_mb():
 
 
 @case
+def jpeg_too_noisy_for_quality_75_leaves_the_stream_and_is_reduced():
+    # 16 MP of strong grain: even quality 75 is over 5 MB, so the streamed
+    # route gives up after its first pass and the in-memory route shrinks
+    src = noisy_jpeg("noisy_16mp.jpg", 4000, 4000, 60)
+    d = tmpdir()
+    out = os.path.join(d, "o.jpg")
+    p = run("convert", "-vv", "--as", "image", "-o", out, src)
+    assert p.returncode == 0, p.stderr
+    assert "not streamed: decoding into memory" in p.stderr, p.stderr
+    f = assert_compliant_image(out)
+    assert int(f["width"]) < 4000 and f["width"] == f["height"], f
+    assert os.path.getsize(out) > 4_000_000, os.path.getsize(out)
+
+
+@case
 def fifty_megapixel_jpeg_stays_under_200_mb_of_memory():
     if not os.path.exists("/usr/bin/time"):
         raise Skip("GNU time not installed")
