@@ -67,9 +67,14 @@ static int try_streamed(wapf_context *ctx, const wapf_facts *f,
   opener o = {ctx, f->path, max_pixels, exact, opt->background};
   int rc = wapf__img_encode_streamed(ctx, opt, open_streamed, &o,
                                      WAPF_IMAGE_LIMIT, br);
-  if (rc == WAPF_OK && !br->buf)
+  if (rc == WAPF_ECANCELLED || rc == WAPF_ENOMEM)
+    return rc;
+  if (rc != WAPF_OK) /* the in-memory route decodes it again, and says */
+    wapf__log(ctx, WAPF_LOG_DEBUG, "streamed route failed (%s)",
+              wapf_last_error(ctx));
+  if (!br->buf)
     wapf__log(ctx, WAPF_LOG_DEBUG, "not streamed: decoding into memory");
-  return rc;
+  return WAPF_OK;
 }
 
 /* Load (at most max_pixels, exact: resampled to it) and encode within
