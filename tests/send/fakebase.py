@@ -128,6 +128,9 @@ def kind_of_mime(mime):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # the answer's headers and body are two writes: without TCP_NODELAY the
+    # second waits for the client's delayed ACK (40 ms a keep-alive request)
+    disable_nagle_algorithm = True
 
     def log_message(self, *a):  # quiet
         pass
