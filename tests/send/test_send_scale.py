@@ -288,19 +288,24 @@ def pg_server_stopped_and_started_mid_campaign():
 
 def other_host(sender_dir):
     """The prefix that runs a command as on another host: its own host
-    name and machine id (util-linux unshare, root); Skip when not allowed."""
+    name, machine id and boot id (util-linux unshare, root); Skip when not
+    allowed."""
     if os.geteuid() != 0 or not shutil.which("unshare"):
         raise Skip("another host needs root and unshare (util-linux)")
     mid = os.path.join(sender_dir, "machine-id")
+    bid = os.path.join(sender_dir, "boot_id")
     with open(mid, "w") as fh:
         fh.write("0123456789abcdef0123456789abcdef\n")
-    p = subprocess.run(["unshare", "--uts", "--mount", "true"],
-                       capture_output=True)
-    if p.returncode != 0:
-        raise Skip(f"unshare --uts --mount not permitted: {p.stderr!r}")
+    with open(bid, "w") as fh:
+        fh.write("01234567-89ab-cdef-0123-456789abcdef\n")
     script = (f"hostname wapf-other-host && mount --bind {mid} "
-              f"/etc/machine-id && exec \"$@\"")
-    return ["unshare", "--uts", "--mount", "sh", "-c", script, "sh"]
+              f"/etc/machine-id && mount --bind {bid} "
+              f"/proc/sys/kernel/random/boot_id && exec \"$@\"")
+    pre = ["unshare", "--uts", "--mount", "sh", "-c", script, "sh"]
+    p = subprocess.run(pre + ["hostname"], capture_output=True, text=True)
+    if p.returncode != 0 or p.stdout.strip() != "wapf-other-host":
+        raise Skip(f"unshare --uts --mount not permitted: {p.stderr!r}")
+    return pre
 
 
 @case
@@ -436,6 +441,7 @@ def pg_wrong_password_unreachable_read_only_one_clear_line():
     }
     with FakeCloud(TOKEN, PHONE_ID) as f:
         for what, env in cases.items():
+            env["WA_PREFLIGHT_DB_WAIT_S"] = "5"  # a server that never comes
             line = _refused(pg, env, f, wrong)
             print(f"  {what}: {line}", flush=True)
     assert pg.tables(ro) == [], "nothing written to the read-only database"
