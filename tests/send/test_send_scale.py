@@ -311,7 +311,7 @@ def other_host(sender_dir):
 @case
 def pg_claim_of_a_dead_process_on_another_host_is_unknown_after_the_lease():
     pg = pg_server()
-    lease = 30
+    lease = 20
     env, db = pg_env(pg)
     env["WA_PREFLIGHT_LEASE_S"] = str(lease)
     here = base_env(WA_PREFLIGHT_LEASE_S=str(lease), **pg.env(db))
