@@ -351,6 +351,38 @@ def pg_claim_of_a_dead_process_on_another_host_is_unknown_after_the_lease():
         assert f.problems() == []
 
 
+def dead_claim_on_this_host(env, prefix):
+    """A sender killed while its request hangs: on its own host the claim
+    reads unknown at once (the lease is 600 s), and is not sent again."""
+    env["WA_PREFLIGHT_LEASE_S"] = "600"
+    nums = numbers(10, prefix)
+    path = to_file(nums)
+    with FakeCloud(TOKEN, PHONE_ID) as f:
+        f.push(Reply(0, slow=60), endpoint="message")
+        s = Sender(f, path, env)
+        wait_deliveries(f, 1, [s], "the first message")
+        s.kill()
+        first = f.deliveries[0]
+        assert {r["to"]: r["state"] for r in journal_rows(env)} == \
+            {first: "unknown"}
+        s.start()
+        assert s.wait() in (0, 4)
+        assert f.delivered == {n: 1 for n in nums}
+        assert last_states(env)[first] == "unknown"
+        assert f.problems() == []
+
+
+@case
+def sqlite_claim_of_a_dead_process_on_this_host_is_unknown_at_once():
+    dead_claim_on_this_host(base_env(), "1559")
+
+
+@case
+def pg_claim_of_a_dead_process_on_this_host_is_unknown_at_once():
+    env, _ = pg_env(pg_server())
+    dead_claim_on_this_host(env, "1560")
+
+
 GRAPH_131047 = graph_error(131047, "(#131047) Re-engagement message",
                            "Message failed to send because more than 24 "
                            "hours have passed since the customer last "
