@@ -444,7 +444,9 @@ def _refused(pg, env, f, *wrong):
     no_password(p.stdout + p.stderr, pg, *wrong)
     lines = [x for x in p.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("wa-preflight"), p.stderr
-    assert f.requests == [], f"a request despite the store: {f.requests}"
+    assert f.count("POST", MSGS) == 0, "a message sent without its claim"
+    assert f.requests == [], f"an upload although nothing can be sent: " \
+        f"{f.requests}"
     j = run("journal", "--json", env=env, timeout=300)
     assert j.returncode != 0 and j.stdout == "", j.stdout
     no_password(j.stdout + j.stderr, pg, *wrong)
