@@ -381,6 +381,7 @@ def sqlite_claim_of_a_dead_process_on_this_host_is_unknown_at_once():
 def pg_claim_of_a_dead_process_on_this_host_is_unknown_at_once():
     env, _ = pg_env(pg_server())
     dead_claim_on_this_host(env, "1560")
+    no_sqlite_store(env)
 
 
 GRAPH_131047 = graph_error(131047, "(#131047) Re-engagement message",
