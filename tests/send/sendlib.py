@@ -48,6 +48,14 @@ def base_env(**extra):
     return env
 
 
+def journal_db(env):
+    """The SQLite journal of env: $XDG_STATE_HOME/wa-preflight, else
+    $HOME/.local/state/wa-preflight."""
+    state = env.get("XDG_STATE_HOME") or os.path.join(env["HOME"], ".local",
+                                                      "state")
+    return os.path.join(state, "wa-preflight", "send-journal.sqlite")
+
+
 def pieces(secret):
     """Every run of RUN characters of a secret."""
     return {secret[i:i + RUN] for i in range(len(secret) - RUN + 1)}
