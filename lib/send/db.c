@@ -18,7 +18,7 @@ int wapf__db_set_error(wapf__db *db, int code, int lost, const char *fmt, ...) {
   va_end(ap);
   /* one line: the back ends' texts may span several */
   for (char *p = db->err; *p; p++)
-    if (*p == '\n' || *p == '\r')
+    if (*p == '\n' || *p == '\r' || *p == '\t')
       *p = p[1] ? ' ' : '\0';
   db->code = code;
   db->lost = lost;
