@@ -48,6 +48,7 @@ def base_env(**extra):
     pg = os.environ.get("WAPF_TEST_PG_ADMIN")
     if pg:  # the same case on PostgreSQL: a fresh database of its own
         env["WA_PREFLIGHT_DB"] = fresh_database(pg)
+        env["PGPASSFILE"] = os.environ.get("PGPASSFILE", "")
     env.update(extra)
     return env
 
