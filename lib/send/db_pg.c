@@ -87,9 +87,18 @@ static void where_of(const char *target, char *out, size_t size) {
   PQconninfoFree(o);
 }
 
+/* target's words win over these defaults (expand_dbname: later words
+ * override earlier ones); PGCONNECT_TIMEOUT when set is libpq's own. */
+static PGconn *connect_to(const char *target) {
+  const char *env = getenv("PGCONNECT_TIMEOUT");
+  const char *keys[] = {"application_name", "connect_timeout", "dbname", NULL};
+  const char *vals[] = {"wa-preflight", env && *env ? env : "10", target, NULL};
+  return PQconnectdbParams(keys, vals, 1);
+}
+
 static int pg_open(wapf__db *db, const char *target) {
   where_of(target, db->where, sizeof db->where);
-  PGconn *c = PQconnectdb(target);
+  PGconn *c = connect_to(target);
   db->h = c;
   if (!c)
     return wapf__db_set_error(db, WAPF_ENOMEM, 0, "out of memory");
