@@ -163,8 +163,10 @@ def last_states(env):
     return out
 
 
-def check_campaign(f, nums, senders, env, lost_at_most, pg=None):
-    """The guarantees of a finished campaign; returns the unknown ones."""
+def check_campaign(f, nums, senders, env, lost_at_most, pg=None, kills=0):
+    """The guarantees of a finished campaign; returns the unknown ones.
+    A run killed between writing "sent" and printing its line is allowed
+    one missing line per kill."""
     for s in senders:
         rc = s.wait()
         out, err = s.text(s.runs - 1)
@@ -194,8 +196,9 @@ def check_campaign(f, nums, senders, env, lost_at_most, pg=None):
             if r["status"] == "sent":
                 assert r["to"] not in said, f"{r['to']} sent twice"
                 said[r["to"]] = r["message_id"]
-    assert set(said) == {n for n in nums if states[n] == "sent"}, \
-        "a \"sent\" line for each row sent"
+    sent = {n for n in nums if states[n] == "sent"}
+    assert set(said) <= sent and len(sent - set(said)) <= kills, \
+        ("a \"sent\" line for each row sent", sorted(sent - set(said))[:5])
     assert set(said.values()) <= set(f.message_ids)
     assert f.count("POST", MEDIA) == 1, "the media uploaded once in all"
     return unknown
@@ -218,7 +221,8 @@ def three_senders_one_killed(envs, shared_env, prefix, pg=None):
         victim = senders[1]
         victim.kill()
         victim.start()  # the same command again, after kill -9
-        unknown = check_campaign(f, nums, senders, shared_env, 1, pg)
+        unknown = check_campaign(f, nums, senders, shared_env, 1, pg,
+                                 kills=1)
         print(f"  killed after {stop_at}+ deliveries; unknown: {unknown}",
               flush=True)
 
