@@ -184,8 +184,13 @@ static int nap(wapf_context *ctx, double s) {
 }
 
 int wapf__db_reconnect(wapf_context *ctx, wapf__db *db) {
-  if (!db->ops->reset || db->ops->reset(db) == WAPF_OK)
+  if (!db->ops->reset || db->ops->reset(db) == WAPF_OK) {
+    db->gave_up = 0;
     return WAPF_OK; /* still (or again) connected */
+  }
+  if (db->gave_up)
+    return wapf__fail(ctx, WAPF_EIO, "the store %s does not answer: %s",
+                      db->where, wapf__db_error(db));
   double limit = wait_limit(), start = (double)g_get_monotonic_time() / 1e6;
   double wait = 0.5;
   wapf__log(ctx, WAPF_LOG_WARNING,
@@ -193,10 +198,12 @@ int wapf__db_reconnect(wapf_context *ctx, wapf__db *db) {
             wapf__db_error(db));
   for (;;) {
     double left = start + limit - (double)g_get_monotonic_time() / 1e6;
-    if (left <= 0)
+    if (left <= 0) {
+      db->gave_up = 1;
       return wapf__fail(ctx, WAPF_EIO,
                         "the store %s did not answer for %.0f s: %s", db->where,
                         limit, wapf__db_error(db));
+    }
     if (!nap(ctx, wait < left ? wait : left))
       return wapf__fail(ctx, WAPF_ECANCELLED, "cancelled");
     if (db->ops->reset(db) == WAPF_OK) {

@@ -75,7 +75,9 @@ int wapf__db_lost(const wapf__db *db);
 /* Connected again after a loss: back-off 0.5, 1, 2 ... 30 s, cancellable
  * (ctx), for at most WA_PREFLIGHT_DB_WAIT_S seconds (default 300).
  * WAPF_OK at once while connected; WAPF_EIO (one line) when it gives up,
- * WAPF_ECANCELLED when cancelled. */
+ * WAPF_ECANCELLED when cancelled. After it gave up once, later calls try
+ * once without waiting until the server answers again (a long list does
+ * not wait that long for every message). */
 int wapf__db_reconnect(wapf_context *ctx, wapf__db *db);
 /* wapf__fail(ctx, code, "<what>: <error>") with the code of the last
  * failure (WAPF_EIO when none was recorded). */
@@ -126,6 +128,7 @@ struct wapf__db {
   void *h;         /* sqlite3 * or PGconn * */
   int code;        /* the last failure's WAPF_E*, 0 */
   int lost;        /* the last failure was the connection */
+  int gave_up;     /* a wait for the server ran out: try once, not wait */
   char err[400];   /* its line */
   char where[300]; /* for messages */
 };

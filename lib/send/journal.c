@@ -287,8 +287,12 @@ int wapf__journal_intent(wapf__send *s, wapf__journal *j,
     if (rc == WAPF_OK || refused)
       return rc;
     /* nothing was sent: after a lost connection, wait and claim again */
-    if (tries < 3 && wapf__journal_again(s->ctx, j))
-      continue;
+    if (tries < 3 && wapf__db_lost(j->db)) {
+      int again = wapf__db_reconnect(s->ctx, j->db);
+      if (again == WAPF_OK)
+        continue;
+      return again; /* its line says how long it waited */
+    }
     return rc == WAPF_ECANCELLED ? rc
                                  : wapf__db_fail(s->ctx, j->db, "send journal");
   }

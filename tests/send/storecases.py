@@ -14,7 +14,7 @@ import time
 from sendlib import (PHONE_ID, TO, TOKEN, base_env, expect, image_jpg,
                      journal_db, send)
 from fakes import FakeCloud
-from wapftest import run, tmpdir
+from wapftest import BIN, run, tmpdir
 
 MSGS = f"/v21.0/{PHONE_ID}/messages"
 OTHER = "15557654321"
@@ -111,6 +111,36 @@ def lease_comes_from_the_environment(sql):
         assert lo <= float(end) - float(at) <= hi, (lease, at, end)
 
 
-CASES = [claim_of_another_host_waits_for_its_lease,
+def three_runs_over_one_list_each_recipient_once_one_upload(sql):
+    import re
+    env = base_env()
+    nums = [f"1577{n:07d}" for n in range(200)]
+    lst = os.path.join(tmpdir(), "to.txt")
+    with open(lst, "w") as fh:
+        fh.write("\n".join(nums) + "\n")
+    with FakeCloud(TOKEN, PHONE_ID) as f:
+        procs = [subprocess.Popen(
+            [BIN, "send", "--provider", "meta", "--api-base", f.url,
+             "--to-file", lst, "--rate", "200", image_jpg()],
+            env=dict(os.environ, **env), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        outs = [p.communicate(timeout=600) for p in procs]
+        sent = 0
+        for p, (out, err) in zip(procs, outs):
+            assert p.returncode == 0, (p.returncode, err)
+            m = re.search(r"sent (\d+) of 200 \((\d+) already sent, (\d+) "
+                          r"left to other runs, 0 failed", out)
+            assert m, out[-400:]
+            assert sum(map(int, m.groups())) == 200, m.group(0)
+            sent += int(m.group(1))
+        assert sent == 200
+        assert f.delivered == {n: 1 for n in nums}, "each exactly once"
+        assert f.count("POST", f"/v21.0/{PHONE_ID}/media") == 1, \
+            "uploaded once for the three"
+    assert sorted(states(env)) == sorted((n, "sent") for n in nums)
+
+
+CASES = [three_runs_over_one_list_each_recipient_once_one_upload,
+         claim_of_another_host_waits_for_its_lease,
          claim_of_this_host_dead_process_is_unknown_at_once,
          lease_comes_from_the_environment]

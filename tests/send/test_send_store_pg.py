@@ -162,6 +162,50 @@ def the_server_restarted_mid_campaign():
         assert states[to][0] == st, (to, states[to], st)
 
 
+@case
+def a_server_gone_for_good_ends_the_run():
+    env = base_env(WA_PREFLIGHT_DB_WAIT_S="3")
+    nums = [f"1556{n:07d}" for n in range(30)]
+    lst = os.path.join(tmpdir(), "to.txt")
+    with open(lst, "w") as fh:
+        fh.write("\n".join(nums) + "\n")
+    with FakeCloud(TOKEN, PHONE_ID) as f:
+        proc = subprocess.Popen(
+            [BIN, "send", "--provider", "meta", "--api-base", f.url,
+             "--to-file", lst, "--rate", "10", "--json", image_jpg()],
+            env=dict(os.environ, **env), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while f.count("POST", MSGS) < 5 and time.time() < deadline:
+            time.sleep(0.05)
+        server.stop()
+        try:
+            # a wait of 3 s once, then one try per message: it ends
+            out, err = proc.communicate(timeout=600)
+        finally:
+            server.start()
+        assert proc.returncode in (1, 4), (proc.returncode, err)
+        no_password(out + err)
+        delivered = [m["to"] for m in f.sent if "to" in m]
+        assert len(delivered) == len(set(delivered)), "at most once"
+        outcome = {json.loads(x)["to"]: json.loads(x)["status"]
+                   for x in out.splitlines()}
+        assert sorted(outcome) == sorted(nums)
+        for to, st in outcome.items():
+            assert st in ("sent", "unknown", "refused"), (to, st)
+            if st == "refused":  # not claimed: never sent
+                assert to not in delivered, to
+        assert "did not answer for 3 s" in out + err, (out, err)
+    # the journal agrees once the server is back: no row was sent twice
+    p = run("journal", "--json", env=env)
+    expect(p, 0)
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert len({r["to"] for r in rows}) == len(rows)
+    for r in rows:
+        if r["state"] == "sent":
+            assert r["to"] in delivered
+
+
 try:
     finish()
 finally:

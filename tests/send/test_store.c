@@ -259,6 +259,43 @@ static void bad_target_is_one_line(void) {
   T_CHECK(!strstr(e, "TopSecret99"));
 }
 
+static int count_rows(void *cookie, const wapf_journal_entry *e) {
+  (void)e;
+  ++*(int *)cookie;
+  return 0;
+}
+
+/* wapf_set_store(): NULL follows WA_PREFLIGHT_DB, "sqlite" overrides it, a
+ * connection string is used as given, anything else is refused. */
+static void set_store_chooses(void) {
+  wapf_context *ctx = NULL;
+  T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
+  char dir[1300];
+  snprintf(dir, sizeof dir, "%s.d", g_target);
+  g_mkdir_with_parents(dir, 0700);
+  int n = 0;
+  setenv("WA_PREFLIGHT_DB", "postgresql://nobody@127.0.0.1:1/none", 1);
+  T_CHECK(wapf_journal_list(ctx, dir, 0, count_rows, &n) != WAPF_OK);
+  T_CHECK(strstr(wapf_last_error(ctx), "127.0.0.1:1/none") != NULL);
+  T_EQ_INT(wapf_set_store(ctx, "sqlite"), WAPF_OK);
+  T_EQ_INT(wapf_journal_list(ctx, dir, 0, count_rows, &n), WAPF_OK);
+  T_EQ_INT(wapf_set_store(ctx, "mysql://x@y/z"), WAPF_EINVAL);
+  T_EQ_INT(wapf_journal_list(ctx, dir, 0, count_rows, &n), WAPF_OK);
+  T_EQ_INT(wapf_set_store(ctx, NULL), WAPF_OK);
+  T_CHECK(wapf_journal_list(ctx, dir, 0, count_rows, &n) != WAPF_OK);
+  setenv("WA_PREFLIGHT_DB", "sqlite", 1);
+  T_EQ_INT(wapf_journal_list(ctx, dir, 0, count_rows, &n), WAPF_OK);
+  setenv("WA_PREFLIGHT_DB", "mysql://x@y/z", 1);
+  T_EQ_INT(wapf_journal_list(ctx, dir, 0, count_rows, &n), WAPF_ECONFIG);
+  unsetenv("WA_PREFLIGHT_DB");
+  if (g_kind == WAPF_DB_PG) {
+    T_EQ_INT(wapf_set_store(ctx, g_target), WAPF_OK);
+    T_EQ_INT(wapf_journal_list(ctx, NULL, 0, count_rows, &n), WAPF_OK);
+  }
+  T_EQ_INT(wapf_set_store(NULL, NULL), WAPF_EINVAL);
+  wapf_close(&ctx);
+}
+
 static void run_all(void) {
   T_RUN(values_round_trip);
   T_RUN(conflict_and_rollback);
@@ -267,6 +304,7 @@ static void run_all(void) {
   T_RUN(session_lock_is_exclusive);
   T_RUN(journal_schema_is_recorded);
   T_RUN(bad_target_is_one_line);
+  T_RUN(set_store_chooses);
 }
 
 int main(void) {
