@@ -112,18 +112,6 @@ void wapf__db_finalize(wapf__stmt **st) {
   }
 }
 
-int wapf__db_run(wapf__db *db, const char *sql, int n, const char *const *v) {
-  wapf__stmt *st = NULL;
-  int rc = wapf__db_prepare(db, sql, &st);
-  if (rc != WAPF_OK)
-    return rc;
-  for (int i = 0; i < n; i++)
-    wapf__db_bind_text(st, i + 1, v[i]);
-  rc = wapf__db_step(st);
-  wapf__db_finalize(&st);
-  return rc;
-}
-
 int wapf__db_begin(wapf__db *db, const char *lock) {
   return db->ops->begin(db, lock);
 }

@@ -50,9 +50,6 @@ long long wapf__db_int64(wapf__stmt *st, int i);
 double wapf__db_double(wapf__stmt *st, int i);
 const void *wapf__db_blob(wapf__stmt *st, int i, size_t *n);
 void wapf__db_finalize(wapf__stmt **st);
-/* prepare + step once + finalize, for statements with text parameters
- * only (n of them). 1 when it returned a row, 0 none, else a code. */
-int wapf__db_run(wapf__db *db, const char *sql, int n, const char *const *v);
 
 /* A write transaction. SQLite: BEGIN IMMEDIATE (one writer at a time).
  * PostgreSQL: BEGIN, and when lock is given, a transaction lock on its
