@@ -104,7 +104,7 @@ extern "C" {
 #endif
 
 #define WAPF_VERSION_MAJOR 1
-#define WAPF_VERSION_MINOR 0
+#define WAPF_VERSION_MINOR 1
 #define WAPF_VERSION_PATCH 0
 #define WAPF_API_VERSION_NUMBER(a, b, c) (((a) << 16) | ((b) << 8) | (c))
 #define WAPF_API_VERSION                                                       \
@@ -693,7 +693,9 @@ typedef struct wapf_send_request {
   /** 1: neither read nor write the media-id cache. Default 0. */
   int no_cache;
   /** Folder of the media-id cache (SQLite). Default
-   * $XDG_CACHE_HOME/wa-preflight (~/.cache/wa-preflight). */
+   * $XDG_CACHE_HOME/wa-preflight (~/.cache/wa-preflight). When given, the
+   * SQLite journal is kept there too (else in the state folder: see
+   * wapf_set_store()). Not used with a PostgreSQL store. */
   const char *cache_dir;
   /** Config file. Default $XDG_CONFIG_HOME/wa-preflight/config
    * (~/.config/wa-preflight/config). */
@@ -748,8 +750,9 @@ typedef struct wapf_send_result {
   uint8_t sha256[32];       /* SHA-256 of the file sent (all zero:
                                unknown, e.g. a media id given by hand) */
   int duplicate;            /* 1: refused by the journal (already sent,
-                               being sent by another run, or unknown);
-                               message_id is the earlier one when known */
+                               or unknown); 2: being sent right now by
+                               another run (its claim is live); message_id
+                               is the earlier one when known */
   uint8_t request[24];      /* what was asked for: the first 24 bytes of a
                                SHA-256 of the source file's digest, the
                                kind and the options that change the
@@ -791,6 +794,36 @@ WAPF_API void wapf_default_send_request(wapf_send_request *r);
  * file: the detail says which), WAPF_ENOMEM. */
 WAPF_API int wapf_config_get(wapf_context *ctx, const char *config_path,
                              const char *key, char **out);
+
+/** Choose the store of the send journal, the delivery states, the
+ * webhook outbox and the media-id cache for the calls on ctx (since 1.1).
+ *  - url NULL (the default of a new context): the environment variable
+ *    WA_PREFLIGHT_DB, else the config file's WA_PREFLIGHT_DB or db line
+ *    (the config file of the request: wapf_send_request.config_path, else
+ *    the default one); when neither is set, SQLite.
+ *  - a PostgreSQL connection string: "postgresql://USER@HOST:PORT/DB?..."
+ *    (also "postgres://", or libpq's "host=... dbname=..." words). The
+ *    password comes from the string, from PGPASSWORD or from the
+ *    PGPASSFILE (~/.pgpass) as libpq reads them; it never reaches a log or
+ *    wapf_last_error(), which name the host, port and database only. The
+ *    tables are created (and later migrated) on first use, in versions
+ *    recorded in schema_versions. Every process pointed at one database
+ *    shares one journal: a message is claimed there before its request,
+ *    so any number of senders on any number of hosts send it at most
+ *    once, and a file is uploaded once per provider account.
+ *  - "sqlite" or "": SQLite files whatever the environment says: the
+ *    journal in wapf_send_request.cache_dir when given, else
+ *    $XDG_STATE_HOME/wa-preflight/send-journal.sqlite
+ *    (~/.local/state/wa-preflight; a journal left in the cache folder by
+ *    an older version is moved there once); the media-id cache in the
+ *    cache folder.
+ * Nothing is connected here: the store is opened by the next call that
+ * needs it, which fails with WAPF_ECONFIG (a refused login, an unknown
+ * database, a setting that is neither) or WAPF_EIO (unreachable). The
+ * string is copied (and wiped when replaced or at wapf_close()).
+ * Errors: WAPF_EINVAL (NULL ctx; url neither PostgreSQL nor "sqlite"),
+ * WAPF_ENOMEM. Thread rules: as every call on ctx. */
+WAPF_API int wapf_set_store(wapf_context *ctx, const char *url);
 
 /** The first half of wapf_send(): check path, convert it when needed (in
  * a private temporary folder, removed before returning) and make it
@@ -837,8 +870,13 @@ WAPF_API int wapf_upload(wapf_context *ctx, const char *path,
  * WAPF_EIO (the journal cannot be opened or written: nothing is sent), and
  * those of wapf_send().
  * Thread rules: one context per thread; any number of threads or
- * processes may send through one journal and cache at once (SQLite WAL,
- * BEGIN IMMEDIATE around the intent: two never both send one message). */
+ * processes may send through one journal and cache at once (SQLite WAL
+ * and BEGIN IMMEDIATE around the claim; PostgreSQL: a transaction lock
+ * on the message's key): two never both send one message. A message
+ * claimed by another run that is still sending it is refused with
+ * res->duplicate = 2. When the journal cannot record the outcome of a
+ * message that was sent (a PostgreSQL server lost and not back within
+ * WA_PREFLIGHT_DB_WAIT_S, default 300 s), the result is WAPF_EUNKNOWN. */
 WAPF_API int wapf_send_message(wapf_context *ctx, const wapf_send_request *req,
                                const wapf_send_result *media,
                                wapf_send_result *res);
@@ -852,7 +890,9 @@ typedef struct wapf_journal_entry {
   const char *kind, *caption, *template_name;
   const char *state; /* "pending" (a run is sending it now), "sent",
                         "failed", "unknown" (also a pending whose run is
-                        gone) */
+                        gone: at once on its own host, after its lease
+                        (WA_PREFLIGHT_LEASE_S, default 600 s) when it
+                        was claimed on another host) */
   const char *message_id, *detail;
   /** The delivery state reported by the provider's status webhooks
    * (wapf_webhook_ingest()): "" (none yet), "sent", "delivered", "read",
@@ -868,8 +908,8 @@ typedef struct wapf_journal_entry {
 /** Called for each row; return non-zero to stop. */
 typedef int (*wapf_journal_fn)(void *cookie, const wapf_journal_entry *e);
 
-/** List the journal in cache_dir (NULL: the default of
- * wapf_send_request.cache_dir), oldest first, rows at or after since
+/** List the journal (the store of wapf_set_store(); on SQLite the journal
+ * in cache_dir, NULL: the state folder), oldest first, rows at or after since
  * (seconds since the epoch; 0 = all). Errors: WAPF_EINVAL, WAPF_EIO. */
 WAPF_API int wapf_journal_list(wapf_context *ctx, const char *cache_dir,
                                double since, wapf_journal_fn fn, void *cookie);

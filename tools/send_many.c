@@ -29,7 +29,7 @@ typedef struct run {
   wapf_send_result *media;
   int refreshed; /* a stale cached media id was uploaded again */
   cli_progress bar;
-  int sent, skipped, failed, unknown, unreachable;
+  int sent, skipped, left, failed, unknown, unreachable;
   double interval, next_slot, pause_until;
   int global_tries;
 } run;
@@ -152,6 +152,8 @@ static int one(run *r, item *it, double *again_at) {
     r->global_tries = 0;
   if (rc == WAPF_OK)
     r->sent++;
+  else if (res.duplicate == 2)
+    r->left++; /* claimed by another run that is sending it now */
   else if (res.duplicate)
     r->skipped++;
   else if (rc == WAPF_EUNKNOWN)
@@ -256,9 +258,9 @@ int send_many(const cli_args *a, wapf_context *ctx, wapf_send_request *q,
   wapf_send_result_clear(&media);
   progress_done(&r.bar);
   if (!a->json && !a->quiet)
-    printf("sent %d of %d (%d already sent, %d failed, %d unreachable, %d "
-           "unknown)\n",
-           r.sent, n, r.skipped, r.failed, r.unreachable, r.unknown);
+    printf("sent %d of %d (%d already sent, %d left to other runs, %d "
+           "failed, %d unreachable, %d unknown)\n",
+           r.sent, n, r.skipped, r.left, r.failed, r.unreachable, r.unknown);
   int sig = cli_interrupted();
   if (stopped && sig)
     return 128 + sig;

@@ -60,6 +60,7 @@ void wapf_close(wapf_context **ctx) {
   wapf__input_forget(*ctx);
   wapf__magic_release(*ctx);
   wapf__journal_release(*ctx);
+  wapf__store_release(*ctx);
   free(*ctx);
   *ctx = NULL;
 }

@@ -28,6 +28,10 @@ struct wapf_context {
    * by wapf_close(); the library keeps no per-thread or global cache. */
   struct magic_set *magic;       /* libmagic (lib/probe/mime.c) */
   struct wapf__journal *journal; /* the open send journal (lib/send) */
+  /* The store chosen by wapf_set_store() (lib/send/store.c): mode 0 the
+   * environment or config file, 1 store_url (PostgreSQL), 2 SQLite. */
+  char *store_url;
+  int store_mode;
   /* While a public call runs (core/global.c): the thread running it, how
    * deep the calls nest, and the link in the list of running contexts
    * that routes the foreign libraries' messages. */

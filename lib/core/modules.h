@@ -43,6 +43,7 @@ void wapf__input_forget(wapf_context *ctx);
  * (lib/probe/mime.c) and its open send journal (lib/send/journal.c). */
 void wapf__magic_release(wapf_context *ctx);
 void wapf__journal_release(wapf_context *ctx);
+void wapf__store_release(wapf_context *ctx);
 
 /* ---- rules (lib/rules) ---- */
 

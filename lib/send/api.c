@@ -83,7 +83,7 @@ static int configure(wapf__send *s) {
 /* Upload, or take the id from the cache (under the cache's lock, so that
  * runs sending one file at once upload it once). */
 static int obtain_id(wapf__send *s, wapf__cache *cache, const char *key) {
-  int rc = wapf__cache_lock(s, cache);
+  int rc = wapf__cache_lock(s, cache, key);
   if (rc != WAPF_OK)
     return rc;
   if (cache && wapf__cache_get(cache, key, s->media_id, sizeof s->media_id)) {
@@ -232,6 +232,30 @@ static const char *state_for(int rc) {
   }
 }
 
+/* The message's outcome into the journal. When it cannot be written even
+ * after waiting for a lost store, the journal keeps the claim ("pending",
+ * read as "unknown" once this run ends): a sent message is then reported
+ * as unknown too, so that nothing trusts an outcome the journal lacks. */
+static int record_outcome(wapf__send *s, wapf__journal *j, long long id,
+                          int rc) {
+  int e = wapf__journal_done(s->ctx, j, id, state_for(rc), s->res->message_id,
+                             rc == WAPF_OK ? NULL : wapf_last_error(s->ctx));
+  if (e == WAPF_OK)
+    e = wapf__status_attach(wapf__journal_db(j), id);
+  if (e == WAPF_OK)
+    return rc;
+  wapf__slog(s, WAPF_LOG_WARNING,
+             "could not record the outcome of the send in the journal: %s",
+             wapf__db_error(wapf__journal_db(j)));
+  if (rc != WAPF_OK)
+    return rc; /* refused or unknown already: nothing to correct */
+  return wapf__sfail(s, WAPF_EUNKNOWN,
+                     "to %s: sent (message id %s), but the journal could "
+                     "not record it: %s",
+                     s->to, s->res->message_id,
+                     wapf__db_error(wapf__journal_db(j)));
+}
+
 /* The second half on s: journal intent, the message, journal outcome. */
 static int message(wapf__send *s) {
   const wapf_send_request *q = s->req;
@@ -239,7 +263,7 @@ static int message(wapf__send *s) {
   if (rc != WAPF_OK)
     return rc;
   wapf__journal *j = NULL;
-  rc = wapf__journal_open(s->ctx, q->cache_dir, &j);
+  rc = wapf__journal_open(s->ctx, q->cache_dir, q->config_path, &j);
   if (rc != WAPF_OK)
     return rc;
   char sender[80];
@@ -266,15 +290,8 @@ static int message(wapf__send *s) {
     rc = wapf__journal_intent(s, j, &row, q->resend, &id);
   if (rc == WAPF_OK)
     rc = wapf__status_begin(s, j, id);
-  if (rc == WAPF_OK) {
-    rc = s->prov->message(s);
-    if (wapf__journal_done(j, id, state_for(rc), s->res->message_id,
-                           rc == WAPF_OK ? NULL : wapf_last_error(s->ctx)) ||
-        wapf__status_attach(wapf__journal_db(j), id))
-      wapf__slog(s, WAPF_LOG_WARNING,
-                 "could not record the outcome of the "
-                 "send in the journal");
-  }
+  if (rc == WAPF_OK)
+    rc = record_outcome(s, j, id, s->prov->message(s));
   free(tpl);
   wapf__journal_close(&j);
   if (rc == WAPF_OK)

@@ -186,12 +186,10 @@ int wapf__creds_load(wapf__send *s) {
   return WAPF_OK;
 }
 
-int wapf_config_get(wapf_context *ctx, const char *config_path, const char *key,
-                    char **out) {
-  if (!ctx || !key || !*key || strchr(key, '=') || !out)
-    return WAPF_EINVAL;
-  wapf__clear(ctx);
-  const char *env = getenv(key);
+int wapf__config_lookup(wapf_context *ctx, const char *config_path,
+                        const char *const *keys, int n, int env_too,
+                        char **out) {
+  const char *env = env_too ? getenv(keys[0]) : NULL;
   char *v = NULL, *text = NULL;
   if (env && *env) {
     if (!(v = strdup(env)))
@@ -206,17 +204,27 @@ int wapf_config_get(wapf_context *ctx, const char *config_path, const char *key,
   free(path);
   if (rc != WAPF_OK)
     return rc;
-  v = text ? wapf__config_value(text, key) : NULL;
+  for (int i = 0; text && !v && i < n; i++) {
+    v = wapf__config_value(text, keys[i]);
+    if (v && !*v) {
+      free(v);
+      v = NULL;
+    }
+  }
   if (text) {
     memset(text, 0, strlen(text));
     free(text);
   }
-  if (v && !*v) {
-    free(v);
-    v = NULL;
-  }
   *out = v;
   return WAPF_OK;
+}
+
+int wapf_config_get(wapf_context *ctx, const char *config_path, const char *key,
+                    char **out) {
+  if (!ctx || !key || !*key || strchr(key, '=') || !out)
+    return WAPF_EINVAL;
+  wapf__clear(ctx);
+  return wapf__config_lookup(ctx, config_path, &key, 1, 1, out);
 }
 
 static void wipe_free(char **p) {

@@ -81,22 +81,22 @@ static char *file_at_hand(wapf_context *ctx, const char *cache_dir,
                           const wapf_journal_entry *e) {
   wapf__journal *j = NULL;
   if (!*e->message_id || strlen(e->media) != 64 ||
-      wapf__journal_open(ctx, cache_dir, &j) != WAPF_OK)
+      wapf__journal_open(ctx, cache_dir, NULL, &j) != WAPF_OK)
     return NULL;
-  sqlite3_stmt *st = NULL;
+  wapf__stmt *st = NULL;
   char *path = NULL;
-  if (sqlite3_prepare_v2(wapf__journal_db(j),
-                         "SELECT path FROM sends WHERE message_id=?1 AND "
-                         "provider=?2 AND media=?3 AND path IS NOT NULL "
-                         "ORDER BY id DESC LIMIT 1",
-                         -1, &st, NULL) == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, e->message_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, e->provider, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, e->media, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-      path = g_strdup((const char *)sqlite3_column_text(st, 0));
+  if (wapf__db_prepare(wapf__journal_db(j),
+                       "SELECT path FROM sends WHERE message_id=?1 AND "
+                       "provider=?2 AND media=?3 AND path IS NOT NULL "
+                       "ORDER BY id DESC LIMIT 1",
+                       &st) == WAPF_OK) {
+    wapf__db_bind_text(st, 1, e->message_id);
+    wapf__db_bind_text(st, 2, e->provider);
+    wapf__db_bind_text(st, 3, e->media);
+    if (wapf__db_step(st) == 1)
+      path = g_strdup(wapf__db_text(st, 0));
   }
-  sqlite3_finalize(st);
+  wapf__db_finalize(&st);
   wapf__journal_close(&j);
   char hex[65];
   if (path && (access(path, R_OK) != 0 ||

@@ -1,38 +1,45 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The send journal: SQLite (WAL) beside the media-id cache. Every message
- * is written as "pending" before its request (inside BEGIN IMMEDIATE, so
- * two runs never both claim one send) and "sent", "failed" or "unknown"
- * after. The same send again is refused unless req->resend; a "pending"
- * whose process is gone reads as "unknown".
+/* The send journal, in the store (db.h: a SQLite file or PostgreSQL).
+ * Every message is claimed before its request: one transaction that
+ * serialises on the send's key (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
+ * transaction lock on the key's hash, on every host) reads the latest row
+ * of the key and writes a "pending" row, so that any number of runs never
+ * both claim one send. "sent", "failed" or "unknown" is written after.
+ * The same send again is refused unless req->resend. A pending row names
+ * its host (hostname and boot id), pid, process start and lease end: one
+ * of this host whose process is gone reads as "unknown" at once; one of
+ * another host is "being sent by another run" until its lease ends, then
+ * "unknown". Neither is ever sent again blindly.
  *
  * The key column holds wapf__journal_key(): the media as the request that
  * made it (source digest, kind, options), so a conversion that gives other
  * bytes is still the same send. Rows written before that hold the legacy
  * key (the bytes sent); both are looked up, so such a row still refuses
- * a send of the bytes it recorded. No column changes. */
-#include "send.h"
+ * a send of the bytes it recorded. */
 #include "status.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define WAPF_JOURNAL_BUSY_MS 30000
+#define WAPF_LEASE_DEFAULT 600
 
 struct wapf__journal {
-  sqlite3 *db;
-  char path[1100];
+  wapf__db *db;
+  char *target; /* the file's path, or the connection string (wiped) */
 };
 
 /* The context keeps its last journal open (closed by wapf_close):
- * opening and closing SQLite for every message of a long list costs a
- * checkpoint and its fsyncs each time. A context is used by one thread at
- * a time, so BEGIN IMMEDIATE never nests. */
+ * opening and closing the store for every message of a long list costs a
+ * checkpoint and its fsyncs (SQLite) or a login (PostgreSQL) each time. A
+ * context is used by one thread at a time, so transactions never nest. */
 static void close_cached(wapf__journal *j) {
-  sqlite3_close(j->db);
+  wapf__db_close(&j->db);
+  if (j->target)
+    memset(j->target, 0, strlen(j->target));
+  g_free(j->target);
   free(j);
 }
 
@@ -42,57 +49,32 @@ void wapf__journal_release(wapf_context *ctx) {
   ctx->journal = NULL;
 }
 
-static const char k_schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
-    "CREATE TABLE IF NOT EXISTS sends("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL,"
-    " at REAL NOT NULL, updated REAL NOT NULL, provider TEXT NOT NULL,"
-    " sender TEXT, recipient TEXT NOT NULL, media TEXT, kind TEXT,"
-    " caption TEXT, template TEXT, state TEXT NOT NULL, message_id TEXT,"
-    " detail TEXT, pid INTEGER, pstart INTEGER);"
-    "CREATE INDEX IF NOT EXISTS sends_key ON sends(key, id);"
-    "CREATE INDEX IF NOT EXISTS sends_at ON sends(at);";
-
 /* Wall-clock seconds for the `at` column (GLib's, as the other clocks). */
 static double now_real(void) {
   return (double)g_get_real_time() / G_USEC_PER_SEC;
 }
 
-static int db_fail(wapf_context *ctx, sqlite3 *db, const char *what) {
-  return wapf__fail(ctx, WAPF_EIO, "send journal: %s: %s", what,
-                    db ? sqlite3_errmsg(db) : "cannot open");
-}
-
-int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
+/* Open (or take the context's) journal on target, migrated. */
+static int open_target(wapf_context *ctx, wapf__db_kind kind, char *target,
                        wapf__journal **out) {
-  char dir[1024], path[1100];
-  if (wapf__cache_dir(cache_dir, dir, sizeof dir) != 0 ||
-      wapf__make_dirs(dir) != 0)
-    return wapf__from_errno(ctx, errno ? errno : ENOENT, "journal folder");
-  snprintf(path, sizeof path, "%s/send-journal.sqlite", dir);
   wapf__journal *j = ctx->journal;
-  if (j && strcmp(j->path, path) == 0) {
+  if (j && strcmp(j->target, target) == 0) {
+    g_free(target);
     *out = j;
-    return WAPF_OK;
+    /* a lost server: the next message waits until it answers again */
+    return wapf__db_lost(j->db) ? wapf__db_reconnect(ctx, j->db) : WAPF_OK;
   }
   j = calloc(1, sizeof *j);
-  if (!j)
+  if (!j) {
+    g_free(target);
     return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
-  wapf__strlcpy(j->path, path, sizeof j->path);
-  int e = sqlite3_open_v2(
-      path, &j->db,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
-  if (e == SQLITE_OK)
-    e = sqlite3_busy_timeout(j->db, WAPF_JOURNAL_BUSY_MS);
-  if (e == SQLITE_OK)
-    e = sqlite3_exec(j->db, k_schema, NULL, NULL, NULL);
-  if (e == SQLITE_OK)
-    e = wapf__status_migrate(j->db);
-  if (e != SQLITE_OK) {
-    int rc = db_fail(ctx, j->db, path);
-    sqlite3_close(j->db);
-    free(j);
+  }
+  j->target = target;
+  int rc = wapf__db_open(ctx, kind, target, &j->db);
+  if (rc == WAPF_OK && wapf__journal_migrate(j->db) != WAPF_OK)
+    rc = wapf__db_fail(ctx, j->db, "send journal");
+  if (rc != WAPF_OK) {
+    close_cached(j);
     return rc;
   }
   wapf__journal_release(ctx);
@@ -101,7 +83,23 @@ int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
   return WAPF_OK;
 }
 
-sqlite3 *wapf__journal_db(wapf__journal *j) {
+int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
+                       const char *config_path, wapf__journal **out) {
+  char *url = NULL, *path = NULL;
+  int rc = wapf__store_url(ctx, config_path, &url);
+  if (rc != WAPF_OK)
+    return rc;
+  if (url) {
+    char *t = g_strdup(url);
+    memset(url, 0, strlen(url));
+    free(url);
+    return open_target(ctx, WAPF_DB_PG, t, out);
+  }
+  rc = wapf__journal_path(ctx, cache_dir, &path);
+  return rc == WAPF_OK ? open_target(ctx, WAPF_DB_SQLITE, path, out) : rc;
+}
+
+wapf__db *wapf__journal_db(wapf__journal *j) {
   return j->db;
 }
 
@@ -109,6 +107,10 @@ void wapf__journal_close(wapf__journal **j) {
   /* the context's connection stays open for its next send */
   if (j)
     *j = NULL;
+}
+
+int wapf__journal_again(wapf_context *ctx, wapf__journal *j) {
+  return wapf__db_lost(j->db) && wapf__db_reconnect(ctx, j->db) == WAPF_OK;
 }
 
 static void key_of(const char *const *parts, size_t n, char key[65]) {
@@ -145,9 +147,9 @@ void wapf__journal_legacy_key(const wapf__journal_row *r, char key[65]) {
   key_of(parts, sizeof parts / sizeof parts[0], key);
 }
 
-static const char *col(sqlite3_stmt *st, int i) {
-  const unsigned char *v = sqlite3_column_text(st, i);
-  return v ? (const char *)v : "";
+static const char *col(wapf__stmt *st, int i) {
+  const char *v = wapf__db_text(st, i);
+  return v ? v : "";
 }
 
 static void when(double at, char *buf, size_t size) {
@@ -158,30 +160,38 @@ static void when(double at, char *buf, size_t size) {
 }
 
 /* The latest row for key decides; returns WAPF_OK to go on, else the
- * refusal (res->duplicate set, res->message_id the earlier id). */
-static int judge_earlier(wapf__send *s, sqlite3_stmt *st, int resend) {
-  sqlite3_int64 id = sqlite3_column_int64(st, 0);
+ * refusal (res->duplicate set, res->message_id the earlier id). Columns:
+ * id, state, message_id, at, pid, pstart, host, lease. */
+static int judge_earlier(wapf__send *s, wapf__db *db, wapf__stmt *st,
+                         int resend) {
+  long long id = wapf__db_int64(st, 0);
   const char *state = col(st, 1);
   char at[32];
-  when(sqlite3_column_double(st, 3), at, sizeof at);
-  if (strcmp(state, "pending") == 0 &&
-      wapf__process_alive((long)sqlite3_column_int64(st, 4),
-                          (long long)sqlite3_column_int64(st, 5))) {
-    s->res->duplicate = 1;
-    return wapf__fail(s->ctx, WAPF_EREFUSED,
-                      "to %s: being sent right now by another run (pid %lld)",
-                      s->to, (long long)sqlite3_column_int64(st, 4));
-  }
+  when(wapf__db_double(st, 3), at, sizeof at);
   if (strcmp(state, "pending") == 0) {
-    char sql[160];
-    snprintf(sql, sizeof sql,
-             "UPDATE sends SET state='unknown', detail='the run sending it "
-             "ended without recording the answer' WHERE id=%lld",
-             (long long)id);
-    sqlite3_exec(sqlite3_db_handle(st), sql, NULL, NULL, NULL);
+    wapf__claim c;
+    wapf__claim_read(st, 4, &c);
+    if (wapf__claim_live(&c)) {
+      s->res->duplicate = 2;
+      return wapf__fail(s->ctx, WAPF_EREFUSED,
+                        "to %s: being sent right now by another run (pid "
+                        "%lld%s%s)",
+                        s->to, c.pid, c.other_host ? " on " : "",
+                        c.other_host ? c.host_name : "");
+    }
+    wapf__stmt *up = NULL;
+    if (wapf__db_prepare(db,
+                         "UPDATE sends SET state='unknown', detail='the run "
+                         "sending it ended without recording the answer' "
+                         "WHERE id=?1 AND state='pending'",
+                         &up) == WAPF_OK) {
+      wapf__db_bind_int64(up, 1, id);
+      wapf__db_step(up);
+    }
+    wapf__db_finalize(&up);
     state = "unknown";
   }
-  int by_status = wapf__status_judge(s, sqlite3_db_handle(st), (long long)id);
+  int by_status = wapf__status_judge(s, db, id);
   if (by_status != 1)
     return by_status;
   if (resend || strcmp(state, "failed") == 0)
@@ -200,106 +210,142 @@ static int judge_earlier(wapf__send *s, sqlite3_stmt *st, int resend) {
                     s->to, at);
 }
 
-static int insert_pending(wapf__journal *j, const wapf__journal_row *r,
-                          const char *key, sqlite3_int64 *row) {
-  sqlite3_stmt *st = NULL;
-  const char *sql = "INSERT INTO sends(key, at, updated, provider, sender, "
-                    "recipient, media, kind, caption, template, state, pid, "
-                    "pstart) VALUES(?1,?2,?2,?3,?4,?5,?6,?7,?8,?9,'pending',"
-                    "?10,?11)";
-  if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK)
-    return SQLITE_ERROR;
+static int insert_pending(wapf__db *db, const wapf__journal_row *r,
+                          const char *key, long long *row) {
+  wapf__stmt *st = NULL;
+  int rc = wapf__db_prepare(
+      db,
+      "INSERT INTO sends(key, at, updated, provider, sender, recipient, "
+      "media, kind, caption, template, state, pid, pstart, host, lease) "
+      "VALUES(?1,?2,?2,?3,?4,?5,?6,?7,?8,?9,'pending',?10,?11,?12,?13) "
+      "RETURNING id",
+      &st);
+  if (rc != WAPF_OK)
+    return rc;
   const char *txt[] = {r->provider, r->sender,  r->recipient,    r->media,
                        r->kind,     r->caption, r->template_name};
-  sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_double(st, 2, now_real());
+  double now = now_real();
+  wapf__db_bind_text(st, 1, key);
+  wapf__db_bind_double(st, 2, now);
   for (int i = 0; i < 7; i++)
-    sqlite3_bind_text(st, 3 + i, txt[i] && *txt[i] ? txt[i] : NULL, -1,
-                      SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st, 10, (sqlite3_int64)getpid());
-  sqlite3_bind_int64(st, 11, (sqlite3_int64)wapf__process_start(getpid()));
-  int e = sqlite3_step(st);
-  sqlite3_finalize(st);
-  *row = sqlite3_last_insert_rowid(j->db);
-  return e == SQLITE_DONE ? SQLITE_OK : e;
+    wapf__db_bind_text(st, 3 + i, txt[i] && *txt[i] ? txt[i] : NULL);
+  wapf__db_bind_int64(st, 10, (long long)getpid());
+  wapf__db_bind_int64(st, 11, wapf__process_start(getpid()));
+  wapf__db_bind_text(st, 12, wapf__claim_host());
+  wapf__db_bind_double(st, 13, now + wapf__claim_lease());
+  rc = wapf__db_step(st);
+  if (rc == 1)
+    *row = wapf__db_int64(st, 0);
+  wapf__db_finalize(&st);
+  return rc == 1 ? WAPF_OK : rc == 0 ? WAPF_EIO : rc;
+}
+
+/* One claim transaction; *refused 1 when the judgement refused it (its
+ * pending -> unknown update is committed all the same). */
+static int claim_once(wapf__send *s, wapf__db *db, const wapf__journal_row *r,
+                      int resend, long long *row, int *refused) {
+  char key[65], legacy[65];
+  wapf__journal_key(r, key);
+  wapf__journal_legacy_key(r, legacy);
+  *refused = 0;
+  int rc = wapf__db_begin(db, key);
+  if (rc != WAPF_OK)
+    return rc;
+  wapf__stmt *st = NULL;
+  rc = wapf__db_prepare(db,
+                        "SELECT id, state, message_id, at, pid, pstart, host, "
+                        "lease FROM sends WHERE key IN (?1, ?2) ORDER BY id "
+                        "DESC LIMIT 1",
+                        &st);
+  if (rc == WAPF_OK) {
+    wapf__db_bind_text(st, 1, key);
+    wapf__db_bind_text(st, 2, legacy);
+    rc = wapf__db_step(st);
+    if (rc == 1) {
+      rc = judge_earlier(s, db, st, resend);
+      *refused = rc != WAPF_OK;
+    }
+  }
+  wapf__db_finalize(&st);
+  if (rc == WAPF_OK)
+    rc = insert_pending(db, r, key, row);
+  if (rc == WAPF_OK || *refused) {
+    int c = wapf__db_commit(db);
+    rc = rc == WAPF_OK ? c : rc;
+  }
+  if (rc != WAPF_OK && (!*refused || wapf__db_lost(db)))
+    wapf__db_rollback(db);
+  return rc;
 }
 
 int wapf__journal_intent(wapf__send *s, wapf__journal *j,
                          const wapf__journal_row *r, int resend,
                          long long *row) {
-  char key[65], legacy[65];
-  wapf__journal_key(r, key);
-  wapf__journal_legacy_key(r, legacy);
-  if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    return db_fail(s->ctx, j->db, "begin");
-  sqlite3_stmt *st = NULL;
-  int rc = WAPF_OK;
-  if (sqlite3_prepare_v2(j->db,
-                         "SELECT id, state, message_id, at, pid, pstart FROM "
-                         "sends WHERE key IN (?1, ?2) ORDER BY id DESC "
-                         "LIMIT 1",
-                         -1, &st, NULL) != SQLITE_OK)
-    rc = db_fail(s->ctx, j->db, "select");
-  if (rc == WAPF_OK) {
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, legacy, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW)
-      rc = judge_earlier(s, st, resend);
+  for (int tries = 0;; tries++) {
+    int refused = 0;
+    int rc = claim_once(s, j->db, r, resend, row, &refused);
+    if (rc == WAPF_OK || refused)
+      return rc;
+    /* nothing was sent: after a lost connection, wait and claim again */
+    if (tries < 3 && wapf__db_lost(j->db)) {
+      int again = wapf__db_reconnect(s->ctx, j->db);
+      if (again == WAPF_OK)
+        continue;
+      return again; /* its line says how long it waited */
+    }
+    return rc == WAPF_ECANCELLED ? rc
+                                 : wapf__db_fail(s->ctx, j->db, "send journal");
   }
-  sqlite3_finalize(st);
-  sqlite3_int64 id = 0;
-  if (rc == WAPF_OK && insert_pending(j, r, key, &id) != SQLITE_OK)
-    rc = db_fail(s->ctx, j->db, "insert");
-  if (rc == WAPF_OK &&
-      sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    rc = db_fail(s->ctx, j->db, "commit");
-  if (rc != WAPF_OK) {
-    /* a refusal also commits the pending -> unknown update */
-    sqlite3_exec(j->db, s->res->duplicate ? "COMMIT" : "ROLLBACK", NULL, NULL,
-                 NULL);
+}
+
+static int done_once(wapf__db *db, long long row, const char *state,
+                     const char *message_id, const char *detail) {
+  wapf__stmt *st = NULL;
+  int rc = wapf__db_prepare(db,
+                            "UPDATE sends SET state=?1, message_id=?2, "
+                            "detail=?3, updated=?4 WHERE id=?5",
+                            &st);
+  if (rc != WAPF_OK)
     return rc;
-  }
-  *row = (long long)id;
-  return WAPF_OK;
+  wapf__db_bind_text(st, 1, state);
+  wapf__db_bind_text(st, 2, message_id && *message_id ? message_id : NULL);
+  wapf__db_bind_text(st, 3, detail && *detail ? detail : NULL);
+  wapf__db_bind_double(st, 4, now_real());
+  wapf__db_bind_int64(st, 5, row);
+  rc = wapf__db_step(st);
+  wapf__db_finalize(&st);
+  return rc == 0 ? WAPF_OK : rc == 1 ? WAPF_OK : rc;
 }
 
-int wapf__journal_done(wapf__journal *j, long long row, const char *state,
-                       const char *message_id, const char *detail) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(j->db,
-                         "UPDATE sends SET state=?1, message_id=?2, "
-                         "detail=?3, updated=?4 WHERE id=?5",
-                         -1, &st, NULL) != SQLITE_OK)
-    return WAPF_EIO;
-  sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, message_id && *message_id ? message_id : NULL, -1,
-                    SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 3, detail && *detail ? detail : NULL, -1,
-                    SQLITE_TRANSIENT);
-  sqlite3_bind_double(st, 4, now_real());
-  sqlite3_bind_int64(st, 5, (sqlite3_int64)row);
-  int e = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return e == SQLITE_DONE ? WAPF_OK : WAPF_EIO;
+int wapf__journal_done(wapf_context *ctx, wapf__journal *j, long long row,
+                       const char *state, const char *message_id,
+                       const char *detail) {
+  int rc = done_once(j->db, row, state, message_id, detail);
+  /* the server went away: write the outcome again once it answers */
+  if (rc != WAPF_OK && wapf__journal_again(ctx, j))
+    rc = done_once(j->db, row, state, message_id, detail);
+  return rc;
 }
 
-void wapf__journal_fill(sqlite3_stmt *st, wapf_journal_entry *e) {
+void wapf__journal_fill(wapf__stmt *st, wapf_journal_entry *e) {
   memset(e, 0, sizeof *e);
-  e->at = sqlite3_column_double(st, 0);
-  e->updated = sqlite3_column_double(st, 1);
+  e->at = wapf__db_double(st, 0);
+  e->updated = wapf__db_double(st, 1);
   const char **dst[] = {&e->provider,      &e->sender, &e->recipient,
                         &e->media,         &e->kind,   &e->caption,
                         &e->template_name, &e->state,  &e->message_id,
                         &e->detail};
   for (int i = 0; i < 10; i++)
     *dst[i] = col(st, 2 + i);
-  if (strcmp(e->state, "pending") == 0 &&
-      !wapf__process_alive((long)sqlite3_column_int64(st, 12),
-                           (long long)sqlite3_column_int64(st, 13)))
-    e->state = "unknown"; /* its run was killed before the answer */
-  e->status = col(st, 14);
-  e->errors = col(st, 15);
-  e->status_at = sqlite3_column_double(st, 16);
+  if (strcmp(e->state, "pending") == 0) {
+    wapf__claim c;
+    wapf__claim_read(st, 12, &c); /* pid, pstart, host, lease */
+    if (!wapf__claim_live(&c))
+      e->state = "unknown"; /* its run ended before the answer */
+  }
+  e->status = col(st, 16);
+  e->errors = col(st, 17);
+  e->status_at = wapf__db_double(st, 18);
 }
 
 int wapf_journal_list(wapf_context *ctx, const char *cache_dir, double since,
@@ -308,28 +354,27 @@ int wapf_journal_list(wapf_context *ctx, const char *cache_dir, double since,
     return WAPF_EINVAL;
   wapf__clear(ctx);
   wapf__journal *j = NULL;
-  int rc = wapf__journal_open(ctx, cache_dir, &j);
+  int rc = wapf__journal_open(ctx, cache_dir, NULL, &j);
   if (rc != WAPF_OK)
     return rc;
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(j->db,
-                         "SELECT " WAPF_JOURNAL_COLUMNS " FROM sends "
-                         "WHERE at >= ?1 ORDER BY id",
-                         -1, &st, NULL) != SQLITE_OK)
-    rc = db_fail(ctx, j->db, "select");
+  wapf__stmt *st = NULL;
+  rc = wapf__db_prepare(j->db,
+                        "SELECT " WAPF_JOURNAL_COLUMNS " FROM sends "
+                        "WHERE at >= ?1 ORDER BY id",
+                        &st);
+  int e = rc;
   if (rc == WAPF_OK) {
-    sqlite3_bind_double(st, 1, since);
-    int e;
-    while ((e = sqlite3_step(st)) == SQLITE_ROW) {
+    wapf__db_bind_double(st, 1, since);
+    while ((e = wapf__db_step(st)) == 1) {
       wapf_journal_entry en;
       wapf__journal_fill(st, &en);
       if (fn(cookie, &en) != 0)
         break;
     }
-    if (e != SQLITE_ROW && e != SQLITE_DONE)
-      rc = db_fail(ctx, j->db, "read");
   }
-  sqlite3_finalize(st);
+  if (e < 0)
+    rc = wapf__db_fail(ctx, j->db, "send journal");
+  wapf__db_finalize(&st);
   wapf__journal_close(&j);
   return rc;
 }

@@ -101,6 +101,13 @@ int wapf__take_message_id(wapf__send *s, json_t *ans);
  * the config file. WAPF_ECONFIG when something required is missing. */
 int wapf__creds_load(wapf__send *s);
 void wapf__creds_free(wapf__creds *c);
+/* The first of keys found: $keys[0] when env_too and set, else the
+ * config file's (config_path NULL: the default file) keys in order. *out
+ * malloc'd or NULL (none, or empty). Failures: the file is unsafe or
+ * unreadable (WAPF_ECONFIG), WAPF_ENOMEM. */
+int wapf__config_lookup(wapf_context *ctx, const char *config_path,
+                        const char *const *keys, int n, int env_too,
+                        char **out);
 /* Parse "KEY=value" config text: the value of key, or NULL (malloc'd). */
 char *wapf__config_value(const char *text, const char *key);
 /* ---- redaction (redact.c): the one helper ---- */
@@ -255,8 +262,11 @@ typedef struct wapf__journal_row {
   const char *request;       /* hex of what was asked, NULL unknown */
   const char *filename;      /* a document's name */
 } wapf__journal_row;
+/* The journal of the configured store (wapf__store_url), else the SQLite
+ * file in cache_dir when given, else in the state folder. The context
+ * keeps it open; after a lost server, waits for it (db.h). */
 int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
-                       wapf__journal **out);
+                       const char *config_path, wapf__journal **out);
 void wapf__journal_close(wapf__journal **j);
 /* The key of a row: provider, sender, recipient, the request (else the
  * media), caption, document name and template. */
@@ -269,8 +279,21 @@ void wapf__journal_legacy_key(const wapf__journal_row *r, char key[65]);
 int wapf__journal_intent(wapf__send *s, wapf__journal *j,
                          const wapf__journal_row *r, int resend,
                          long long *row);
-int wapf__journal_done(wapf__journal *j, long long row, const char *state,
-                       const char *message_id, const char *detail);
+/* The outcome of row; a lost server is waited for and the write tried
+ * again once. WAPF_OK or the store's code (detail not set). */
+int wapf__journal_done(wapf_context *ctx, wapf__journal *j, long long row,
+                       const char *state, const char *message_id,
+                       const char *detail);
+
+/* ---- the store's choice (store.c) ---- */
+/* *url: the PostgreSQL connection string to use (malloc'd; wipe and free
+ * it), or NULL for SQLite. WAPF_ECONFIG for a setting that is neither. */
+int wapf__store_url(wapf_context *ctx, const char *config_path, char **url);
+/* $XDG_STATE_HOME/wa-preflight (~/.local/state/wa-preflight); -1 + errno. */
+int wapf__state_dir(char *out, size_t size);
+/* The SQLite journal's path (g_free): in cache_dir when given, else in the
+ * state folder (an older journal of the cache folder moved there once). */
+int wapf__journal_path(wapf_context *ctx, const char *cache_dir, char **path);
 
 /* ---- temporary folders (tmpdirs.c; process identity: core) ---- */
 /* Remove $TMPDIR/wapf-send-* folders whose marked owner process is gone. */
@@ -289,7 +312,8 @@ char *wapf__template_text(const wapf_send_request *q);
 int wapf__template_valid(wapf_context *ctx, const wapf_send_request *q);
 
 /* ---- media-id cache (cache.c) ---- */
-/* The folder of the cache and journal: given, else $XDG_CACHE_HOME/... */
+/* The folder of the media-id cache (and, when given, of the journal):
+ * given, else $XDG_CACHE_HOME/wa-preflight. */
 int wapf__cache_dir(const char *given, char *out, size_t size);
 int wapf__make_dirs(const char *path); /* mkdir -p, 0700 */
 /* The sender's identity for the cache and the journal. */
@@ -304,9 +328,10 @@ char *wapf__cache_key(const wapf__send *s);
 int wapf__cache_get(wapf__cache *c, const char *key, char *id, size_t size);
 int wapf__cache_put(wapf__cache *c, const char *key, const char *id);
 int wapf__cache_drop(wapf__cache *c, const char *key);
-/* Serialize look-up + upload + store across runs (flock on upload.lock,
- * polled so that a cancel is honoured): concurrent runs upload once. */
-int wapf__cache_lock(wapf__send *s, wapf__cache *c);
+/* Serialize look-up + upload + store of key across runs (flock on
+ * upload.lock, or PostgreSQL's advisory lock of the key; polled so that a
+ * cancel is honoured): concurrent runs upload once. */
+int wapf__cache_lock(wapf__send *s, wapf__cache *c, const char *key);
 void wapf__cache_unlock(wapf__cache *c);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include "send.h"
 
-#include <sqlite3.h>
+#include "db.h"
 
 /* One status of a webhook body. Strings borrowed (from the parsed JSON);
  * errors is a JSON array text or NULL. */
@@ -72,35 +72,56 @@ void wapf__hmac_sha256_hex(const char *key, const void *data, size_t len,
 /* Equal strings in time that depends only on the lengths. */
 int wapf__ct_equal(const char *a, const char *b);
 
-/* ---- journal state (status.c), on an open journal's handle ---- */
-int wapf__status_migrate(sqlite3 *db);
+/* ---- journal state (status.c), on an open journal's store ---- */
+/* The journal's schema steps (status.c), applied by wapf__journal_open. */
+int wapf__journal_migrate(wapf__db *db);
 /* Record one event (inside the caller's transaction): kept once, merged
- * into its send. *fresh 0 for a duplicate; *matched 1 when it matched. */
-int wapf__status_record(sqlite3 *db, const wapf__status_ev *ev, int *fresh,
+ * into its send. *fresh 0 for a duplicate; *matched 1 when it matched.
+ * WAPF_OK or the store's code. */
+int wapf__status_record(wapf__db *db, const wapf__status_ev *ev, int *fresh,
                         int *matched);
 /* Merge the events that wait for send row (arrived before its answer). */
-int wapf__status_attach(sqlite3 *db, long long row);
+int wapf__status_attach(wapf__db *db, long long row);
 /* The send's reference (callback data) and the file sent. */
-int wapf__status_set_ref(sqlite3 *db, long long row, const char *ref,
+int wapf__status_set_ref(wapf__db *db, long long row, const char *ref,
                          const char *path);
 /* Before the message request: the attempt's reference (a new UUID; the
  * Lipachat messageId) into s->ref and the journal row, with the file's
  * absolute path. WAPF_EIO when it cannot be written (nothing sent). */
 int wapf__status_begin(wapf__send *s, wapf__journal *j, long long row);
 /* The send's status ("" none) and its time. */
-int wapf__status_of(sqlite3 *db, long long row, char *status, size_t size,
+int wapf__status_of(wapf__db *db, long long row, char *status, size_t size,
                     double *at);
 /* The journal's judgement of an earlier send from its status (journal.c
  * calls it): 1 go on with the usual rules, WAPF_OK allowed (a failed
  * one), or a refusal (delivered: even with resend). */
-int wapf__status_judge(wapf__send *s, sqlite3 *db, long long row);
-sqlite3 *wapf__journal_db(wapf__journal *j);
+int wapf__status_judge(wapf__send *s, wapf__db *db, long long row);
+wapf__db *wapf__journal_db(wapf__journal *j);
+/* After a failure on j: 1 when it was the lost server and it answers
+ * again (waited for with back-off), so the caller may try once more. */
+int wapf__journal_again(wapf_context *ctx, wapf__journal *j);
 /* The columns wapf__journal_fill() reads, in its order. */
 #define WAPF_JOURNAL_COLUMNS                                                   \
   "at, updated, provider, sender, recipient, media, kind, caption, "           \
-  "template, state, message_id, detail, pid, pstart, status, errors, "         \
-  "status_at"
+  "template, state, message_id, detail, pid, pstart, host, lease, status, "    \
+  "errors, status_at"
 /* One row of those columns into e (strings borrowed from st). */
-void wapf__journal_fill(sqlite3_stmt *st, wapf_journal_entry *e);
+void wapf__journal_fill(wapf__stmt *st, wapf_journal_entry *e);
+
+/* ---- claims (claim.c): who holds a pending row ---- */
+typedef struct wapf__claim {
+  long long pid, pstart;
+  double lease;       /* its end, seconds since 1970 */
+  int other_host;     /* held by another host (or boot) */
+  char host_name[64]; /* that host's name */
+} wapf__claim;
+/* "hostname/boot-id" of this host. */
+const char *wapf__claim_host(void);
+/* Seconds a claim of another host is believed (WA_PREFLIGHT_LEASE_S). */
+double wapf__claim_lease(void);
+/* Columns first..first+3 of st: pid, pstart, host, lease. */
+void wapf__claim_read(wapf__stmt *st, int first, wapf__claim *c);
+/* 1 while the claim's run may still be sending. */
+int wapf__claim_live(const wapf__claim *c);
 
 #endif

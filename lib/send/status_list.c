@@ -5,36 +5,36 @@
 
 #include <string.h>
 
-static const char *text(sqlite3_stmt *st, int i) {
-  const unsigned char *v = sqlite3_column_text(st, i);
-  return v ? (const char *)v : "";
+static const char *text(wapf__stmt *st, int i) {
+  const char *v = wapf__db_text(st, i);
+  return v ? v : "";
 }
 
 /* Run sql (binding ?1 to a text or a number) and call fn per row. kind 0:
  * journal rows, 1: unmatched events. */
-static int each(wapf_context *ctx, sqlite3 *db, const char *sql,
+static int each(wapf_context *ctx, wapf__db *db, const char *sql,
                 const char *arg, double since, int kind, wapf_journal_fn fn,
                 void *cookie, int *stop) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-    return wapf__fail(ctx, WAPF_EIO, "send journal: %s", sqlite3_errmsg(db));
+  wapf__stmt *st = NULL;
+  if (wapf__db_prepare(db, sql, &st) != WAPF_OK)
+    return wapf__db_fail(ctx, db, "send journal");
   if (arg)
-    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    wapf__db_bind_text(st, 1, arg);
   else
-    sqlite3_bind_double(st, 1, since);
-  int e;
-  while (!*stop && (e = sqlite3_step(st)) == SQLITE_ROW) {
+    wapf__db_bind_double(st, 1, since);
+  int e = 0;
+  while (!*stop && (e = wapf__db_step(st)) == 1) {
     wapf_journal_entry en;
     if (kind == 0) {
       wapf__journal_fill(st, &en);
     } else {
       memset(&en, 0, sizeof en);
-      en.at = en.updated = sqlite3_column_double(st, 0);
+      en.at = en.updated = wapf__db_double(st, 0);
       en.provider = text(st, 1);
       en.message_id = text(st, 2);
       en.status = text(st, 3);
       en.recipient = text(st, 4);
-      en.status_at = sqlite3_column_double(st, 5);
+      en.status_at = wapf__db_double(st, 5);
       en.errors = text(st, 6);
       en.sender = en.media = en.kind = en.caption = en.template_name = "";
       en.state = en.detail = "";
@@ -42,9 +42,9 @@ static int each(wapf_context *ctx, sqlite3 *db, const char *sql,
     *stop = fn(cookie, &en) != 0;
   }
   int rc = WAPF_OK;
-  if (!*stop && e != SQLITE_DONE)
-    rc = wapf__fail(ctx, WAPF_EIO, "send journal: %s", sqlite3_errmsg(db));
-  sqlite3_finalize(st);
+  if (e < 0)
+    rc = wapf__db_fail(ctx, db, "send journal");
+  wapf__db_finalize(&st);
   return rc;
 }
 
@@ -54,10 +54,10 @@ int wapf_journal_failures(wapf_context *ctx, const char *cache_dir,
     return WAPF_EINVAL;
   wapf__clear(ctx);
   wapf__journal *j = NULL;
-  int rc = wapf__journal_open(ctx, cache_dir, &j), stop = 0;
+  int rc = wapf__journal_open(ctx, cache_dir, NULL, &j), stop = 0;
   if (rc != WAPF_OK)
     return rc;
-  sqlite3 *db = wapf__journal_db(j);
+  wapf__db *db = wapf__journal_db(j);
   rc = each(ctx, db,
             "SELECT " WAPF_JOURNAL_COLUMNS " FROM sends WHERE at >= ?1 AND "
             "(status='failed' OR state='failed') ORDER BY id",
@@ -79,7 +79,7 @@ int wapf_journal_find(wapf_context *ctx, const char *cache_dir,
     return WAPF_EINVAL;
   wapf__clear(ctx);
   wapf__journal *j = NULL;
-  int rc = wapf__journal_open(ctx, cache_dir, &j), stop = 0;
+  int rc = wapf__journal_open(ctx, cache_dir, NULL, &j), stop = 0;
   if (rc != WAPF_OK)
     return rc;
   rc = each(ctx, wapf__journal_db(j),

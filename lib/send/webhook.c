@@ -14,51 +14,58 @@ void wapf_default_webhook_request(wapf_webhook_request *r) {
 }
 
 static double now_real(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  return (double)g_get_real_time() / G_USEC_PER_SEC;
 }
 
-static int queue_body(sqlite3 *db, const wapf_webhook_request *q) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db,
-                         "INSERT INTO outbox(provider, body, received) "
-                         "VALUES(?1, ?2, ?3)",
-                         -1, &st, NULL) != SQLITE_OK)
-    return SQLITE_ERROR;
-  sqlite3_bind_text(st, 1, wapf_provider_name(q->provider), -1, SQLITE_STATIC);
-  sqlite3_bind_blob(st, 2, q->body, (int)q->body_len, SQLITE_STATIC);
-  sqlite3_bind_double(st, 3, now_real());
-  int e = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return e == SQLITE_DONE ? SQLITE_OK : e;
+static int queue_body(wapf__db *db, const wapf_webhook_request *q) {
+  wapf__stmt *st = NULL;
+  int rc = wapf__db_prepare(db,
+                            "INSERT INTO outbox(provider, body, received) "
+                            "VALUES(?1, ?2, ?3)",
+                            &st);
+  if (rc != WAPF_OK)
+    return rc;
+  wapf__db_bind_text(st, 1, wapf_provider_name(q->provider));
+  wapf__db_bind_blob(st, 2, q->body, q->body_len);
+  wapf__db_bind_double(st, 3, now_real());
+  rc = wapf__db_step(st);
+  wapf__db_finalize(&st);
+  return rc < 0 ? rc : WAPF_OK;
 }
 
 /* Every event, and the outbox row, in one transaction. */
-static int commit(wapf_context *ctx, sqlite3 *db, const wapf__status_list *l,
-                  const wapf_webhook_request *q, wapf_webhook_result *res) {
-  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    return wapf__fail(ctx, WAPF_EIO, "send journal: begin: %s",
-                      sqlite3_errmsg(db));
-  int e = SQLITE_OK;
-  for (int i = 0; e == SQLITE_OK && i < l->n; i++) {
+static int commit_once(wapf__db *db, const wapf__status_list *l,
+                       const wapf_webhook_request *q,
+                       wapf_webhook_result *res) {
+  res->recorded = res->matched = res->queued = 0;
+  int rc = wapf__db_begin(db, NULL);
+  for (int i = 0; rc == WAPF_OK && i < l->n; i++) {
     int fresh = 0, matched = 0;
-    e = wapf__status_record(db, &l->ev[i], &fresh, &matched);
+    rc = wapf__status_record(db, &l->ev[i], &fresh, &matched);
     res->recorded += fresh;
     res->matched += matched;
   }
-  if (e == SQLITE_OK && q->forward && (e = queue_body(db, q)) == SQLITE_OK)
+  if (rc == WAPF_OK && q->forward && (rc = queue_body(db, q)) == WAPF_OK)
     res->queued = 1;
-  if (e == SQLITE_OK)
-    e = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-  if (e != SQLITE_OK) {
-    int rc = wapf__fail(ctx, WAPF_EIO, "send journal: webhook: %s",
-                        sqlite3_errmsg(db));
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  if (rc == WAPF_OK)
+    rc = wapf__db_commit(db);
+  if (rc != WAPF_OK) {
+    wapf__db_rollback(db);
     res->recorded = res->matched = res->queued = 0;
-    return rc;
   }
-  return WAPF_OK;
+  return rc;
+}
+
+static int commit(wapf_context *ctx, wapf__journal *j,
+                  const wapf__status_list *l, const wapf_webhook_request *q,
+                  wapf_webhook_result *res) {
+  int rc = commit_once(wapf__journal_db(j), l, q, res);
+  /* nothing was committed: after a lost server, once more when it answers */
+  if (rc != WAPF_OK && wapf__journal_again(ctx, j))
+    rc = commit_once(wapf__journal_db(j), l, q, res);
+  return rc == WAPF_OK
+             ? WAPF_OK
+             : wapf__db_fail(ctx, wapf__journal_db(j), "send journal: webhook");
 }
 
 static int check_request(wapf_context *ctx, const wapf_webhook_request *q) {
@@ -96,10 +103,10 @@ int wapf_webhook_ingest(wapf_context *ctx, const wapf_webhook_request *q,
     wapf__fail(ctx, rc, "out of memory");
   wapf__journal *j = NULL;
   if (rc == WAPF_OK)
-    rc = wapf__journal_open(ctx, q->cache_dir, &j);
+    rc = wapf__journal_open(ctx, q->cache_dir, q->config_path, &j);
   res->events = l.n;
   if (rc == WAPF_OK)
-    rc = commit(ctx, wapf__journal_db(j), &l, q, res);
+    rc = commit(ctx, j, &l, q, res);
   wapf__journal_close(&j);
   wapf__status_list_free(&l);
   json_decref(root);
@@ -114,35 +121,33 @@ int wapf_outbox_next(wapf_context *ctx, const char *cache_dir,
   wapf__clear(ctx);
   *found = 0;
   wapf__journal *j = NULL;
-  int rc = wapf__journal_open(ctx, cache_dir, &j);
+  int rc = wapf__journal_open(ctx, cache_dir, NULL, &j);
   if (rc != WAPF_OK)
     return rc;
-  sqlite3 *db = wapf__journal_db(j);
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT id, body, provider, attempts, next_at FROM "
-                         "outbox ORDER BY id LIMIT 1",
-                         -1, &st, NULL) != SQLITE_OK) {
-    rc = wapf__fail(ctx, WAPF_EIO, "outbox: %s", sqlite3_errmsg(db));
-    wapf__journal_close(&j);
-    return rc;
-  }
-  int e = sqlite3_step(st);
-  if (e == SQLITE_ROW && sqlite3_column_double(st, 4) <= now_real()) {
+  wapf__db *db = wapf__journal_db(j);
+  wapf__stmt *st = NULL;
+  int e = wapf__db_prepare(db,
+                           "SELECT id, body, provider, attempts, next_at FROM "
+                           "outbox ORDER BY id LIMIT 1",
+                           &st);
+  if (e == WAPF_OK)
+    e = wapf__db_step(st);
+  if (e == 1 && wapf__db_double(st, 4) <= now_real()) {
     wapf_outbox_item it;
     memset(&it, 0, sizeof it);
-    it.id = (long long)sqlite3_column_int64(st, 0);
-    it.body = (const char *)sqlite3_column_blob(st, 1);
-    it.body_len = (size_t)sqlite3_column_bytes(st, 1);
-    it.provider = (const char *)sqlite3_column_text(st, 2);
-    it.attempts = sqlite3_column_int(st, 3);
-    it.next_at = sqlite3_column_double(st, 4);
+    it.id = wapf__db_int64(st, 0);
+    it.body = wapf__db_blob(st, 1, &it.body_len);
+    it.provider = wapf__db_text(st, 2);
+    it.attempts = (int)wapf__db_int64(st, 3);
+    it.next_at = wapf__db_double(st, 4);
+    if (!it.body)
+      it.body = "";
     *found = 1;
     fn(cookie, &it);
-  } else if (e != SQLITE_ROW && e != SQLITE_DONE) {
-    rc = wapf__fail(ctx, WAPF_EIO, "outbox: %s", sqlite3_errmsg(db));
+  } else if (e < 0) {
+    rc = wapf__db_fail(ctx, db, "outbox");
   }
-  sqlite3_finalize(st);
+  wapf__db_finalize(&st);
   wapf__journal_close(&j);
   return rc;
 }
@@ -153,25 +158,23 @@ int wapf_outbox_done(wapf_context *ctx, const char *cache_dir, long long id,
     return WAPF_EINVAL;
   wapf__clear(ctx);
   wapf__journal *j = NULL;
-  int rc = wapf__journal_open(ctx, cache_dir, &j);
+  int rc = wapf__journal_open(ctx, cache_dir, NULL, &j);
   if (rc != WAPF_OK)
     return rc;
-  sqlite3 *db = wapf__journal_db(j);
-  sqlite3_stmt *st = NULL;
+  wapf__db *db = wapf__journal_db(j);
+  wapf__stmt *st = NULL;
   const char *sql = ok ? "DELETE FROM outbox WHERE id=?1"
                        : "UPDATE outbox SET attempts=attempts+1, next_at=?2 "
                          "WHERE id=?1";
-  int e = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-  if (e == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+  int e = wapf__db_prepare(db, sql, &st);
+  if (e == WAPF_OK) {
+    wapf__db_bind_int64(st, 1, id);
     if (!ok)
-      sqlite3_bind_double(st, 2, now_real() + retry_in);
-    e = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+      wapf__db_bind_double(st, 2, now_real() + retry_in);
+    e = wapf__db_step(st);
   }
-  sqlite3_finalize(st);
-  rc = e == SQLITE_OK
-           ? WAPF_OK
-           : wapf__fail(ctx, WAPF_EIO, "outbox: %s", sqlite3_errmsg(db));
+  wapf__db_finalize(&st);
+  rc = e >= 0 ? WAPF_OK : wapf__db_fail(ctx, db, "outbox");
   wapf__journal_close(&j);
   return rc;
 }

@@ -128,6 +128,9 @@ def kind_of_mime(mime):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # the answer's headers and body are two writes: without TCP_NODELAY the
+    # second waits for the client's delayed ACK (40 ms a keep-alive request)
+    disable_nagle_algorithm = True
 
     def log_message(self, *a):  # quiet
         pass
@@ -173,6 +176,12 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
 
 
+class _Server(ThreadingHTTPServer):
+    # many senders connect at once (tests/send/test_send_scale.py, up to 16
+    # processes in bench/store): the default backlog of 5 would drop SYNs
+    request_queue_size = 128
+
+
 class Fake:
     """Base of every fake: a threaded server, the request log, scripts."""
 
@@ -181,8 +190,9 @@ class Fake:
         self.script = []
         self.scripts = {}  # endpoint ("upload", "message") -> [Reply]
         self.delivered = {}  # recipient -> messages accepted
+        self.deliveries = []  # every accepted message's recipient, in order
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.fake = self
         scheme = "http"
@@ -222,12 +232,15 @@ class Fake:
         return None
 
     def deliver(self, to):
+        """Record one accepted message (called under self.lock)."""
         self.delivered[to] = self.delivered.get(to, 0) + 1
+        self.deliveries.append(to)
 
     def _snapshot(self):
         return {k: (list(v) if isinstance(v, list) else dict(v))
                 for k, v in vars(self).items()
-                if k in ("sent", "message_ids", "media", "delivered", "ids")}
+                if k in ("sent", "message_ids", "media", "delivered", "ids",
+                         "deliveries")}
 
     def _restore(self, snap):
         for k, v in snap.items():

@@ -94,8 +94,11 @@ def post(srv, path, body, headers=None, signed=True, conn=None):
 
 
 def journal_db(env):
-    return os.path.join(env["XDG_CACHE_HOME"], "wa-preflight",
-                        "send-journal.sqlite")
+    """The SQLite journal of env: $XDG_STATE_HOME/wa-preflight, else
+    $HOME/.local/state/wa-preflight."""
+    state = env.get("XDG_STATE_HOME") or os.path.join(env["HOME"], ".local",
+                                                      "state")
+    return os.path.join(state, "wa-preflight", "send-journal.sqlite")
 
 
 def events(env):

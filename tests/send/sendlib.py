@@ -3,6 +3,7 @@
 small media generated at test time, and a runner that asserts no secret
 ever appears in the command's output."""
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -44,8 +45,31 @@ def base_env(**extra):
         "AWS_ACCESS_KEY_ID": AWS_ID, "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
     })
     os.makedirs(env["TMPDIR"])
+    pg = os.environ.get("WAPF_TEST_PG_ADMIN")
+    if pg:  # the same case on PostgreSQL: a fresh database of its own
+        env["WA_PREFLIGHT_DB"] = fresh_database(pg)
+        env["PGPASSFILE"] = os.environ.get("PGPASSFILE", "")
     env.update(extra)
     return env
+
+
+def fresh_database(admin_url):
+    """CREATE DATABASE on the server of admin_url (a URL ending in
+    /DBNAME); the URL of the new one."""
+    name = "wapf_t" + os.urandom(6).hex()
+    p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                        admin_url, "-c", f"CREATE DATABASE {name}"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def journal_db(env):
+    """The SQLite journal of env: $XDG_STATE_HOME/wa-preflight, else
+    $HOME/.local/state/wa-preflight."""
+    state = env.get("XDG_STATE_HOME") or os.path.join(env["HOME"], ".local",
+                                                      "state")
+    return os.path.join(state, "wa-preflight", "send-journal.sqlite")
 
 
 def pieces(secret):

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 
+import sendlib  # noqa: E402
 from sendlib import (LIPA_KEY, ONPREM_TOKEN, PHONE_ID, QIK_KEY, TO, TOKEN,
                      base_env, document_pdf, expect, image_jpg, send,
                      sticker_animated_webp, sticker_webp, video_mp4, voice_ogg)
@@ -279,8 +280,7 @@ def pieces_of_a_token_echoed_by_a_provider_are_redacted_everywhere():
                 expect(j, 0)
                 assert state.strip() in j.stdout, j.stdout
                 no_secret_in(j.stdout + j.stderr, "journal")
-            db = os.path.join(env["XDG_CACHE_HOME"], "wa-preflight",
-                              "send-journal.sqlite")
+            db = sendlib.journal_db(env)
             con = sqlite3.connect(db)
             rows = con.execute("SELECT * FROM sends").fetchall()
             con.close()

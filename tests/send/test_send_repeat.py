@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import time
 
+import sendlib  # noqa: E402
 from sendlib import (FF, PHONE_ID, TOKEN, base_env, document_pdf, expect,
                      image_png_alpha, send)
 from fakes import FakeCloud
@@ -198,8 +199,7 @@ def a_row_from_before_request_digests_still_refuses_what_it_recorded():
         # and template text
         expect(send("--provider", "meta", "--api-base", f.url, "--to",
                     "15553000000", src, env=env), 0)
-        db = os.path.join(env["XDG_CACHE_HOME"], "wa-preflight",
-                          "send-journal.sqlite")
+        db = sendlib.journal_db(env)
         con = sqlite3.connect(db)
         sender = con.execute("SELECT sender FROM sends").fetchone()[0]
         key = _legacy_key(["meta", sender, to, _sha(src), "document", "", ""])
