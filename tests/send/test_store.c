@@ -16,6 +16,7 @@
 
 static wapf__db_kind g_kind;
 static char g_target[1200];
+static char g_tmp[64]; /* the test's private folder */
 static wapf_context *g_ctx;
 
 static wapf__db *open_db(void) {
@@ -271,7 +272,7 @@ static void set_store_chooses(void) {
   wapf_context *ctx = NULL;
   T_EQ_INT(wapf_open(&ctx, NULL), WAPF_OK);
   char dir[1300];
-  snprintf(dir, sizeof dir, "%s.d", g_target);
+  snprintf(dir, sizeof dir, "%s/set-store.d", g_tmp);
   g_mkdir_with_parents(dir, 0700);
   int n = 0;
   setenv("WA_PREFLIGHT_DB", "postgresql://nobody@127.0.0.1:1/none", 1);
@@ -308,8 +309,9 @@ static void run_all(void) {
 }
 
 int main(void) {
-  char dir[] = "/tmp/wapf-store-XXXXXX";
-  if (!mkdtemp(dir))
+  char *dir = g_tmp;
+  snprintf(g_tmp, sizeof g_tmp, "/tmp/wapf-store-XXXXXX");
+  if (!mkdtemp(g_tmp))
     return 1;
   wapf_open(&g_ctx, NULL);
   g_kind = WAPF_DB_SQLITE;
