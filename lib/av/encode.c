@@ -36,6 +36,12 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
     cc->bit_rate = p->vbitrate;
   cc->rc_max_rate = p->maxrate;
   cc->rc_buffer_size = (int)(p->bufsize > INT32_MAX ? INT32_MAX : p->bufsize);
+  if (p->mode != WAPF_RC_ABR || p->pass == 0 || !p->stats)
+    return;
+  /* libavcodec's fastfirstpass (on by default) makes pass 1 cheap: one
+   * reference, diamond search, no trellis, subme 2 */
+  cc->flags |= p->pass == 1 ? AV_CODEC_FLAG_PASS1 : AV_CODEC_FLAG_PASS2;
+  av_dict_set(opts, "stats", p->stats, 0);
 }
 
 /* x264 presets, all legal in Main without B-frames, with tune ssim
