@@ -6,11 +6,18 @@
  * it on easy content, and moves bits from easy scenes to hard ones.
  *
  * The statistics live in a private folder (mode 0700, under the system's
- * temporary folder) that is removed with its files on every path. */
+ * temporary folder, named wapf-x264-PID-XXXXXX) that is removed with its
+ * files on every path. A process killed outright cannot remove its own:
+ * the next two-pass run removes the folders of processes that are gone. */
 #include "av.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define FIRST_SHARE 0.35 /* of the progress bar: the first pass is cheap */
 
@@ -28,6 +35,35 @@ static void remove_dir(const char *dir) {
     g_dir_close(d);
   }
   g_rmdir(dir);
+}
+
+#define PREFIX "wapf-x264-"
+
+/* Folders of this user's runs whose process no longer exists. */
+static void sweep_stale(wapf_context *ctx) {
+  const char *tmp = g_get_tmp_dir();
+  GDir *d = g_dir_open(tmp, 0, NULL);
+  if (!d)
+    return;
+  const char *name;
+  while ((name = g_dir_read_name(d)) != NULL) {
+    if (strncmp(name, PREFIX, strlen(PREFIX)) != 0)
+      continue;
+    char *end = NULL;
+    long pid = strtol(name + strlen(PREFIX), &end, 10);
+    if (pid <= 0 || !end || *end != '-' || pid == (long)getpid() ||
+        kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+      continue;
+    char *path = g_build_filename(tmp, name, NULL);
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+        st.st_uid == geteuid()) {
+      wapf__log(ctx, WAPF_LOG_DEBUG, "removing %s (its run is gone)", path);
+      remove_dir(path);
+    }
+    g_free(path);
+  }
+  g_dir_close(d);
 }
 
 /* Pass 1 reads its own demuxer, placed the way the job's was (the same
@@ -60,7 +96,10 @@ static int first_pass(wapf_context *ctx, const wapf_facts *f,
 int wapf__twopass_run(wapf_context *ctx, const wapf_facts *f,
                       wapf_av_job *job) {
   GError *err = NULL;
-  char *dir = g_dir_make_tmp("wapf-x264-XXXXXX", &err);
+  sweep_stale(ctx);
+  char tmpl[64];
+  snprintf(tmpl, sizeof tmpl, PREFIX "%ld-XXXXXX", (long)getpid());
+  char *dir = g_dir_make_tmp(tmpl, &err);
   if (!dir) {
     wapf__log(ctx, WAPF_LOG_WARNING,
               "no temporary folder for two passes (%s); encoding in one",
