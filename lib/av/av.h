@@ -200,6 +200,8 @@ int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
  * and its cost relative to veryfast at 1080p30. */
 const char *wapf__enc_preset(const wapf_vplan *p, double fps);
 double wapf__enc_cost(const wapf_vplan *p, double fps);
+/* The same for the first pass of a two-pass encode (twopass.c). */
+double wapf__enc_first_pass_cost(const wapf_vplan *p, double fps);
 int wapf__enc_video(wapf_context *ctx, const wapf_vplan *p, AVRational tb,
                     AVRational fr, int threads, AVCodecContext **out);
 /* codec: "aac" or "libopus"; voice tunes Opus for speech. */

@@ -13,9 +13,9 @@
  * mean SSIM, brought to the bytes aimed at (equal_bytes_ssim), is
  * encoded: the convex hull of per-title encoding, sampled at one rate.
  * The trials' frame count is set so that their encodes cost about 8 % of
- * the final pass (measured with decoding and scoring: about 15 % of the
- * two passes' time); a clip too short for that is encoded at the ladder's
- * size (budget.c). */
+ * the two final passes (with their decoding and scoring, 5-12 % of the
+ * conversion's time measured); a clip too short for that is encoded at the
+ * ladder's size (budget.c). */
 #include "av.h"
 
 #include <libavfilter/buffersink.h>
@@ -378,7 +378,8 @@ static void list_candidates(trial *t, const wapf_vsource *s,
 }
 
 /* Frames per segment within the cost share: the trials encode every frame
- * at every size, the final encode the whole clip at (about) the guess;
+ * at every size, the final encode the whole clip at (about) the guess, in
+ * two passes (twopass.c);
  * each with the preset its size gets (encode.c). */
 static int segment_frames(const trial *t, const wapf_vsource *s,
                           const wapf_vplan *guess) {
@@ -386,7 +387,9 @@ static int segment_frames(const trial *t, const wapf_vsource *s,
   double costs = 0;
   for (int i = 0; i < t->nc; i++)
     costs += wapf__enc_cost(&t->c[i].vp, fps);
-  double final = s->seconds * fps * wapf__enc_cost(guess, fps);
+  double final =
+      s->seconds * fps *
+      (wapf__enc_cost(guess, fps) + wapf__enc_first_pass_cost(guess, fps));
   double frames = costs > 0 ? COST_SHARE * final / costs / SEGMENTS : 0;
   double cap = MAX_SEGMENT_S * fps;
   return (int)(frames < cap ? frames : cap);
