@@ -281,8 +281,10 @@ json_t *jo_document(json_t *files) {
 }
 
 int jo_print(json_t *root) {
-  int rc =
-      root ? json_dumpf(root, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) : -1;
+  int rc = root ? json_dumpf(root, stdout,
+                             JSON_INDENT(2) | JSON_ENSURE_ASCII |
+                                 JSON_REAL_PRECISION(10))
+                : -1;
   json_decref(root);
   if (rc == 0 && (fputc('\n', stdout) == EOF || fflush(stdout) != 0))
     rc = -1;

@@ -5,7 +5,7 @@ classes, made with ffmpeg from the real material in the shared corpus
 
     python3 bench/av/sources.py [WORK]     (equal.py calls make_all())
 
-Each clip is H.264 at a high bitrate (CRF 16, capped at 30 Mbit/s) with a
+Each clip is H.264 at a high bitrate (ultrafast, CRF 16, capped at 40 Mbit/s) with a
 stereo AAC track, so that every tool starts from the same decoded frames."""
 import os
 import subprocess
@@ -27,8 +27,8 @@ PHOTOS = ["jpeg_xiaomi_4000x3000_orientation3.jpg",
 PHONE = ["h264_aac_xiaomi_phone_vfr_1080p_14mbps.mp4",
          "h264_pixel7_vfr_rot180_noaudio.mp4",
          "vp8_vorbis51_1080p60.webm"]
-ENC = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "16", "-maxrate", "30M",
-       "-bufsize", "60M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
+ENC = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "16", "-maxrate", "40M",
+       "-bufsize", "80M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
        "-ac", "2", "-t", str(SECS)]
 AUDIO = ["-f", "lavfi", "-i", f"anoisesrc=r=48000:a=0.05:c=pink,lowpass=3000"]
 

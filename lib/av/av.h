@@ -159,9 +159,11 @@ typedef struct wapf_vplan {
   int64_t vbitrate; /* ABR target, bit/s */
   int64_t maxrate;  /* VBV */
   int64_t bufsize;
-  int64_t abitrate; /* AAC bit/s */
-  int level;        /* H.264 level_idc: 40 = 4.0 */
-  wapf_speed speed; /* encoder effort (x264 preset and settings) */
+  int64_t abitrate;  /* AAC bit/s */
+  int level;         /* H.264 level_idc: 40 = 4.0 */
+  wapf_speed speed;  /* encoder effort (x264 preset and settings) */
+  int pass;          /* 0 one pass; 1 first of two (writes stats); 2 second */
+  const char *stats; /* passes 1 and 2: x264's statistics file */
 } wapf_vplan;
 
 /* Choose the encoding for a video. scale < 1 lowers the bitrate (the
@@ -198,6 +200,8 @@ int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
  * and its cost relative to veryfast at 1080p30. */
 const char *wapf__enc_preset(const wapf_vplan *p, double fps);
 double wapf__enc_cost(const wapf_vplan *p, double fps);
+/* The same for the first pass of a two-pass encode (twopass.c). */
+double wapf__enc_first_pass_cost(const wapf_vplan *p, double fps);
 int wapf__enc_video(wapf_context *ctx, const wapf_vplan *p, AVRational tb,
                     AVRational fr, int threads, AVCodecContext **out);
 /* codec: "aac" or "libopus"; voice tunes Opus for speech. */
@@ -273,14 +277,26 @@ typedef struct wapf_av_job {
   int keep_metadata;
   unsigned serial; /* Ogg serial (wapf__mux_serial) */
   int threads;
-  const wapf_options *opt; /* progress callback */
+  const wapf_options *opt;      /* progress callback */
+  double prog_base, prog_share; /* progress: base + share x fraction done */
 } wapf_av_job;
 
 /* Make a packed RGBA-type frame opaque on rgb (0xRRGGBB), in place
  * (flatten.c); other formats are left as they are. */
 int wapf__flatten_alpha(wapf_context *ctx, AVFrame *f, uint32_t rgb);
 
-/* Run the job from the input's current position to the end (or trim). */
+/* Run the job from the input's current position to the end (or trim).
+ * A job without out_path writes nothing (a first pass: the video's
+ * packets are dropped, the audio is not read). */
 int wapf__pipeline_run(wapf_context *ctx, wapf_av_job *job);
+
+/* ---- twopass.c ---- */
+/* Run an average-bitrate video job in two passes: a fast first pass over
+ * a fresh demuxer of f (trimmed by opt's start and the job's span) writes
+ * x264's statistics into a private temporary folder, the second encodes
+ * job with them. The folder and every file in it are removed on every
+ * path (success, error, cancel). A first pass that fails for another
+ * reason than a cancel is logged and the job runs in one pass. */
+int wapf__twopass_run(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job);
 
 #endif

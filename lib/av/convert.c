@@ -245,13 +245,15 @@ static int run_once(wapf_context *ctx, const wapf_facts *f,
   job.serial = wapf__mux_serial(f->path, f->size);
   job.threads = ctx->s.threads;
   job.opt = opt;
+  job.prog_share = 1.0;
   int rc = wapf__demux_open(ctx, f, &job.in);
   if (rc != WAPF_OK)
     return rc;
   rc = prepare(ctx, f, r, opt, &job, at, res);
   if (rc == WAPF_OK) {
     log_job(ctx, &job);
-    rc = wapf__pipeline_run(ctx, &job);
+    int two = job.vmode == WAPF_AV_ENCODE && job.vp.mode == WAPF_RC_ABR;
+    rc = two ? wapf__twopass_run(ctx, f, &job) : wapf__pipeline_run(ctx, &job);
   }
   if (rc == WAPF_OK && job.vmode == WAPF_AV_COPY && !res->note[0])
     snprintf(res->note, sizeof res->note, "%s",

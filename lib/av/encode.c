@@ -36,6 +36,12 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
     cc->bit_rate = p->vbitrate;
   cc->rc_max_rate = p->maxrate;
   cc->rc_buffer_size = (int)(p->bufsize > INT32_MAX ? INT32_MAX : p->bufsize);
+  if (p->mode != WAPF_RC_ABR || p->pass == 0 || !p->stats)
+    return;
+  /* libavcodec's fastfirstpass (on by default) makes pass 1 cheap: one
+   * reference, diamond search, no trellis, subme 2 */
+  cc->flags |= p->pass == 1 ? AV_CODEC_FLAG_PASS1 : AV_CODEC_FLAG_PASS2;
+  av_dict_set(opts, "stats", p->stats, 0);
 }
 
 /* x264 presets, all legal in Main without B-frames, with tune ssim
@@ -45,7 +51,14 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
  * rate is used, so a smaller picture gets more analysis (subme, ref,
  * trellis, lookahead) for the same time. The relative costs are x264's on
  * 1080p, measured with ffmpeg (-bf 0 -tune ssim, CPU seconds, BENCHMARKS.md):
- * veryfast 1, faster 1.45, fast 2.0, medium 2.5; superfast 0.7, slow 3.5. */
+ * veryfast 1, faster 1.45, fast 2.0, medium 2.5; superfast 0.7, slow 3.5.
+ * The budget is the second pass's: an average-bitrate encode runs two
+ * (twopass.c), and the first (libavcodec's fast first pass) costs about
+ * as much as the decoding and scaling, the same for every preset. With
+ * the trials (decide.c) the default (balanced, 1.0: veryfast at 1080p,
+ * fast at 720p) takes about the time of ffmpeg's two-pass veryfast at
+ * 1080p; fast (0.75) less, best (3.5: slow, slower) that of two-pass
+ * medium. */
 typedef struct preset_cost {
   const char *name;
   double cost;
@@ -64,7 +77,7 @@ static const struct {
   const preset_cost *list;
   double budget;
 } k_speed[] = {
-    [WAPF_SPEED_BALANCED] = {k_balanced, 1.5},
+    [WAPF_SPEED_BALANCED] = {k_balanced, 1.0},
     [WAPF_SPEED_FAST] = {k_fast, 0.75},
     [WAPF_SPEED_BEST] = {k_best, 3.5},
 };
@@ -91,6 +104,13 @@ const char *wapf__enc_preset(const wapf_vplan *p, double fps) {
 
 double wapf__enc_cost(const wapf_vplan *p, double fps) {
   return pick_preset(p, fps)->cost * pixel_rate(p, fps);
+}
+
+/* libavcodec's fast first pass costs about what a veryfast pass does,
+ * decoding and scaling included (0.95 of it: 40 s of 1080p, ffmpeg,
+ * -threads 2, CPU seconds), whatever the preset. */
+double wapf__enc_first_pass_cost(const wapf_vplan *p, double fps) {
+  return 0.9 * pixel_rate(p, fps);
 }
 
 static void video_settings(AVCodecContext *cc, const wapf_vplan *p, double fps,

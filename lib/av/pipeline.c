@@ -36,6 +36,8 @@ struct run {
 
 static int on_packet(void *cookie, AVPacket *pkt) {
   ost *o = cookie;
+  if (!o->r->mux.fmt)
+    return WAPF_OK; /* a first pass: x264 keeps what it learnt */
   return wapf__mux_write(o->r->ctx, &o->r->mux, pkt, o->enc->time_base,
                          o->index);
 }
@@ -159,6 +161,8 @@ static int setup_ost(run *r, ost *o, wapf_av_mode mode, int idx) {
     rc = open_encoder(r, o);
   if (rc != WAPF_OK)
     return rc;
+  if (!r->mux.fmt)
+    return WAPF_OK;
   o->index = o->mode == WAPF_AV_COPY
                  ? wapf__mux_add_copy(r->ctx, &r->mux, o->ist)
                  : wapf__mux_add_enc(r->ctx, &r->mux, o->enc);
@@ -179,7 +183,8 @@ static int progress(run *r, const AVPacket *pkt) {
   if (frac - r->last_frac < 0.002 && frac < 1)
     return wapf__cancelled(r->ctx) ? WAPF_ECANCELLED : WAPF_OK;
   r->last_frac = frac;
-  return wapf__progress(r->ctx, r->job->opt, frac);
+  return wapf__progress(r->ctx, r->job->opt,
+                        r->job->prog_base + r->job->prog_share * frac);
 }
 
 /* A raw elementary stream (.h264) has no timestamps: a copied video
@@ -276,7 +281,9 @@ static void close_ost(ost *o) {
 
 static int start(run *r) {
   wapf_av_job *job = r->job;
-  int rc = wapf__mux_open(r->ctx, &r->mux, job->out_path, job->out_format);
+  int rc = job->out_path
+               ? wapf__mux_open(r->ctx, &r->mux, job->out_path, job->out_format)
+               : WAPF_OK;
   r->mux.serial = job->serial;
   if (rc == WAPF_OK)
     rc = setup_ost(r, &r->v, job->vmode, job->in.vidx);
@@ -284,7 +291,7 @@ static int start(run *r) {
     rc = setup_ost(r, &r->a, job->amode, job->in.aidx);
   if (rc == WAPF_OK && r->v.mode == WAPF_AV_SKIP && r->a.mode == WAPF_AV_SKIP)
     rc = wapf__fail(r->ctx, WAPF_EUNSUPPORTED, "no stream to convert");
-  if (rc == WAPF_OK)
+  if (rc == WAPF_OK && r->mux.fmt)
     rc = wapf__mux_start(r->ctx, &r->mux,
                          job->keep_metadata ? job->in.fmt->metadata : NULL);
   return rc;
@@ -300,10 +307,10 @@ int wapf__pipeline_run(wapf_context *ctx, wapf_av_job *job) {
     rc = drain(&r, &r.v);
   if (rc == WAPF_OK)
     rc = drain(&r, &r.a);
-  if (rc == WAPF_OK)
+  if (rc == WAPF_OK && r.mux.fmt)
     rc = wapf__mux_finish(ctx, &r.mux);
   if (rc == WAPF_OK)
-    rc = wapf__progress(ctx, job->opt, 1.0);
+    rc = wapf__progress(ctx, job->opt, job->prog_base + job->prog_share);
   close_ost(&r.v);
   close_ost(&r.a);
   wapf__mux_close(&r.mux);

@@ -32,7 +32,8 @@ def video_60s_1080p_high_motion_squeezed():
     assert js["action"] == "transcode", js
     size = os.path.getsize(out)
     assert size <= LIMIT, size
-    assert size >= 0.85 * LIMIT, f"only {size / LIMIT:.1%} of the budget used"
+    # two passes: the budget is used on the first attempt
+    assert size >= 0.95 * LIMIT, f"only {size / LIMIT:.1%} of the budget used"
     check_mp4(out, duration=60.0, tol=0.2)
 
 

@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Two-pass video (lib/av/twopass.c), from outside: when the byte budget
+binds, the output fills 95-100 % of 16,000,000 bytes on the first attempt
+and is still Main, no B-frames, BT.709 (ffprobe); x264's statistics go to
+a private folder under TMPDIR (mode 0700, never the working folder) that
+is gone after the run, after a cancel in either pass, and a run killed
+with SIGKILL leaves the next run working.
+
+The clip is small (640x360 under --max-long-side 640) but long enough
+that its budget binds (160 s: about 0.1 bit per pixel)."""
+import json
+import os
+import signal
+import stat
+import subprocess
+import time
+
+from wapftest import *  # noqa: F401,F403
+from avinspect import LIMIT, check_mp4
+
+FF = "ffmpeg -nostdin -v error -y"
+EXE = os.path.abspath(BIN)
+
+
+def source():
+    """160 s of a moving pattern under temporal noise, High with
+    B-frames (so it is re-encoded), stereo AAC."""
+    return fixture("twopass_360p_160s.mp4",
+                   FF + " -f lavfi -i testsrc2=s=640x360:r=30,noise=alls=14:allf=t "
+                   "-f lavfi -i sine=f=440:r=48000 -t 160 -c:v libx264 "
+                   "-preset ultrafast -profile:v high -bf 2 -crf 16 -pix_fmt yuv420p "
+                   "-c:a aac -ac 2 {out}")
+
+
+def start(src, out, tmp, cwd):
+    env = dict(os.environ, TMPDIR=tmp)
+    return subprocess.Popen([EXE, "convert", "-v", "--json", "--force",
+                             "--max-long-side", "640", "-o", out, src],
+                            env=env, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def stats_dirs(tmp):
+    return [n for n in os.listdir(tmp) if n.startswith("wapf-x264-")]
+
+
+def wait_for(p, tmp, want, limit=900):
+    """Poll TMPDIR until want(names of the stats folder's files) holds for
+    the stats folder; returns its path. Fails if the run ends first."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        for d in stats_dirs(tmp):
+            path = os.path.join(tmp, d)
+            try:
+                if want(os.listdir(path)):
+                    return path
+            except FileNotFoundError:
+                pass
+        assert p.poll() is None, "the run ended before the state was seen"
+        time.sleep(0.05)
+    raise AssertionError("state not reached")
+
+
+def only_own_lines(err):
+    for line in err.splitlines():
+        assert line.startswith("wa-preflight:"), f"foreign stderr line: {line!r}"
+
+
+@case
+def budget_filled_on_first_attempt_and_stats_removed():
+    src = source()
+    work, tmp = tmpdir(), tmpdir()
+    out = os.path.join(work, "out.mp4")
+    p = start(src, out, tmp, work)
+    d = wait_for(p, tmp, lambda names: True)
+    mode = stat.S_IMODE(os.stat(d).st_mode)
+    assert mode == 0o700, oct(mode)
+    so, err = p.communicate(timeout=1500)
+    assert p.returncode == 0, f"exit {p.returncode}: {err[-800:]}"
+    only_own_lines(err)
+    js = json.loads(so)["files"][0]
+    assert js["action"] == "transcode", js
+    size = os.path.getsize(out)
+    assert 0.95 * LIMIT <= size <= LIMIT, f"{size} bytes: {size / LIMIT:.1%} of the limit"
+    assert err.count("av job: video encode") == 1, "a second attempt ran"
+    assert " abr " in err, err[-600:]
+    check_mp4(out, duration=160.0, tol=0.3, max_long=640)
+    dec = js["video_decision"]
+    assert dec and dec["kbps"] and 300 < dec["kbps"] < 1000, dec
+    assert dec["height"] in [c["height"] for c in dec["candidates"]] or not dec["trials"], dec
+    for c in dec["candidates"]:
+        assert 0.3 < c["ssim"] <= 1.0 and len(repr(c["ssim"])) <= 8, c
+    assert stats_dirs(tmp) == [], os.listdir(tmp)
+    assert os.listdir(work) == ["out.mp4"], os.listdir(work)
+
+
+def cancelled_in(want, what):
+    src = source()
+    work, tmp = tmpdir(), tmpdir()
+    out = os.path.join(work, "out.mp4")
+    p = start(src, out, tmp, work)
+    wait_for(p, tmp, want)
+    p.send_signal(signal.SIGINT)
+    so, err = p.communicate(timeout=600)
+    assert p.returncode != 0, f"a cancel in {what} ended with exit 0"
+    only_own_lines(err)
+    assert stats_dirs(tmp) == [], f"after a cancel in {what}: {os.listdir(tmp)}"
+    assert os.listdir(work) == [], f"after a cancel in {what}: {os.listdir(work)}"
+
+
+@case
+def cancel_in_the_first_pass_leaves_nothing():
+    # x264 writes x264.stats.temp while pass 1 runs
+    cancelled_in(lambda n: any(x.endswith(".temp") for x in n), "pass 1")
+
+
+@case
+def cancel_in_the_second_pass_leaves_nothing():
+    # pass 1 done: its statistics renamed to x264.stats, pass 2 reads them
+    cancelled_in(lambda n: "x264.stats" in n, "pass 2")
+
+
+@case
+def killed_run_then_rerun():
+    src = source()
+    work, tmp = tmpdir(), tmpdir()
+    out = os.path.join(work, "out.mp4")
+    p = start(src, out, tmp, work)
+    wait_for(p, tmp, lambda n: any(x.endswith(".temp") for x in n))
+    p.kill()
+    p.communicate(timeout=60)
+    assert not os.path.exists(out), "a killed run left the output"
+    p = start(src, out, tmp, work)
+    so, err = p.communicate(timeout=1500)
+    assert p.returncode == 0, f"exit {p.returncode}: {err[-800:]}"
+    size = os.path.getsize(out)
+    assert 0.95 * LIMIT <= size <= LIMIT, size
+    check_mp4(out, duration=160.0, tol=0.3, max_long=640)
+    # the rerun removed its own folder; the killed run's one (its process
+    # is gone) was swept as well
+    assert stats_dirs(tmp) == [], os.listdir(tmp)
+
+
+finish()
