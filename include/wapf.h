@@ -523,7 +523,8 @@ WAPF_API int64_t wapf_kind_limit(wapf_kind kind, int animated);
 /** How the size of a re-encoded video was chosen (inside wapf_result).
  * When the byte budget binds, short segments spread over the clip are
  * encoded at the target bitrate at up to four sizes and compared with the
- * source (SSIM at the source's display size); the best one is encoded.
+ * source (SSIM at the source's display size, at equal bytes); the best one
+ * is encoded, in two x264 passes.
  * All zero when no video was re-encoded. */
 typedef struct wapf_video_decision {
   uint8_t made;       /* 1 when a video was re-encoded (the rest is valid) */
@@ -531,7 +532,9 @@ typedef struct wapf_video_decision {
   uint8_t candidates; /* sizes measured (0-4), in height[] and ssim[] */
   uint8_t chosen;     /* index of the encoded size in height[] */
   uint16_t height[4]; /* candidate heights, pixels, largest first */
-  uint16_t ssim[4];   /* their mean SSIM x 10000 (ffmpeg's ssim "All") */
+  uint16_t ssim[4];   /* their mean SSIM x 10000 (ffmpeg's ssim "All"),
+                         brought to the aimed bytes (a trial that over- or
+                         underspends is moved along the measured slope) */
   uint16_t frames;    /* source frames the trials encoded at each size */
   uint16_t trial_cs;  /* wall time of the trials, 1/100 s */
   uint16_t kbps;      /* video bitrate aimed at, kbit/s (0: constant quality) */
