@@ -54,20 +54,7 @@ static double now_real(void) {
   return (double)g_get_real_time() / G_USEC_PER_SEC;
 }
 
-/* A write that is rolled back: a read-only database or replica, or a
- * user without the right to write, fails here rather than at a claim. */
-static int writable(wapf__db *db) {
-  int rc = wapf__db_begin(db, NULL);
-  if (rc != WAPF_OK)
-    return rc;
-  rc = wapf__db_exec(db, "UPDATE schema_versions SET applied=applied "
-                         "WHERE component='journal'");
-  wapf__db_rollback(db);
-  return rc;
-}
-
-/* Open (or take the context's) journal on target, migrated and found
- * writable. */
+/* Open (or take the context's) journal on target, migrated. */
 static int open_target(wapf_context *ctx, wapf__db_kind kind, char *target,
                        wapf__journal **out) {
   wapf__journal *j = ctx->journal;
@@ -84,8 +71,7 @@ static int open_target(wapf_context *ctx, wapf__db_kind kind, char *target,
   }
   j->target = target;
   int rc = wapf__db_open(ctx, kind, target, &j->db);
-  if (rc == WAPF_OK &&
-      (wapf__journal_migrate(j->db) != WAPF_OK || writable(j->db) != WAPF_OK))
+  if (rc == WAPF_OK && wapf__journal_migrate(j->db) != WAPF_OK)
     rc = wapf__db_fail(ctx, j->db, "send journal");
   if (rc != WAPF_OK) {
     close_cached(j);
@@ -111,6 +97,19 @@ int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
   }
   rc = wapf__journal_path(ctx, cache_dir, &path);
   return rc == WAPF_OK ? open_target(ctx, WAPF_DB_SQLITE, path, out) : rc;
+}
+
+/* A write that is rolled back: a read-only database or replica, or a
+ * user without the right to write, fails here rather than at a claim.
+ * (Reading the journal needs none: `journal` runs on a replica.) */
+int wapf__journal_writable(wapf_context *ctx, wapf__journal *j) {
+  int rc = wapf__db_begin(j->db, NULL);
+  if (rc == WAPF_OK) {
+    rc = wapf__db_exec(j->db, "UPDATE schema_versions SET applied=applied "
+                              "WHERE component='journal'");
+    wapf__db_rollback(j->db);
+  }
+  return rc == WAPF_OK ? WAPF_OK : wapf__db_fail(ctx, j->db, "send journal");
 }
 
 wapf__db *wapf__journal_db(wapf__journal *j) {

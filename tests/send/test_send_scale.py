@@ -454,6 +454,16 @@ def _refused(pg, env, f, *wrong):
     assert len(lines) == 1, p.stderr
     assert f.requests[before:] == [], \
         f"a request before the store was found usable: {f.requests[before:]}"
+    # a list: the upload made once for all of them waits for the store too
+    p = run("send", "--provider", "meta", "--api-base", f.url, "--to", TO,
+            "--to", "15550009999", image_jpg(), env=env, timeout=300)
+    assert p.returncode != 0, p.stdout
+    no_password(p.stdout + p.stderr, pg, *wrong)
+    own_lines_only(p.stderr)
+    assert len([x for x in p.stderr.splitlines() if x.strip()]) == 1, \
+        p.stderr
+    assert f.requests[before:] == [], \
+        f"a request before the store was found usable: {f.requests[before:]}"
     j = run("journal", "--json", env=env, timeout=300)
     assert j.returncode != 0 and j.stdout == "", j.stdout
     no_password(j.stdout + j.stderr, pg, *wrong)
