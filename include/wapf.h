@@ -838,6 +838,10 @@ WAPF_API int wapf_set_store(wapf_context *ctx, const char *url);
  * With req->template_name the file must be an image, a video or a
  * document (the header kinds). opt as for wapf_send(). Retries an upload
  * freely (an extra upload is harmless).
+ * When req->to is given (the upload is for a send to it), the store of
+ * the journal is opened and tried with a write that is rolled back
+ * before anything is uploaded or published, as wapf_send() does: a store
+ * that cannot be used fails here (WAPF_EIO, WAPF_ECONFIG).
  * Errors: those of wapf_send() except WAPF_EUNKNOWN. */
 WAPF_API int wapf_upload(wapf_context *ctx, const char *path,
                          const wapf_options *opt, const wapf_send_request *req,

@@ -25,6 +25,8 @@ static int exit_for(int rc) {
 }
 
 const char *send_outcome(int rc, const wapf_send_result *r) {
+  if (r->duplicate == 2) /* another live run holds the claim */
+    return "claimed-elsewhere";
   if (r->duplicate)
     return "already-sent";
   if (rc == WAPF_ECANCELLED)

@@ -326,6 +326,20 @@ static int message_half(wapf__send *s, wapf__cache *cache, const char *key) {
   return rc;
 }
 
+/* Before anything is uploaded, published or sent (wapf_send, and
+ * wapf_upload given the recipient it is for): the journal opened,
+ * migrated and found writable (the context keeps it for message()), so
+ * that an unusable store stops the send with its one line. */
+static int store_ready(wapf__send *s) {
+  wapf__journal *j = NULL;
+  int rc =
+      wapf__journal_open(s->ctx, s->req->cache_dir, s->req->config_path, &j);
+  if (rc == WAPF_OK)
+    rc = wapf__journal_writable(s->ctx, j);
+  wapf__journal_close(&j);
+  return rc;
+}
+
 /* wapf_upload() (deliver 0) and wapf_send() (deliver 1): validate, convert
  * when needed, make the media reachable (a cached id, an upload, a publish
  * or a verified link) and, when asked, send the message. */
@@ -350,6 +364,8 @@ static int run_file(wapf_context *ctx, const char *path,
   char *key = NULL;
   wapf__op_begin(ctx); /* a cancel sticks through probe/check/convert */
   int rc = begin(&s, ctx, req, opt, res, deliver);
+  if (rc == WAPF_OK && (deliver || (req->to && *req->to)))
+    rc = store_ready(&s); /* an upload for a send to req->to too */
   s.input = path;
   s.path = rc == WAPF_OK ? strdup(path) : NULL;
   if (rc == WAPF_OK && !s.path)

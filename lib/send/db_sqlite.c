@@ -33,6 +33,20 @@ static int fail(wapf__db *db, int e) {
   return wapf__db_set_error(db, code, 0, "%s: %s", db->where, msg);
 }
 
+/* WAL mode: a first open racing another one's gets SQLITE_BUSY without
+ * the busy handler (the mode change takes the file's lock): tried again
+ * for up to BUSY_MS. */
+static int wal_mode(sqlite3 *h) {
+  int e = SQLITE_BUSY;
+  for (int ms = 0; (e & 0xff) == SQLITE_BUSY && ms <= BUSY_MS; ms += 10) {
+    e = sqlite3_exec(h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                     NULL, NULL, NULL);
+    if ((e & 0xff) == SQLITE_BUSY)
+      g_usleep(10000);
+  }
+  return e;
+}
+
 static int sq_open(wapf__db *db, const char *path) {
   sqlite3 *h = NULL;
   g_strlcpy(db->where, path, sizeof db->where);
@@ -43,8 +57,7 @@ static int sq_open(wapf__db *db, const char *path) {
   if (e == SQLITE_OK)
     e = sqlite3_busy_timeout(h, BUSY_MS);
   if (e == SQLITE_OK)
-    e = sqlite3_exec(h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                     NULL, NULL, NULL);
+    e = wal_mode(h);
   return e == SQLITE_OK ? WAPF_OK : fail(db, e);
 }
 

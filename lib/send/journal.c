@@ -99,6 +99,19 @@ int wapf__journal_open(wapf_context *ctx, const char *cache_dir,
   return rc == WAPF_OK ? open_target(ctx, WAPF_DB_SQLITE, path, out) : rc;
 }
 
+/* A write that is rolled back: a read-only database or replica, or a
+ * user without the right to write, fails here rather than at a claim.
+ * (Reading the journal needs none: `journal` runs on a replica.) */
+int wapf__journal_writable(wapf_context *ctx, wapf__journal *j) {
+  int rc = wapf__db_begin(j->db, NULL);
+  if (rc == WAPF_OK) {
+    rc = wapf__db_exec(j->db, "UPDATE schema_versions SET applied=applied "
+                              "WHERE component='journal'");
+    wapf__db_rollback(j->db);
+  }
+  return rc == WAPF_OK ? WAPF_OK : wapf__db_fail(ctx, j->db, "send journal");
+}
+
 wapf__db *wapf__journal_db(wapf__journal *j) {
   return j->db;
 }

@@ -97,6 +97,9 @@ int wapf__status_of(wapf__db *db, long long row, char *status, size_t size,
  * one), or a refusal (delivered: even with resend). */
 int wapf__status_judge(wapf__send *s, wapf__db *db, long long row);
 wapf__db *wapf__journal_db(wapf__journal *j);
+/* A write on j, rolled back: WAPF_OK, or the store's one-line failure
+ * (read-only database or replica, no right to write, full disk). */
+int wapf__journal_writable(wapf_context *ctx, wapf__journal *j);
 /* After a failure on j: 1 when it was the lost server and it answers
  * again (waited for with back-off), so the caller may try once more. */
 int wapf__journal_again(wapf_context *ctx, wapf__journal *j);

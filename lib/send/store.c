@@ -52,6 +52,19 @@ void wapf__store_release(wapf_context *ctx) {
   ctx->store_mode = STORE_DEFAULT;
 }
 
+/* The config file could not be read: the line says that the store was
+ * looked for in it (WA_PREFLIGHT_DB not set), and the file's own reason
+ * (which file, and why). With WA_PREFLIGHT_DB set, the file is not read. */
+static int config_refused(wapf_context *ctx, int rc) {
+  char *why = g_strdup(wapf_last_error(ctx));
+  rc = wapf__fail(ctx, rc,
+                  "the store: WA_PREFLIGHT_DB is not set, so the config "
+                  "file was read for it (db =): %s",
+                  why);
+  g_free(why);
+  return rc;
+}
+
 int wapf__store_url(wapf_context *ctx, const char *config_path, char **url) {
   *url = NULL;
   if (ctx->store_mode == STORE_SQLITE)
@@ -63,8 +76,10 @@ int wapf__store_url(wapf_context *ctx, const char *config_path, char **url) {
   static const char *const keys[] = {"WA_PREFLIGHT_DB", "db"};
   char *v = NULL;
   int rc = wapf__config_lookup(ctx, config_path, keys, 2, 1, &v);
-  if (rc != WAPF_OK || !v)
-    return rc;
+  if (rc != WAPF_OK)
+    return config_refused(ctx, rc);
+  if (!v)
+    return WAPF_OK;
   if (is_pg(v)) {
     *url = v;
     return WAPF_OK;

@@ -74,6 +74,14 @@ def claim_of_another_host_waits_for_its_lease(sql):
         assert "sent 1 of 2 (0 already sent, 1 left to other runs," \
             in p.stdout, p.stdout
         assert f.count("POST", MSGS) == 2  # the first send and OTHER
+        # --json tells the two skips apart: held by another run, or sent
+        p = meta(f, "--to-file", lst, "--json", image_jpg(), env=env)
+        expect(p, 0)
+        words = {r["to"]: r["status"] for r in map(json.loads,
+                                                   p.stdout.splitlines())}
+        assert words == {TO: "claimed-elsewhere", OTHER: "already-sent"}, \
+            p.stdout
+        assert f.count("POST", MSGS) == 2
         # the lease has ended: the outcome is unknown, never sent blindly
         sql(env, f"UPDATE sends SET lease={now - 1} WHERE state='pending'")
         assert (TO, "unknown") in states(env)

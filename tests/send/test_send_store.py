@@ -171,6 +171,44 @@ def a_setting_that_is_no_store_is_one_line():
     expect(run("journal", env=base_env(WA_PREFLIGHT_DB="sqlite")), 0)
 
 
+@case
+def a_config_file_open_to_others_and_the_store():
+    """WA_PREFLIGHT_DB in the environment: the store does not read the
+    config file (one readable by others does not stop journal or send).
+    Without it the file is refused (it holds secrets), in one line that
+    names the file and says why."""
+    from fakes import FakeCloud
+    from sendlib import PHONE_ID, TO, TOKEN, image_jpg
+    env = base_env()
+    cfg = os.path.join(env["XDG_CONFIG_HOME"], "wa-preflight", "config")
+    os.makedirs(os.path.dirname(cfg))
+    with open(cfg, "w") as fh:
+        fh.write("db = sqlite\n")
+    os.chmod(cfg, 0o644)
+    with FakeCloud(TOKEN, PHONE_ID) as f:
+        args = ["send", "--provider", "meta", "--api-base", f.url, "--to",
+                TO, image_jpg()]
+        p = run(*args, env=dict(env, WA_PREFLIGHT_DB="sqlite"))
+        expect(p, 0)
+        assert f.delivered == {TO: 1}
+        p = run("journal", "--json", env=dict(env, WA_PREFLIGHT_DB="sqlite"))
+        expect(p, 0)
+        assert [json.loads(x)["state"] for x in p.stdout.splitlines()] == \
+            ["sent"], p.stdout
+        for cmd in (["journal"], args):
+            p = run(*cmd, env=env)
+            assert p.returncode != 0, (cmd, p.stdout)
+            lines = p.stderr.splitlines()
+            assert len(lines) == 1, p.stderr
+            assert cfg in lines[0] and "readable by group or others" in \
+                lines[0] and "WA_PREFLIGHT_DB" in lines[0], lines[0]
+        assert f.delivered == {TO: 1}, "nothing sent past the refusal"
+        assert f.count("POST", f"/v21.0/{PHONE_ID}/media") == 1
+    with open(cfg) as fh:
+        assert fh.read() == "db = sqlite\n", "the file is left as it was"
+    assert os.stat(cfg).st_mode & 0o777 == 0o644
+
+
 for fn in CASES:
     def on_sqlite(fn=fn):
         fn(sqlite_sql)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""The store on a real PostgreSQL server (Debian's package, started here in
-a private folder as an unprivileged user; skipped when it is missing):
+"""The store on a real PostgreSQL server (Debian's package, started by
+tests/pylib/pgserver.py in a private folder as an unprivileged user;
+skipped with the reason when it is missing):
 the store layer's unit cases; send, journal, the webhook intake (serve)
 and send --to-file through WA_PREFLIGHT_DB (the send suite's own scripts,
 each case on a fresh database); the claims (storecases.py); the
@@ -14,25 +15,35 @@ import subprocess
 import sys
 import time
 
-import pgtmp
+from pgserver import PgServer
 from sendlib import (PHONE_ID, TOKEN, base_env, expect, image_jpg, send)
 from storecases import CASES, pg_sql
 from fakes import FakeCloud
-from wapftest import BIN, BUILD, case, finish, run, tmpdir
+from wapftest import BIN, BUILD, Skip, case, finish, run, tmpdir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MSGS = f"/v21.0/{PHONE_ID}/messages"
 
-server, why = pgtmp.start_or_skip()
-if not server:
-    print(f"SKIP: {why}")
+try:
+    server = PgServer()
+except Skip as e:
+    print(f"SKIP: {e}")
     sys.exit(77)
+# the test role makes a fresh database for each case of the send scripts
+# (sendlib.fresh_database), through the pgpass file of its password
+server.sql("ALTER ROLE wapf CREATEDB", db="postgres")
 os.environ["PGPASSFILE"] = server.passfile
-os.environ["WAPF_TEST_PG_ADMIN"] = server.url
+os.environ["WAPF_TEST_PG_ADMIN"] = server.url()
+PASSWORD = server.password
+
+
+def count_test_databases():
+    return int(server.sql("SELECT count(*) FROM pg_database WHERE "
+                          "datname LIKE 'wapf_t%'", db="postgres")[0][0])
 
 
 def no_password(text):
-    assert pgtmp.PASSWORD not in text and pgtmp.PASSWORD[:8] not in text, \
+    assert PASSWORD not in text and PASSWORD[:8] not in text, \
         "the database password leaked"
 
 
@@ -40,7 +51,7 @@ def no_password(text):
 def the_store_layer_on_postgresql():
     exe = os.path.join(BUILD, "tests", "send", "test_store")
     p = subprocess.run([exe], capture_output=True, text=True, timeout=300,
-                       env=dict(os.environ, WAPF_TEST_PG_URL=server.url))
+                       env=dict(os.environ, WAPF_TEST_PG_URL=server.url()))
     assert p.returncode == 0, p.stderr
     assert "-- PostgreSQL\nok   values_round_trip" in p.stderr, p.stderr
     assert "0 failed" in p.stderr
@@ -48,8 +59,7 @@ def the_store_layer_on_postgresql():
 
 @case
 def the_send_suite_runs_on_postgresql():
-    before = int(server.psql("SELECT count(*) FROM pg_database WHERE "
-                             "datname LIKE 'wapf_t%'"))
+    before = count_test_databases()
     for name in ("once", "many", "webhooks"):
         p = subprocess.run([sys.executable,
                             os.path.join(HERE, f"test_send_{name}.py")],
@@ -58,8 +68,7 @@ def the_send_suite_runs_on_postgresql():
         assert p.returncode == 0, f"{name}:\n{p.stdout}\n{p.stderr}"
         assert " 0 failed" in p.stdout, p.stdout
         no_password(p.stdout + p.stderr)
-    after = int(server.psql("SELECT count(*) FROM pg_database WHERE "
-                            "datname LIKE 'wapf_t%'"))
+    after = count_test_databases()
     assert after - before >= 10, "each case had a database of its own"
 
 
@@ -73,7 +82,7 @@ for fn in CASES:
 @case
 def the_password_never_shows():
     env = base_env()
-    url = env["WA_PREFLIGHT_DB"].replace("wapf@", f"wapf:{pgtmp.PASSWORD}@")
+    url = env["WA_PREFLIGHT_DB"].replace("wapf@", f"wapf:{PASSWORD}@")
     env.update(WA_PREFLIGHT_DB=url, PGPASSFILE="/nonexistent")
     with FakeCloud(TOKEN, PHONE_ID) as f:
         p = send("--provider", "meta", "--api-base", f.url, "--to",
@@ -84,12 +93,12 @@ def the_password_never_shows():
     expect(p, 0)
     no_password(p.stdout + p.stderr)
     # a wrong password: one line naming the host and database only
-    bad = url.replace(pgtmp.PASSWORD, pgtmp.PASSWORD[::-1])
+    bad = url.replace(PASSWORD, PASSWORD[::-1])
     p = run("journal", env=dict(env, WA_PREFLIGHT_DB=bad))
     assert p.returncode != 0 and len(p.stderr.splitlines()) == 1, p.stderr
     assert "password authentication failed" in p.stderr, p.stderr
     no_password(p.stderr)
-    assert pgtmp.PASSWORD[::-1][:8] not in p.stderr
+    assert PASSWORD[::-1][:8] not in p.stderr
     # a server that is not there: one line, no wait for a first connection
     dead = url.replace(f":{server.port}/", ":1/")
     p = run("journal", env=dict(env, WA_PREFLIGHT_DB=dead), timeout=60)
@@ -105,8 +114,8 @@ def a_read_only_database_is_one_clear_line_and_nothing_is_sent():
     with FakeCloud(TOKEN, PHONE_ID) as f:
         expect(send("--provider", "meta", "--api-base", f.url, "--to",
                     "15550001111", image_jpg(), env=env), 0)
-        server.psql(f"ALTER DATABASE {name} SET "
-                    "default_transaction_read_only = on")
+        server.sql(f"ALTER DATABASE {name} SET "
+                   "default_transaction_read_only = on", db="postgres")
         p = send("--provider", "meta", "--api-base", f.url, "--to",
                  "15550002222", image_jpg(), env=env)
         assert p.returncode == 1, (p.returncode, p.stderr)
