@@ -118,6 +118,7 @@ typedef struct wapf_av_graph {
   AVFilterContext *src, *sink;
   /* what the source was configured with, to notice changes */
   int w, h, fmt, rate, channels;
+  int space; /* video: the frames' colour matrix tag */
   AVRational tb;
 } wapf_av_graph;
 

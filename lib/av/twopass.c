@@ -11,6 +11,7 @@
  * the next two-pass run removes the folders of processes that are gone. */
 #include "av.h"
 
+#include <libavutil/time.h>
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -109,7 +110,9 @@ int wapf__twopass_run(wapf_context *ctx, const wapf_facts *f,
   }
   char *stats = g_build_filename(dir, "x264.stats", NULL);
   wapf_av_job two = *job;
+  int64_t t0 = av_gettime_relative();
   int rc = first_pass(ctx, f, job, stats);
+  double first_s = (double)(av_gettime_relative() - t0) / 1e6;
   if (rc == WAPF_OK) {
     two.vp.pass = 2;
     two.vp.stats = stats;
@@ -121,8 +124,13 @@ int wapf__twopass_run(wapf_context *ctx, const wapf_facts *f,
               wapf_last_error(ctx));
     rc = WAPF_OK;
   }
-  if (rc == WAPF_OK)
+  if (rc == WAPF_OK) {
+    t0 = av_gettime_relative();
     rc = wapf__pipeline_run(ctx, &two);
+  }
+  if (rc == WAPF_OK && two.vp.pass == 2)
+    wapf__log(ctx, WAPF_LOG_INFO, "two passes: first %.2f s, second %.2f s",
+              first_s, (double)(av_gettime_relative() - t0) / 1e6);
   job->in = two.in;
   remove_dir(dir);
   g_free(stats);

@@ -302,6 +302,45 @@ def transcode_rotation_pixels_match_ffmpeg():
         assert max(abs(a - b) for a, b in zip(w, g)) < 40, (want, got)
 
 
+def mean_yuv(path, w, h):
+    """Mean Y, U, V of the first frame's centre (a flat picture)."""
+    raw = sh_bytes(f"ffmpeg -v error -i {path} -frames:v 1 -f rawvideo "
+                   "-pix_fmt yuv420p -")
+    y = raw[:w * h]
+    u = raw[w * h:w * h * 5 // 4]
+    v = raw[w * h * 5 // 4:w * h * 3 // 2]
+    mid = lambda p, pw: p[len(p) // 2 + pw // 2]  # noqa: E731
+    return mid(y, w), mid(u, w // 2), mid(v, w // 2)
+
+
+# Pure red: BT.601 codes it (81, 90, 240), BT.709 (63, 102, 240).
+RED_601, RED_709 = (81, 90, 240), (63, 102, 240)
+
+
+@case
+def colour_matrix_is_read_as_players_read_it():
+    """Untagged HD is BT.709 (kept as coded); untagged SD and BT.601-tagged
+    video are converted to BT.709. ffmpeg's own default would read the
+    untagged HD frames as BT.601 and shift their colours."""
+    tags = "-colorspace bt470bg -color_primaries bt470bg -color_trc gamma28"
+    cases = [("untagged_hd", 1280, 720, "", RED_601),
+             ("untagged_sd", 640, 480, "", RED_709),
+             ("tagged_601_hd", 1280, 720, tags, RED_709)]
+    for name, w, h, tag, want in cases:
+        src = fixture(f"av_red_{name}.mp4",
+                      FF + f" -f lavfi -i color=red:s={w}x{h}:r=25 -t 1 "
+                      "-vf format=yuv420p -c:v libx264 -profile:v high -bf 2 "
+                      f"{tag} {{out}}")
+        assert mean_yuv(src, w, h) == RED_601 or name != "untagged_hd", \
+            mean_yuv(src, w, h)
+        out, js = convert(src, f"red_{name}.mp4")
+        assert js["action"] == "transcode", js
+        _, v = check_mp4(out, audio=False)
+        assert v.get("color_space") == "bt709", (name, v)
+        got = mean_yuv(out, v["width"], v["height"])
+        assert all(abs(a - b) <= 3 for a, b in zip(got, want)), (name, got, want)
+
+
 @case
 def transcode_vfr_keeps_sync():
     """A VFR source (irregular frame times) keeps its timestamps and its

@@ -88,6 +88,15 @@ def sh(cmd, timeout=600):
     return p.stdout
 
 
+def sh_bytes(cmd, timeout=600):
+    """sh() for a command whose output is binary (raw frames)."""
+    p = subprocess.run(cmd, shell=True, capture_output=True, timeout=timeout)
+    if p.returncode != 0:
+        raise AssertionError(f"command failed ({p.returncode}): {cmd}\n"
+                             f"{p.stderr.decode(errors='replace')}")
+    return p.stdout
+
+
 def ffprobe(path):
     """Independent inspection: ffprobe's JSON of streams and format."""
     out = sh(f"ffprobe -v error -show_format -show_streams -of json '{path}'")
