@@ -126,12 +126,19 @@ static void set_vbv(wapf_vplan *p, double fps, int64_t cap) {
   p->level = wapf__h264_level(p->width, p->height, fps, p->maxrate);
 }
 
+/* The VBV of an average-bitrate encode: peaks up to three times the
+ * average (within the level), so that two passes can move bits to hard
+ * scenes. At 1.5 times, the cap used before, a clip of real phone
+ * recordings at 720p came out at 94 % of its bitrate with 0.0029 less
+ * SSIM than at 3 times (101 %), the bytes accounting for a tenth of that. */
+#define ABR_PEAK 3
+
 void wapf__budget_resize(const wapf_vsource *s, int w, int h, wapf_vplan *p) {
   double fps = p->fps.num > 0 ? av_q2d(p->fps) : s->fps;
   p->width = w;
   p->height = h;
   if (p->mode == WAPF_RC_ABR)
-    set_vbv(p, fps, p->vbitrate * 3 / 2);
+    set_vbv(p, fps, p->vbitrate * ABR_PEAK);
 }
 
 int wapf__budget_video(wapf_context *ctx, const wapf_vsource *s, double scale,
@@ -163,7 +170,7 @@ int wapf__budget_video(wapf_context *ctx, const wapf_vsource *s, double scale,
   }
   pick_size(s, vb, fps, p);
   p->vbitrate = vb;
-  set_vbv(p, fps, vb * 3 / 2);
+  set_vbv(p, fps, vb * ABR_PEAK);
   return WAPF_OK;
 }
 

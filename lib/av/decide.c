@@ -43,6 +43,7 @@ typedef struct cand {
   int64_t bytes;
   double ssim_sum;
   int n;
+  int dropped; /* left out after the first segment */
 } cand;
 
 struct trial {
@@ -190,10 +191,15 @@ static int open_decoder(cand *c) {
   return rc < 0 ? wapf__from_averror(c->t->ctx, rc, "trial decoder") : WAPF_OK;
 }
 
+/* A candidate's encoder, decoder and scorer, for one segment: each
+ * segment is its own short encode, drained at its end, so that every
+ * frame of it is scored before the next one starts. */
 static int open_cand(trial *t, cand *c) {
   c->t = t;
-  c->dist = av_frame_alloc();
-  c->scored = av_frame_alloc();
+  if (!c->dist)
+    c->dist = av_frame_alloc();
+  if (!c->scored)
+    c->scored = av_frame_alloc();
   if (!c->dist || !c->scored)
     return wapf__fail(t->ctx, WAPF_ENOMEM, "out of memory");
   int rc =
@@ -205,11 +211,15 @@ static int open_cand(trial *t, cand *c) {
   return rc;
 }
 
-static void close_cand(cand *c) {
-  wapf__graph_close(&c->down);
+static void close_coders(cand *c) {
   avcodec_free_context(&c->enc);
   avcodec_free_context(&c->dec);
   avfilter_graph_free(&c->sg);
+}
+
+static void close_cand(cand *c) {
+  close_coders(c);
+  wapf__graph_close(&c->down);
   av_frame_free(&c->dist);
   av_frame_free(&c->scored);
 }
@@ -224,6 +234,8 @@ static int on_ref(void *cookie, AVFrame *r) {
   t->got++;
   for (int i = 0; i < t->nc; i++) {
     cand *c = &t->c[i];
+    if (c->dropped)
+      continue;
     int rc =
         av_buffersrc_add_frame_flags(c->ref_src, r, AV_BUFFERSRC_FLAG_KEEP_REF);
     if (rc < 0)
@@ -300,6 +312,8 @@ static int segment(trial *t, wapf_av_in *in, wapf_av_dec *dec, int64_t at) {
 static int finish(trial *t) {
   for (int i = 0; i < t->nc; i++) {
     cand *c = &t->c[i];
+    if (c->dropped)
+      continue;
     int rc = wapf__enc_send(t->ctx, c->enc, NULL, t->epkt, on_trial_packet, c);
     if (rc == WAPF_OK)
       rc = decode_trial(c, NULL);
@@ -315,6 +329,15 @@ static int finish(trial *t) {
   return WAPF_OK;
 }
 
+static int measuring(const trial *t) {
+  int n = 0;
+  for (int i = 0; i < t->nc; i++)
+    n += !t->c[i].dropped;
+  return n;
+}
+
+static void prune(trial *t);
+
 static int run_trials(trial *t, const wapf_facts *f, const wapf_av_job *job) {
   wapf_av_in in;
   wapf_av_dec dec;
@@ -325,12 +348,20 @@ static int run_trials(trial *t, const wapf_facts *f, const wapf_av_job *job) {
   in.vidx = job->in.vidx;
   t->ist = in.fmt->streams[in.vidx];
   rc = wapf__dec_open(t->ctx, t->ist, t->ctx->s.threads, &dec);
-  for (int s = 0; rc == WAPF_OK && s < SEGMENTS; s++) {
+  for (int s = 0; rc == WAPF_OK && s < SEGMENTS && measuring(t) > 1; s++) {
     double at = job->in.span * (2 * s + 1) / (2.0 * SEGMENTS);
-    rc = segment(t, &in, &dec, job->in.zero + (int64_t)(at * AV_TIME_BASE));
+    for (int i = 0; rc == WAPF_OK && i < t->nc; i++)
+      if (!t->c[i].dropped)
+        rc = open_cand(t, &t->c[i]);
+    if (rc == WAPF_OK)
+      rc = segment(t, &in, &dec, job->in.zero + (int64_t)(at * AV_TIME_BASE));
+    if (rc == WAPF_OK && t->got > 0)
+      rc = finish(t);
+    for (int i = 0; i < t->nc; i++)
+      close_coders(&t->c[i]);
+    if (rc == WAPF_OK && s == 0)
+      prune(t);
   }
-  if (rc == WAPF_OK && t->counter > 0 && t->refg.g)
-    rc = finish(t);
   wapf__dec_close(&dec);
   wapf__demux_close(&in);
   return rc;
@@ -426,9 +457,10 @@ static void report(wapf_context *ctx, const trial *t, int best, double secs,
     double kbps =
         c->n > 0 ? (double)c->bytes * 8 * av_q2d(t->fr) / c->n / 1000 : 0;
     n += snprintf(line + n, sizeof line - (size_t)n,
-                  "%s%dx%d SSIM %.4f (measured %.4f at %.0f kbit/s)",
+                  "%s%dx%d SSIM %.4f (measured %.4f at %.0f kbit/s%s)",
                   i ? ", " : "", c->w, c->h, equal_bytes_ssim(t, c),
-                  c->n ? c->ssim_sum / c->n : 0, kbps);
+                  c->n ? c->ssim_sum / c->n : 0, kbps,
+                  c->dropped ? ", first segment only" : "");
     if (n >= (int)sizeof line)
       break;
   }
@@ -456,11 +488,29 @@ static void fill(wapf_video_decision *d, const trial *t, int best,
 }
 
 static int choose(const trial *t) {
-  int best = 0;
-  for (int i = 1; i < t->nc; i++)
-    if (equal_bytes_ssim(t, &t->c[i]) > equal_bytes_ssim(t, &t->c[best]))
+  int best = -1;
+  for (int i = 0; i < t->nc; i++)
+    if (!t->c[i].dropped && (best < 0 || equal_bytes_ssim(t, &t->c[i]) >
+                                             equal_bytes_ssim(t, &t->c[best])))
       best = i;
-  return best;
+  return best < 0 ? 0 : best;
+}
+
+static double ssim_db(double ssim) {
+  return ssim >= 1 ? 100 : -10 * log10(1 - ssim);
+}
+
+/* After the first segment, a size further behind the best than a doubling
+ * of its bytes would make up (SLOPE_DB) is not measured again: on a
+ * screen recording the sizes below the source's, on heavy grain the
+ * source's own (the costliest to encode). */
+static void prune(trial *t) {
+  double top = ssim_db(equal_bytes_ssim(t, &t->c[choose(t)]));
+  for (int i = 0; i < t->nc; i++) {
+    cand *c = &t->c[i];
+    if (c->n >= MIN_SEGMENT && top - ssim_db(equal_bytes_ssim(t, c)) > SLOPE_DB)
+      c->dropped = 1;
+  }
 }
 
 static void close_trial(trial *t) {
@@ -478,8 +528,6 @@ static int measure_sizes(wapf_context *ctx, const wapf_facts *f,
   t->epkt = av_packet_alloc();
   if (!t->epkt)
     rc = wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
-  for (int i = 0; rc == WAPF_OK && i < t->nc; i++)
-    rc = open_cand(t, &t->c[i]);
   if (rc == WAPF_OK)
     rc = run_trials(t, f, job);
   double secs = (double)(av_gettime_relative() - t0) / 1e6;

@@ -67,7 +67,9 @@ def trials_measure_and_pick_the_best_size():
     heights = [c["height"] for c in cands]
     assert heights == sorted(heights, reverse=True) and heights[0] == 1080, heights
     assert all(0.3 < c["ssim"] <= 1.0 for c in cands), cands
-    assert d["frames"] >= 3 * 8, d
+    # sharp text: the smaller sizes fall more than 0.7 dB behind in the
+    # first segment, so the trials stop there (one segment, >= 8 frames)
+    assert d["frames"] >= 8, d
     assert d["trial_seconds"] > 0, d
     best = max(cands, key=lambda c: c["ssim"])
     assert d["height"] == best["height"], d
@@ -88,6 +90,7 @@ def trials_measure_and_pick_the_best_size():
     assert line and f"chose {v['width']}x{v['height']}" in line[0], err[-800:]
     for c in cands:
         assert f"SSIM {c['ssim']:.4f}" in line[0], (c, line[0])
+    assert line[0].count("first segment only") == len(cands) - 1, line[0]
 
 
 @case
