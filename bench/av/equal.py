@@ -18,7 +18,12 @@ Per source, in one run:
            1080p and 720p, the same way.
 Every output is checked with ffprobe (Main, no B-frames, BT.709). SSIM:
 ffmpeg's ssim filter ("All"), every second frame, output and source scaled
-to 1920x1080 (the sources' size). Wall and CPU (user+sys) of each process;
+to 1920x1080 (the sources' size); a source coded in another matrix than
+BT.709 (an untagged HD one counts as BT.709, as players read it) is
+compared after vf_colorspace has brought it to BT.709, the matrix every
+output is tagged with, and the ffmpeg recipes convert it the same way. The
+ffmpeg recipes leave x264 its own thread count, as a plain command line
+does (FF_THREADS=N sets one). Wall and CPU (user+sys) of each process;
 two-pass is the sum of both. The machine's load is printed beside each
 source (`uptime`). Prints Markdown on stdout."""
 import json
@@ -35,8 +40,18 @@ import sources  # noqa: E402
 BIN = os.environ.get("WAPF_BIN", "build/tools/wa-preflight")
 FF = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
 WORK = os.environ.get("WAPF_BENCH_DIR") or "/tmp/wapf-equal"
-THREADS = "2"
+THREADS = os.environ.get("FF_THREADS")
 W, H = 1920, 1080
+# vf_colorspace's names of a source's matrix (fast=1: the matrix only)
+IALL = {"bt470bg": "bt601-6-625", "smpte170m": "bt601-6-525",
+        "smpte240m": "smpte240m", "fcc": "bt470m", "bt2020nc": "bt2020"}
+
+
+def to_709(src):
+    """The filter that brings src's frames to the BT.709 matrix, or ''."""
+    v = [s for s in probe(src)["streams"] if s["codec_type"] == "video"][0]
+    iall = IALL.get(v.get("color_space", ""))
+    return f",colorspace=all=bt709:iall={iall}:fast=1" if iall else ""
 
 
 def run(args):
@@ -84,8 +99,8 @@ def audio_bytes(info):
 def ssim(out, src):
     """ffmpeg's SSIM (All) at 1920x1080 on every second frame."""
     chain = (f"[0:v]scale={W}:{H}:flags=bicubic,framestep=2[a];"
-             f"[1:v]scale={W}:{H}:flags=bicubic,format=yuv420p,framestep=2[b];"
-             "[a][b]ssim")
+             f"[1:v]scale={W}:{H}:flags=bicubic,format=yuv420p{to_709(src)},"
+             "framestep=2[b];[a][b]ssim")
     p = subprocess.run(["nice", "-n", "10", "ffmpeg", "-nostdin", "-threads", "2",
                         "-i", out, "-i", src, "-lavfi", chain, "-f", "null", "-"],
                        capture_output=True, text=True)
@@ -94,11 +109,12 @@ def ssim(out, src):
 
 def ffmpeg_cmd(src, out, preset, vb, w, h, npass=0, log=None):
     a = FF + ["-i", src, "-map", "0:v:0", "-map", "0:a:0?", "-map_metadata", "-1",
-              "-vf", f"scale={w}:{h}:flags=bicubic:out_color_matrix=bt709:out_range=tv,"
-              "format=yuv420p", "-c:v", "libx264", "-preset", preset,
-              "-profile:v", "main", "-bf", "0", "-threads", THREADS,
-              "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
-              "-b:v", str(vb), "-maxrate", str(vb * 3 // 2), "-bufsize", str(vb * 3)]
+              "-vf", f"scale={w}:{h}:flags=bicubic,format=yuv420p{to_709(src)}",
+              "-c:v", "libx264", "-preset", preset, "-profile:v", "main", "-bf", "0"]
+    if THREADS:
+        a += ["-threads", THREADS]
+    a += ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+          "-b:v", str(vb), "-maxrate", str(vb * 3 // 2), "-bufsize", str(vb * 3)]
     if npass:
         a += ["-pass", str(npass), "-passlogfile", log]
     if npass == 1:
