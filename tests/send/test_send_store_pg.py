@@ -127,23 +127,30 @@ def a_read_only_database_is_one_clear_line_and_nothing_is_sent():
         assert len(p.stdout.splitlines()) == 1
 
 
-@case
-def the_server_restarted_mid_campaign():
-    env = base_env(WA_PREFLIGHT_DB_WAIT_S="120")
-    nums = [f"1555{n:07d}" for n in range(60)]
+def start_campaign(fake, env, prefix, n, started):
+    """`send --to-file` to n numbers (prefix + 7 digits) at 10 a second,
+    running, once `started` messages have reached the fake: (nums, proc)."""
+    nums = [f"{prefix}{i:07d}" for i in range(n)]
     lst = os.path.join(tmpdir(), "to.txt")
     with open(lst, "w") as fh:
         fh.write("\n".join(nums) + "\n")
+    proc = subprocess.Popen(
+        [BIN, "send", "--provider", "meta", "--api-base", fake.url,
+         "--to-file", lst, "--rate", "10", "--json", image_jpg()],
+        env=dict(os.environ, **env), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while fake.count("POST", MSGS) < started and time.time() < deadline:
+        time.sleep(0.05)
+    assert fake.count("POST", MSGS) >= started, "the campaign started"
+    return nums, proc
+
+
+@case
+def the_server_restarted_mid_campaign():
+    env = base_env(WA_PREFLIGHT_DB_WAIT_S="120")
     with FakeCloud(TOKEN, PHONE_ID) as f:
-        proc = subprocess.Popen(
-            [BIN, "send", "--provider", "meta", "--api-base", f.url,
-             "--to-file", lst, "--rate", "10", "--json", image_jpg()],
-            env=dict(os.environ, **env), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 120
-        while f.count("POST", MSGS) < 10 and time.time() < deadline:
-            time.sleep(0.05)
-        assert f.count("POST", MSGS) >= 10, "the campaign started"
+        nums, proc = start_campaign(f, env, "1555", 60, 10)
         server.restart(pause=2)
         out, err = proc.communicate(timeout=600)
         assert proc.returncode in (0, 4), (proc.returncode, err)
@@ -174,19 +181,8 @@ def the_server_restarted_mid_campaign():
 @case
 def a_server_gone_for_good_ends_the_run():
     env = base_env(WA_PREFLIGHT_DB_WAIT_S="3")
-    nums = [f"1556{n:07d}" for n in range(30)]
-    lst = os.path.join(tmpdir(), "to.txt")
-    with open(lst, "w") as fh:
-        fh.write("\n".join(nums) + "\n")
     with FakeCloud(TOKEN, PHONE_ID) as f:
-        proc = subprocess.Popen(
-            [BIN, "send", "--provider", "meta", "--api-base", f.url,
-             "--to-file", lst, "--rate", "10", "--json", image_jpg()],
-            env=dict(os.environ, **env), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 120
-        while f.count("POST", MSGS) < 5 and time.time() < deadline:
-            time.sleep(0.05)
+        nums, proc = start_campaign(f, env, "1556", 30, 5)
         server.stop()
         try:
             # a wait of 3 s once, then one try per message: it ends
