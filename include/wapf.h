@@ -406,10 +406,11 @@ typedef int (*wapf_progress_fn)(void *cookie, double fraction);
  * without B-frames at the same byte budget; slower settings buy picture
  * quality (BENCHMARKS.md has the measured cost and gain). */
 typedef enum wapf_speed {
-  WAPF_SPEED_BALANCED = 0, /* default: x264 preset veryfast, tune ssim */
-  WAPF_SPEED_FAST,         /* superfast: ~0.9x the CPU of balanced where
-                              decoding dominates, a little less SSIM */
-  WAPF_SPEED_BEST,         /* slow: 1.4-3.5x the CPU of balanced */
+  WAPF_SPEED_BALANCED = 0, /* default: about the time of ffmpeg's two-pass
+                              x264 veryfast at 1080p, trials included:
+                              veryfast at 1080p, faster at 720p */
+  WAPF_SPEED_FAST,         /* less: superfast at 1080p, veryfast at 720p */
+  WAPF_SPEED_BEST,         /* about 3.5x balanced: slow, slower at 720p */
 } wapf_speed;
 
 typedef struct wapf_options {

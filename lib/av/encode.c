@@ -58,12 +58,13 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
  * 1080p, measured with ffmpeg (-bf 0 -tune ssim, CPU seconds, BENCHMARKS.md):
  * veryfast 1, faster 1.45, fast 2.0, medium 2.5; superfast 0.7, slow 3.5.
  * The budget is the second pass's: an average-bitrate encode runs two
- * (twopass.c), and the first (libavcodec's fast first pass) costs about
- * as much as the decoding and scaling, the same for every preset. With
- * the trials (decide.c) the default (balanced, 1.0: veryfast at 1080p,
- * fast at 720p) takes about the time of ffmpeg's two-pass veryfast at
- * 1080p; fast (0.75) less, best (3.5: slow, slower) that of two-pass
- * medium. */
+ * (twopass.c) and the trials (decide.c) come before them, and decoding
+ * the source and scaling cost the same whatever the output's size. The
+ * default (balanced, 0.8: veryfast at 1080p, faster at 720p) so takes
+ * the time of ffmpeg's two-pass veryfast at 1080p or less (at 1.0, fast
+ * at 720p took 5 % longer on the pans benchmark source, for 0.0005 SSIM
+ * over faster); fast (0.6) less, best (3.5: slow, slower) that of
+ * two-pass medium. */
 typedef struct preset_cost {
   const char *name;
   double cost;
@@ -82,8 +83,8 @@ static const struct {
   const preset_cost *list;
   double budget;
 } k_speed[] = {
-    [WAPF_SPEED_BALANCED] = {k_balanced, 1.0},
-    [WAPF_SPEED_FAST] = {k_fast, 0.75},
+    [WAPF_SPEED_BALANCED] = {k_balanced, 0.8},
+    [WAPF_SPEED_FAST] = {k_fast, 0.6},
     [WAPF_SPEED_BEST] = {k_best, 3.5},
 };
 
