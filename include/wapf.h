@@ -554,7 +554,11 @@ typedef struct wapf_result {
   char mime[128];            /* MIME type of the output */
   char note[240];            /* e.g. "trimmed to 10 s", "" when none */
   wapf_video_decision video; /* videos: how the size was chosen */
-  uint8_t reserved[6];
+  uint8_t video_dropped;     /* bit i set: video.height[i] was left out
+                                after the first trial segment (over 0.7 dB
+                                behind the best there); its ssim is that
+                                segment's, not comparable with the others' */
+  uint8_t reserved[5];
 } wapf_result;
 
 /** Make a compliant file at out_path from the file facts describe,

@@ -226,8 +226,11 @@ static const char *skip_name(int skipped) {
   }
 }
 
-/* How a re-encoded video's size was chosen; null when none was. */
-static json_t *jo_video_decision(const wapf_video_decision *d) {
+/* How a re-encoded video's size was chosen; null when none was. A size
+ * left out after the first trial segment says so ("first_segment_only"):
+ * its SSIM is that segment's. */
+static json_t *jo_video_decision(const wapf_video_decision *d,
+                                 uint8_t dropped) {
   if (!d->made)
     return json_null();
   json_t *j = json_object();
@@ -236,6 +239,8 @@ static json_t *jo_video_decision(const wapf_video_decision *d) {
     json_t *e = json_object();
     json_object_set_new(e, "height", json_integer(d->height[i]));
     json_object_set_new(e, "ssim", json_real(d->ssim[i] / 10000.0));
+    json_object_set_new(e, "first_segment_only",
+                        json_boolean(dropped & (1u << i)));
     json_array_append_new(c, e);
   }
   const char *skip = skip_name(d->skipped);
@@ -267,7 +272,8 @@ json_t *jo_result(const char *path, const char *out, wapf_kind kind,
   json_object_set_new(j, "seconds", res ? jo_real(res->seconds) : json_null());
   json_object_set_new(j, "note", jo_str(res ? res->note : ""));
   json_object_set_new(j, "video_decision",
-                      res ? jo_video_decision(&res->video) : json_null());
+                      res ? jo_video_decision(&res->video, res->video_dropped)
+                          : json_null());
   json_object_set_new(j, "error",
                       code == WAPF_OK ? json_null() : jo_error(code, detail));
   return j;

@@ -169,6 +169,7 @@ def compare(desc, src, speed, recipes):
     limit = os.path.getsize(out)
     trial = dec.get("trial_seconds", 0) if dec else 0
     cands = ", ".join(f"{c['height']}p {c['ssim']:.4f}"
+                      f"{' (1st segment)' if c.get('first_segment_only') else ''}"
                       for c in (dec or {}).get("candidates", []))
     note = (f"{100 * limit / 16e6:.1f} % of 16 MB, {'retry' if retries else 'first attempt'}; "
             f"trials {trial:.1f} s: {cands or (dec or {}).get('skipped')}; load {uptime()}")

@@ -188,13 +188,13 @@ int wapf__h264_level(int width, int height, double fps, int64_t maxrate);
 /* ---- decide.c ---- */
 /* Pick the size of an average-bitrate encode (job->vp from the budget) by
  * trial encodes of short segments of f at the sizes around the budget's
- * guess; sets job->vp's size (and VBV, level) to the winner and fills *d.
- * Trials that fail leave the guess (logged); only WAPF_ECANCELLED is
- * returned. */
+ * guess; sets job->vp's size (and VBV, level) to the winner and fills *d
+ * and *dropped (wapf_result.video_dropped). Trials that fail leave the
+ * guess (logged); only WAPF_ECANCELLED is returned. */
 struct wapf_av_job;
 int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
                        const wapf_vsource *s, struct wapf_av_job *job,
-                       wapf_video_decision *d);
+                       wapf_video_decision *d, uint8_t *dropped);
 
 /* ---- encode.c ---- */
 /* The x264 preset for p's size and speed at fps (a CPU budget per speed),

@@ -69,7 +69,7 @@ static int decide_size(wapf_context *ctx, const wapf_facts *f,
       wapf__budget_resize(s, at->width, at->height, &job->vp);
     return WAPF_OK;
   }
-  int rc = wapf__decide_video(ctx, f, s, job, &res->video);
+  int rc = wapf__decide_video(ctx, f, s, job, &res->video, &res->video_dropped);
   at->width = job->vp.width;
   at->height = job->vp.height;
   return rc;

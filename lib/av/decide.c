@@ -475,13 +475,16 @@ static uint16_t u16(double v) {
   return v <= 0 ? 0 : v >= 65535 ? 65535 : (uint16_t)lround(v);
 }
 
-static void fill(wapf_video_decision *d, const trial *t, int best,
-                 double secs) {
+static void fill(wapf_video_decision *d, uint8_t *dropped, const trial *t,
+                 int best, double secs) {
   d->candidates = (uint8_t)t->nc;
   d->chosen = (uint8_t)best;
+  *dropped = 0;
   for (int i = 0; i < t->nc; i++) {
     d->height[i] = u16(t->c[i].h);
     d->ssim[i] = u16(equal_bytes_ssim(t, &t->c[i]) * 10000);
+    if (t->c[i].dropped)
+      *dropped |= (uint8_t)(1u << i);
   }
   d->frames = u16((double)t->counter);
   d->trial_cs = u16(secs * 100);
@@ -522,7 +525,7 @@ static void close_trial(trial *t) {
 
 static int measure_sizes(wapf_context *ctx, const wapf_facts *f,
                          const wapf_vsource *s, wapf_av_job *job, trial *t,
-                         wapf_video_decision *d) {
+                         wapf_video_decision *d, uint8_t *dropped) {
   int64_t t0 = av_gettime_relative();
   int rc = WAPF_OK;
   t->epkt = av_packet_alloc();
@@ -534,7 +537,7 @@ static int measure_sizes(wapf_context *ctx, const wapf_facts *f,
   if (rc == WAPF_OK && t->c[0].n > 0) {
     int best = choose(t);
     report(ctx, t, best, secs, &job->vp);
-    fill(d, t, best, secs);
+    fill(d, dropped, t, best, secs);
     wapf__budget_resize(s, t->c[best].w, t->c[best].h, &job->vp);
   }
   close_trial(t);
@@ -543,8 +546,9 @@ static int measure_sizes(wapf_context *ctx, const wapf_facts *f,
 
 int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
                        const wapf_vsource *s, wapf_av_job *job,
-                       wapf_video_decision *d) {
+                       wapf_video_decision *d, uint8_t *dropped) {
   memset(d, 0, sizeof *d);
+  *dropped = 0;
   d->made = 1;
   d->kbps = u16((double)job->vp.vbitrate / 1000);
   d->height[0] = u16(job->vp.height);
@@ -585,7 +589,7 @@ int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
   else if (t->want < MIN_SEGMENT)
     d->skipped = WAPF_TRIALS_SHORT;
   else
-    rc = measure_sizes(ctx, f, s, job, t, d);
+    rc = measure_sizes(ctx, f, s, job, t, d, dropped);
   if (rc != WAPF_OK && rc != WAPF_ECANCELLED) {
     wapf__log(ctx, WAPF_LOG_WARNING,
               "video decision: the trials failed; encoding at %dx%d",
