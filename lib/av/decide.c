@@ -13,8 +13,9 @@
  * mean SSIM, brought to the bytes aimed at (equal_bytes_ssim), is
  * encoded: the convex hull of per-title encoding, sampled at one rate.
  * The trials' frame count is set so that their encodes cost about 8 % of
- * the two final passes (with their decoding and scoring, 5-12 % of the
- * conversion's time measured); a clip too short for that is encoded at the
+ * the two final passes; a size far behind after the first segment is not
+ * measured again (prune), so they took 5-10 % of the conversion's time on
+ * the benchmark sources. A clip too short for that is encoded at the
  * ladder's size (budget.c). */
 #include "av.h"
 

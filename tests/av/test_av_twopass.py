@@ -40,6 +40,15 @@ def start(src, out, tmp, cwd):
                             stderr=subprocess.PIPE, text=True)
 
 
+def launch():
+    """source() converted into a fresh folder with its own TMPDIR:
+    (process, source, output path, TMPDIR, output folder)."""
+    src = source()
+    work, tmp = tmpdir(), tmpdir()
+    out = os.path.join(work, "out.mp4")
+    return start(src, out, tmp, work), src, out, tmp, work
+
+
 def stats_dirs(tmp):
     return [n for n in os.listdir(tmp) if n.startswith("wapf-x264-")]
 
@@ -68,10 +77,7 @@ def only_own_lines(err):
 
 @case
 def budget_filled_on_first_attempt_and_stats_removed():
-    src = source()
-    work, tmp = tmpdir(), tmpdir()
-    out = os.path.join(work, "out.mp4")
-    p = start(src, out, tmp, work)
+    p, src, out, tmp, work = launch()
     d = wait_for(p, tmp, lambda names: True)
     mode = stat.S_IMODE(os.stat(d).st_mode)
     assert mode == 0o700, oct(mode)
@@ -95,10 +101,7 @@ def budget_filled_on_first_attempt_and_stats_removed():
 
 
 def cancelled_in(want, what):
-    src = source()
-    work, tmp = tmpdir(), tmpdir()
-    out = os.path.join(work, "out.mp4")
-    p = start(src, out, tmp, work)
+    p, src, out, tmp, work = launch()
     wait_for(p, tmp, want)
     p.send_signal(signal.SIGINT)
     so, err = p.communicate(timeout=600)
@@ -122,10 +125,7 @@ def cancel_in_the_second_pass_leaves_nothing():
 
 @case
 def killed_run_then_rerun():
-    src = source()
-    work, tmp = tmpdir(), tmpdir()
-    out = os.path.join(work, "out.mp4")
-    p = start(src, out, tmp, work)
+    p, src, out, tmp, work = launch()
     wait_for(p, tmp, lambda n: any(x.endswith(".temp") for x in n))
     p.kill()
     p.communicate(timeout=60)
