@@ -118,6 +118,31 @@ static uint64_t better_pixels(const wapf_budget_result *br, uint64_t loaded,
   return want > loaded + loaded / 3 ? want : 0;
 }
 
+/* Why the picture is smaller than the source: the encoder shrank what
+ * was decoded to fit the bytes, or only the working limit on decoded
+ * pixels did (a 54-megapixel photo is worked on at 16). */
+static void reduced_note(wapf_result *res, int src_w, int src_h,
+                         const wapf_budget_result *br, uint64_t loaded,
+                         int png) {
+  uint64_t out = (uint64_t)br->width * (uint64_t)br->height;
+  int n = 0;
+  if (out >= (uint64_t)src_w * (uint64_t)src_h)
+    return;
+  if (out * 50 < loaded * 49) /* the encoder shrank it */
+    snprintf(res->note, sizeof res->note,
+             "reduced from %dx%d to %dx%d to fit 5,000,000 bytes", src_w, src_h,
+             br->width, br->height);
+  else
+    n = snprintf(res->note, sizeof res->note,
+                 "reduced from %dx%d to %dx%d, the %d-megapixel working "
+                 "limit",
+                 src_w, src_h, br->width, br->height,
+                 WAPF_WORK_MAX_PIXELS / 1000000);
+  if (n > 0 && !png && (size_t)n < sizeof res->note)
+    snprintf(res->note + n, sizeof res->note - n, "; JPEG quality %d",
+             br->quality);
+}
+
 static int encode_image(wapf_context *ctx, const wapf_facts *f,
                         const wapf_options *opt, int png, wapf_tmpfile *out,
                         wapf_result *res) {
@@ -144,6 +169,7 @@ static int encode_image(wapf_context *ctx, const wapf_facts *f,
     if (rc == WAPF_OK) {
       g_free(br.buf);
       br = br2;
+      loaded = loaded2;
     }
   }
   if (rc == WAPF_OK)
@@ -151,11 +177,8 @@ static int encode_image(wapf_context *ctx, const wapf_facts *f,
   g_free(br.buf);
   if (rc != WAPF_OK)
     return rc;
-  if ((int64_t)br.width * br.height < (int64_t)src_w * src_h)
-    snprintf(res->note, sizeof res->note,
-             "reduced from %dx%d to %dx%d to fit 5,000,000 bytes", src_w, src_h,
-             br.width, br.height);
-  else if (!png)
+  reduced_note(res, src_w, src_h, &br, loaded, png);
+  if (!res->note[0] && !png)
     snprintf(res->note, sizeof res->note, "JPEG quality %d", br.quality);
   wapf__log(ctx, WAPF_LOG_INFO, "%s: %dx%d %s q%d, %zu bytes", f->path,
             br.width, br.height, png ? "PNG" : "JPEG", br.quality, br.len);
