@@ -232,6 +232,21 @@ static const char *state_for(int rc) {
   }
 }
 
+/* Status events that came before the answer join the row. The outcome
+ * is already recorded: a store lost here costs only that merge (the
+ * events stay in the journal, unlinked), never the outcome. */
+static void attach_early_statuses(wapf__send *s, wapf__journal *j,
+                                  long long id) {
+  if (wapf__status_attach(wapf__journal_db(j), id) == WAPF_OK ||
+      (wapf__journal_again(s->ctx, j) &&
+       wapf__status_attach(wapf__journal_db(j), id) == WAPF_OK))
+    return;
+  wapf__slog(s, WAPF_LOG_WARNING,
+             "the outcome is recorded, but status events that came before "
+             "it are not merged: %s",
+             wapf__db_error(wapf__journal_db(j)));
+}
+
 /* The message's outcome into the journal. When it cannot be written even
  * after waiting for a lost store, the journal keeps the claim ("pending",
  * read as "unknown" once this run ends): a sent message is then reported
@@ -240,10 +255,10 @@ static int record_outcome(wapf__send *s, wapf__journal *j, long long id,
                           int rc) {
   int e = wapf__journal_done(s->ctx, j, id, state_for(rc), s->res->message_id,
                              rc == WAPF_OK ? NULL : wapf_last_error(s->ctx));
-  if (e == WAPF_OK)
-    e = wapf__status_attach(wapf__journal_db(j), id);
-  if (e == WAPF_OK)
+  if (e == WAPF_OK) {
+    attach_early_statuses(s, j, id);
     return rc;
+  }
   wapf__slog(s, WAPF_LOG_WARNING,
              "could not record the outcome of the send in the journal: %s",
              wapf__db_error(wapf__journal_db(j)));

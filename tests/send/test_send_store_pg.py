@@ -127,6 +127,30 @@ def a_read_only_database_is_one_clear_line_and_nothing_is_sent():
         assert len(p.stdout.splitlines()) == 1
 
 
+@case
+def an_outcome_recorded_is_reported_even_if_early_statuses_cannot_merge():
+    """After the outcome is written, the status events that came before the
+    answer are merged; when that merge fails (here: no right to read them),
+    the run still says "sent", as the journal does, with a warning."""
+    env = base_env()
+    name = env["WA_PREFLIGHT_DB"].rsplit("/", 1)[1]
+    with FakeCloud(TOKEN, PHONE_ID) as f:
+        expect(send("--provider", "meta", "--api-base", f.url, "--to",
+                    "15550001111", image_jpg(), env=env), 0)
+        server.sql("REVOKE SELECT ON statuses FROM wapf", db=name)
+        p = send("--provider", "meta", "--api-base", f.url, "--to",
+                 "15550002222", image_jpg(), env=env)
+        assert p.returncode == 0, (p.returncode, p.stderr)
+        assert "status events that came before it are not merged" in \
+            p.stderr, p.stderr
+        assert f.count("POST", MSGS) == 2
+        server.sql("GRANT SELECT ON statuses TO wapf", db=name)
+        p = run("journal", "--json", env=env)
+        expect(p, 0)
+        states = {r["to"]: r["state"] for r in map(json.loads, p.stdout.splitlines())}
+        assert states == {"15550001111": "sent", "15550002222": "sent"}, states
+
+
 def start_campaign(fake, env, prefix, n, started):
     """`send --to-file` to n numbers (prefix + 7 digits) at 10 a second,
     running, once `started` messages have reached the fake: (nums, proc)."""
