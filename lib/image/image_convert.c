@@ -125,22 +125,20 @@ static void reduced_note(wapf_result *res, int src_w, int src_h,
                          const wapf_budget_result *br, uint64_t loaded,
                          int png) {
   uint64_t out = (uint64_t)br->width * (uint64_t)br->height;
-  int n = 0;
+  char quality[32] = "";
   if (out >= (uint64_t)src_w * (uint64_t)src_h)
     return;
+  if (!png)
+    snprintf(quality, sizeof quality, "; JPEG quality %d", br->quality);
   if (out * 50 < loaded * 49) /* the encoder shrank it */
     snprintf(res->note, sizeof res->note,
              "reduced from %dx%d to %dx%d to fit 5,000,000 bytes", src_w, src_h,
              br->width, br->height);
   else
-    n = snprintf(res->note, sizeof res->note,
-                 "reduced from %dx%d to %dx%d, the %d-megapixel working "
-                 "limit",
-                 src_w, src_h, br->width, br->height,
-                 WAPF_WORK_MAX_PIXELS / 1000000);
-  if (n > 0 && !png && (size_t)n < sizeof res->note)
-    snprintf(res->note + n, sizeof res->note - n, "; JPEG quality %d",
-             br->quality);
+    snprintf(res->note, sizeof res->note,
+             "reduced from %dx%d to %dx%d, the %d-megapixel working limit%s",
+             src_w, src_h, br->width, br->height,
+             WAPF_WORK_MAX_PIXELS / 1000000, quality);
 }
 
 static int encode_image(wapf_context *ctx, const wapf_facts *f,
