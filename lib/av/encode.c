@@ -60,11 +60,15 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
  * The budget is the second pass's: an average-bitrate encode runs two
  * (twopass.c) and the trials (decide.c) come before them, and decoding
  * the source and scaling cost the same whatever the output's size. The
- * default (balanced, 0.8: veryfast at 1080p, faster at 720p) so takes
- * the time of ffmpeg's two-pass veryfast at 1080p or less (at 1.0, fast
- * at 720p took 5 % longer on the pans benchmark source, for 0.0005 SSIM
- * over faster); fast (0.6) less, best (3.5: slow, slower) that of
- * two-pass medium. */
+ * default (balanced, 0.8: veryfast at 1080p, faster at 720p, fast
+ * below) so takes the time of ffmpeg's two-pass veryfast at 1080p or less
+ * (at 1.0, fast at 720p took 5 % longer on the pans benchmark source, for
+ * 0.0005 SSIM over faster). Medium is left out of it: at 540p it made
+ * the default 14-15 % slower than that ffmpeg recipe on two benchmark
+ * sources (decoding and scaling the source do not shrink), and fast in
+ * its place took 0.87 and 0.97 of ffmpeg's time for 0.0005 and 0.0001
+ * less SSIM (bench/av/RESULTS.md section 13). fast (0.6) costs less,
+ * best (3.5: slow, slower) that of two-pass medium. */
 typedef struct preset_cost {
   const char *name;
   double cost;
@@ -72,11 +76,8 @@ typedef struct preset_cost {
 
 static const preset_cost k_fast[] = {
     {"superfast", 0.7}, {"veryfast", 1.0}, {"faster", 1.45}, {NULL, 0}};
-static const preset_cost k_balanced[] = {{"veryfast", 1.0},
-                                         {"faster", 1.45},
-                                         {"fast", 2.0},
-                                         {"medium", 2.5},
-                                         {NULL, 0}};
+static const preset_cost k_balanced[] = {
+    {"veryfast", 1.0}, {"faster", 1.45}, {"fast", 2.0}, {NULL, 0}};
 static const preset_cost k_best[] = {{"slow", 3.5}, {"slower", 7.0}, {NULL, 0}};
 
 static const struct {
