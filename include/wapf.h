@@ -408,7 +408,8 @@ typedef int (*wapf_progress_fn)(void *cookie, double fraction);
 typedef enum wapf_speed {
   WAPF_SPEED_BALANCED = 0, /* default: about the time of ffmpeg's two-pass
                               x264 veryfast at 1080p, trials included:
-                              veryfast at 1080p, faster at 720p */
+                              veryfast at 1080p, faster at 720p, fast
+                              below */
   WAPF_SPEED_FAST,         /* less: superfast at 1080p, veryfast at 720p */
   WAPF_SPEED_BEST,         /* about 3.5x balanced: slow, slower at 720p */
 } wapf_speed;
