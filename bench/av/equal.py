@@ -122,6 +122,19 @@ def ffmpeg_cmd(src, out, preset, vb, w, h, npass=0, log=None):
     return a + ["-c:a", "copy", "-movflags", "+faststart", out]
 
 
+def two_pass(src, out, preset, vb, w, h, log):
+    """ffmpeg's two passes: (wall s, cpu s) of both together."""
+    w1, c1, _, _ = run(ffmpeg_cmd(src, out, preset, vb, w, h, 1, log))
+    w2, c2, _, _ = run(ffmpeg_cmd(src, out, preset, vb, w, h, 2, log))
+    return w1 + w2, c1 + c2
+
+
+def video_bitrate(out, info):
+    """The video bitrate that makes out's bytes, after its audio and the boxes."""
+    dur = float(info["format"]["duration"])
+    return int((os.path.getsize(out) - audio_bytes(info) - 40000) * 8 / dur)
+
+
 def ffmpeg_fit(src, tag, preset, npass, w, h, limit, vb):
     """One ffmpeg recipe at no more than `limit` bytes: (out, wall, cpu, tries)."""
     out = os.path.join(WORK, f"ff_{tag}_{os.path.basename(src)}")
@@ -129,9 +142,7 @@ def ffmpeg_fit(src, tag, preset, npass, w, h, limit, vb):
     wall = cpu = 0.0
     for tries in range(1, 5):
         if npass:
-            w1, c1, _, _ = run(ffmpeg_cmd(src, out, preset, vb, w, h, 1, log))
-            w2, c2, _, _ = run(ffmpeg_cmd(src, out, preset, vb, w, h, 2, log))
-            wall, cpu = w1 + w2, c1 + c2
+            wall, cpu = two_pass(src, out, preset, vb, w, h, log)
         else:
             wall, cpu, _, _ = run(ffmpeg_cmd(src, out, preset, vb, w, h))
         size = os.path.getsize(out)
@@ -174,8 +185,7 @@ def compare(desc, src, speed, recipes):
     note = (f"{100 * limit / 16e6:.1f} % of 16 MB, {'retry' if retries else 'first attempt'}; "
             f"trials {trial:.1f} s: {cands or (dec or {}).get('skipped')}; load {uptime()}")
     mine = row(desc, f"**wa-preflight --speed {speed}**", size, out, src, wall, cpu, note)
-    dur = float(info["format"]["duration"])
-    vb = int((limit - audio_bytes(info) - 40000) * 8 / dur)
+    vb = video_bitrate(out, info)
     best = (0, "")
     for tag, preset, npass, w, h in recipes:
         fout, fwall, fcpu, tries = ffmpeg_fit(src, tag, preset, npass, w, h, limit, vb)

@@ -25,18 +25,14 @@ def pair_rows(desc, src, n):
     ratios, cpus = [], []
     for i in range(n):
         out, wall, cpu, _, size, _ = equal.ours(src, "balanced")
-        info = equal.probe(out)
-        limit = os.path.getsize(out)
-        dur = float(info["format"]["duration"])
-        vb = int((limit - equal.audio_bytes(info) - 40000) * 8 / dur)
+        vb = equal.video_bitrate(out, equal.probe(out))
         ff_out = os.path.join(equal.WORK, f"pair_{os.path.basename(src)}")
         log = os.path.join(equal.WORK, "x264_pair")
-        w1, c1, _, _ = equal.run(equal.ffmpeg_cmd(src, ff_out, "veryfast", vb, 1920, 1080, 1, log))
-        w2, c2, _, _ = equal.run(equal.ffmpeg_cmd(src, ff_out, "veryfast", vb, 1920, 1080, 2, log))
-        ratios.append(wall / (w1 + w2))
-        cpus.append(cpu / (c1 + c2))
+        fwall, fcpu = equal.two_pass(src, ff_out, "veryfast", vb, 1920, 1080, log)
+        ratios.append(wall / fwall)
+        cpus.append(cpu / fcpu)
         print(f"| {desc} | {i + 1} | {size} | {wall:.1f} / {cpu:.1f} | "
-              f"{w1 + w2:.1f} / {c1 + c2:.1f} | {ratios[-1]:.3f} | {cpus[-1]:.3f} | "
+              f"{fwall:.1f} / {fcpu:.1f} | {ratios[-1]:.3f} | {cpus[-1]:.3f} | "
               f"{equal.uptime()} |", flush=True)
     print(f"| {desc} | median | | | | **{statistics.median(ratios):.3f}** | "
           f"{statistics.median(cpus):.3f} | |", flush=True)
