@@ -72,7 +72,7 @@ class Options(C.Structure):
                 ("pack_name", C.c_char_p), ("publisher", C.c_char_p),
                 ("emoji", C.c_char_p), ("progress", PROGRESS_FN),
                 ("progress_cookie", C.c_void_p), ("speed", C.c_int),
-                ("reserved", u8 * 60)]
+                ("mp3", C.c_int), ("reserved", u8 * 56)]
 
 
 class Finding(C.Structure):
@@ -88,11 +88,19 @@ class Report(C.Structure):
                 ("reserved", u8 * 32)]
 
 
+class VideoDecision(C.Structure):
+    _fields_ = [("made", u8), ("skipped", u8), ("candidates", u8),
+                ("chosen", u8), ("height", C.c_uint16 * 4),
+                ("ssim", C.c_uint16 * 4), ("frames", C.c_uint16),
+                ("trial_cs", C.c_uint16), ("kbps", C.c_uint16)]
+
+
 class Result(C.Structure):
     _fields_ = [("action", C.c_int), ("kind", C.c_int),
                 ("bytes_in", C.c_int64), ("bytes_out", C.c_int64),
                 ("seconds", C.c_double), ("mime", C.c_char * 128),
-                ("note", C.c_char * 240), ("reserved", u8 * 32)]
+                ("note", C.c_char * 240), ("video", VideoDecision),
+                ("video_dropped", u8), ("reserved", u8 * 5)]
 
 
 class SendResult(C.Structure):
@@ -102,13 +110,14 @@ class SendResult(C.Structure):
                 ("http_status", C.c_int), ("attempts", C.c_int),
                 ("provider_code", C.c_int), ("provider_error", C.c_char * 240),
                 ("sha256", u8 * 32), ("duplicate", C.c_int),
-                ("reserved", u8 * 28)]
+                ("request", u8 * 24), ("reserved", u8 * 4)]
 
 
 STRUCTS = {"wapf_settings": Settings, "wapf_stream": Stream,
            "wapf_image_facts": ImageFacts, "wapf_facts": Facts,
            "wapf_options": Options, "wapf_finding": Finding,
            "wapf_report": Report, "wapf_result": Result,
+           "wapf_video_decision": VideoDecision,
            "wapf_send_result": SendResult}
 
 P = C.c_void_p  # wapf_context *
