@@ -546,6 +546,12 @@ typedef struct wapf_video_decision {
 #define WAPF_TRIALS_SHORT 2 /* too few frames to measure within the cost */
 #define WAPF_TRIALS_ONE 3   /* only one candidate size */
 
+/* wapf_result.video_aq: x264's adaptive quantisation at --speed best,
+ * chosen by one more trial at the chosen size (0: not measured; the
+ * other speeds use tune ssim's auto-variance). */
+#define WAPF_AQ_AUTO_VARIANCE 2 /* x264 aq-mode 2, tune ssim's own */
+#define WAPF_AQ_VARIANCE 1      /* x264 aq-mode 1 */
+
 typedef struct wapf_result {
   wapf_plan action; /* what was done */
   wapf_kind kind;
@@ -559,7 +565,12 @@ typedef struct wapf_result {
                                 after the first trial segment (over 0.7 dB
                                 behind the best there); its ssim is that
                                 segment's, not comparable with the others' */
-  uint8_t reserved[5];
+  uint8_t video_aq;          /* WAPF_AQ_*: measured at --speed best on the
+                                chosen size, 0 otherwise */
+  uint16_t video_aq_ssim;    /* SSIM x 10000 of the chosen size with
+                                WAPF_AQ_VARIANCE (the auto-variance one is
+                                video.ssim[video.chosen]); 0 not measured */
+  uint8_t reserved[2];
 } wapf_result;
 
 /** Make a compliant file at out_path from the file facts describe,

@@ -229,8 +229,26 @@ static const char *skip_name(int skipped) {
 /* How a re-encoded video's size was chosen; null when none was. A size
  * left out after the first trial segment says so ("first_segment_only"):
  * its SSIM is that segment's. */
-static json_t *jo_video_decision(const wapf_video_decision *d,
-                                 uint8_t dropped) {
+/* --speed best's adaptive quantisation trial, null when none ran */
+static json_t *jo_video_aq(const wapf_result *res) {
+  const wapf_video_decision *d = &res->video;
+  if (!res->video_aq)
+    return json_null();
+  json_t *j = json_object();
+  json_object_set_new(j, "chosen",
+                      json_string(res->video_aq == WAPF_AQ_VARIANCE
+                                      ? "variance"
+                                      : "auto-variance"));
+  json_object_set_new(j, "ssim_variance",
+                      json_real(res->video_aq_ssim / 10000.0));
+  json_object_set_new(j, "ssim_auto_variance",
+                      json_real(d->ssim[d->chosen & 3] / 10000.0));
+  return j;
+}
+
+static json_t *jo_video_decision(const wapf_result *res) {
+  const wapf_video_decision *d = &res->video;
+  uint8_t dropped = res->video_dropped;
   if (!d->made)
     return json_null();
   json_t *j = json_object();
@@ -251,6 +269,7 @@ static json_t *jo_video_decision(const wapf_video_decision *d,
   json_object_set_new(j, "candidates", c);
   json_object_set_new(j, "frames", json_integer(d->frames));
   json_object_set_new(j, "trial_seconds", json_real(d->trial_cs / 100.0));
+  json_object_set_new(j, "aq", jo_video_aq(res));
   return j;
 }
 
@@ -272,8 +291,7 @@ json_t *jo_result(const char *path, const char *out, wapf_kind kind,
   json_object_set_new(j, "seconds", res ? jo_real(res->seconds) : json_null());
   json_object_set_new(j, "note", jo_str(res ? res->note : ""));
   json_object_set_new(j, "video_decision",
-                      res ? jo_video_decision(&res->video, res->video_dropped)
-                          : json_null());
+                      res ? jo_video_decision(res) : json_null());
   json_object_set_new(j, "error",
                       code == WAPF_OK ? json_null() : jo_error(code, detail));
   return j;

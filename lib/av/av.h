@@ -163,6 +163,8 @@ typedef struct wapf_vplan {
   int64_t abitrate;  /* AAC bit/s */
   int level;         /* H.264 level_idc: 40 = 4.0 */
   wapf_speed speed;  /* encoder effort (x264 preset and settings) */
+  int aq_variance;   /* x264 aq-mode 1 (variance) in place of tune ssim's
+                        auto-variance: measured per file (decide.c) */
   int pass;          /* 0 one pass; 1 first of two (writes stats); 2 second */
   const char *stats; /* passes 1 and 2: x264's statistics file */
 } wapf_vplan;
@@ -188,13 +190,15 @@ int wapf__h264_level(int width, int height, double fps, int64_t maxrate);
 /* ---- decide.c ---- */
 /* Pick the size of an average-bitrate encode (job->vp from the budget) by
  * trial encodes of short segments of f at the sizes around the budget's
- * guess; sets job->vp's size (and VBV, level) to the winner and fills *d
- * and *dropped (wapf_result.video_dropped). Trials that fail leave the
- * guess (logged); only WAPF_ECANCELLED is returned. */
+ * guess; sets job->vp's size (and VBV, level) to the winner and fills
+ * res->video and res->video_dropped. At --speed best a second trial at
+ * that size measures x264's variance AQ against tune ssim's
+ * auto-variance (job->vp.aq_variance, res->video_aq). Trials that fail
+ * leave the guess (logged); only WAPF_ECANCELLED is returned. */
 struct wapf_av_job;
 int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
                        const wapf_vsource *s, struct wapf_av_job *job,
-                       wapf_video_decision *d, uint8_t *dropped);
+                       wapf_result *res);
 
 /* ---- encode.c ---- */
 /* The x264 preset for p's size and speed at fps (a CPU budget per speed),

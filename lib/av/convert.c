@@ -12,6 +12,7 @@ typedef struct attempt {
   int force_transcode; /* a copy that did not fit */
   int64_t target;      /* bytes the output must stay under */
   int width, height;   /* the size the first attempt decided, 0 none yet */
+  int aq_variance;     /* and its adaptive quantisation (decide.c) */
 } attempt;
 
 static int64_t kind_limit(wapf_kind kind) {
@@ -67,11 +68,13 @@ static int decide_size(wapf_context *ctx, const wapf_facts *f,
   if (at->width > 0) {
     if (job->vp.mode == WAPF_RC_ABR)
       wapf__budget_resize(s, at->width, at->height, &job->vp);
+    job->vp.aq_variance = at->aq_variance;
     return WAPF_OK;
   }
-  int rc = wapf__decide_video(ctx, f, s, job, &res->video, &res->video_dropped);
+  int rc = wapf__decide_video(ctx, f, s, job, res);
   at->width = job->vp.width;
   at->height = job->vp.height;
+  at->aq_variance = job->vp.aq_variance;
   return rc;
 }
 

@@ -61,6 +61,8 @@ struct trial {
   int64_t seen;    /* source frames of this segment */
   int64_t counter; /* reference frames so far (their pts) */
   int want, got;   /* frames per segment, taken in this one */
+  int segments;    /* segments to run, 0: SEGMENTS */
+  int ran;         /* segments run */
   AVPacket *epkt;
 };
 
@@ -349,7 +351,10 @@ static int run_trials(trial *t, const wapf_facts *f, const wapf_av_job *job) {
   in.vidx = job->in.vidx;
   t->ist = in.fmt->streams[in.vidx];
   rc = wapf__dec_open(t->ctx, t->ist, t->ctx->s.threads, &dec);
-  for (int s = 0; rc == WAPF_OK && s < SEGMENTS && measuring(t) > 1; s++) {
+  int least = t->nc > 1 ? 2 : 1; /* sizes to compare, or one setting */
+  int last = t->segments > 0 ? t->segments : SEGMENTS;
+  for (int s = 0; rc == WAPF_OK && s < last && measuring(t) >= least; s++) {
+    t->ran++;
     double at = job->in.span * (2 * s + 1) / (2.0 * SEGMENTS);
     for (int i = 0; rc == WAPF_OK && i < t->nc; i++)
       if (!t->c[i].dropped)
@@ -524,9 +529,73 @@ static void close_trial(trial *t) {
   av_packet_free(&t->epkt);
 }
 
+/* ---- adaptive quantisation, at --speed best ---- */
+
+/* tune ssim's auto-variance AQ (x264 aq-mode 2) against variance AQ
+ * (aq-mode 1) at the chosen size, on the same segments and frames. Neither
+ * wins everywhere: with ffmpeg's two passes at equal bitrate, variance AQ
+ * was ahead on a screen recording (SSIM 0.999946 against 0.999929,
+ * medium) and on heavy grain (0.81308 against 0.81283), behind on camera
+ * pans (0.94108 against 0.94134) and a dark scene (0.86829 against
+ * 0.86868; bench/av/RESULTS.md section 14). One more candidate's trial,
+ * spent where --speed best asks for the time. */
+static trial *aq_trial(wapf_context *ctx, const trial *t,
+                       const wapf_av_job *job) {
+  trial *v = calloc(1, sizeof *v);
+  if (!v)
+    return NULL;
+  v->ctx = ctx;
+  v->fr = t->fr;
+  v->tb = t->tb;
+  v->step = t->step;
+  v->ref_w = t->ref_w;
+  v->ref_h = t->ref_h;
+  v->rvf = t->rvf;
+  v->sar = t->sar;
+  v->want = t->want;
+  v->segments = t->ran; /* those the chosen size was measured on */
+  v->nc = 1;
+  v->c[0].w = job->vp.width;
+  v->c[0].h = job->vp.height;
+  v->c[0].vp = job->vp;
+  v->c[0].vp.aq_variance = 1;
+  v->epkt = av_packet_alloc();
+  if (!v->epkt) {
+    free(v);
+    return NULL;
+  }
+  return v;
+}
+
+static int measure_aq(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
+                      const trial *t, int best, wapf_result *res) {
+  int64_t t0 = av_gettime_relative();
+  trial *v = aq_trial(ctx, t, job);
+  if (!v)
+    return wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
+  int rc = run_trials(v, f, job);
+  double secs = (double)(av_gettime_relative() - t0) / 1e6;
+  if (rc == WAPF_OK && v->c[0].n > 0) {
+    double var = equal_bytes_ssim(v, &v->c[0]);
+    double autov = equal_bytes_ssim(t, &t->c[best]);
+    job->vp.aq_variance = var > autov;
+    res->video_aq = var > autov ? WAPF_AQ_VARIANCE : WAPF_AQ_AUTO_VARIANCE;
+    res->video_aq_ssim = u16(var * 10000);
+    res->video.trial_cs = u16(res->video.trial_cs + secs * 100);
+    wapf__log(ctx, WAPF_LOG_INFO,
+              "video decision: adaptive quantisation at %dx%d in %.2f s: "
+              "variance SSIM %.4f, auto-variance %.4f; chose %s",
+              v->c[0].w, v->c[0].h, secs, var, autov,
+              var > autov ? "variance" : "auto-variance");
+  }
+  close_trial(v);
+  free(v);
+  return rc;
+}
+
 static int measure_sizes(wapf_context *ctx, const wapf_facts *f,
                          const wapf_vsource *s, wapf_av_job *job, trial *t,
-                         wapf_video_decision *d, uint8_t *dropped) {
+                         wapf_result *res) {
   int64_t t0 = av_gettime_relative();
   int rc = WAPF_OK;
   t->epkt = av_packet_alloc();
@@ -538,8 +607,10 @@ static int measure_sizes(wapf_context *ctx, const wapf_facts *f,
   if (rc == WAPF_OK && t->c[0].n > 0) {
     int best = choose(t);
     report(ctx, t, best, secs, &job->vp);
-    fill(d, dropped, t, best, secs);
+    fill(&res->video, &res->video_dropped, t, best, secs);
     wapf__budget_resize(s, t->c[best].w, t->c[best].h, &job->vp);
+    if (job->vp.speed == WAPF_SPEED_BEST)
+      rc = measure_aq(ctx, f, job, t, best, res);
   }
   close_trial(t);
   return rc;
@@ -547,9 +618,12 @@ static int measure_sizes(wapf_context *ctx, const wapf_facts *f,
 
 int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
                        const wapf_vsource *s, wapf_av_job *job,
-                       wapf_video_decision *d, uint8_t *dropped) {
+                       wapf_result *res) {
+  wapf_video_decision *d = &res->video;
   memset(d, 0, sizeof *d);
-  *dropped = 0;
+  res->video_dropped = 0;
+  res->video_aq = 0;
+  res->video_aq_ssim = 0;
   d->made = 1;
   d->kbps = u16((double)job->vp.vbitrate / 1000);
   d->height[0] = u16(job->vp.height);
@@ -590,7 +664,7 @@ int wapf__decide_video(wapf_context *ctx, const wapf_facts *f,
   else if (t->want < MIN_SEGMENT)
     d->skipped = WAPF_TRIALS_SHORT;
   else
-    rc = measure_sizes(ctx, f, s, job, t, d, dropped);
+    rc = measure_sizes(ctx, f, s, job, t, res);
   if (rc != WAPF_OK && rc != WAPF_ECANCELLED) {
     wapf__log(ctx, WAPF_LOG_WARNING,
               "video decision: the trials failed; encoding at %dx%d",

@@ -124,6 +124,8 @@ static void video_settings(AVCodecContext *cc, const wapf_vplan *p, double fps,
                            AVDictionary **opts) {
   av_dict_set(opts, "preset", wapf__enc_preset(p, fps), 0);
   av_dict_set(opts, "tune", "ssim", 0);
+  if (p->aq_variance)
+    av_dict_set(opts, "aq-mode", "1", 0);
   av_dict_set(opts, "profile", "main", 0);
   cc->max_b_frames = 0; /* Android WhatsApp clients: no B-frames */
   cc->color_primaries = AVCOL_PRI_BT709;

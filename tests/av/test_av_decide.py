@@ -71,6 +71,7 @@ def trials_measure_and_pick_the_best_size():
     # first segment, so the trials stop there (one segment, >= 8 frames)
     assert d["frames"] >= 8, d
     assert d["trial_seconds"] > 0, d
+    assert d["aq"] is None, d  # measured at --speed best only
     # the winner is the best of the sizes measured to the end
     assert all(isinstance(c["first_segment_only"], bool) for c in cands)
     best = max((c for c in cands if not c["first_segment_only"]),

@@ -10,6 +10,7 @@ The clip is small (640x360 under --max-long-side 640) but long enough
 that its budget binds (160 s: about 0.1 bit per pixel)."""
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -32,21 +33,21 @@ def source():
                    "-c:a aac -ac 2 {out}")
 
 
-def start(src, out, tmp, cwd):
+def start(src, out, tmp, cwd, *extra):
     env = dict(os.environ, TMPDIR=tmp)
     return subprocess.Popen([EXE, "convert", "-v", "--json", "--force",
-                             "--max-long-side", "640", "-o", out, src],
+                             "--max-long-side", "640", *extra, "-o", out, src],
                             env=env, cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
-def launch():
+def launch(*extra):
     """source() converted into a fresh folder with its own TMPDIR:
     (process, source, output path, TMPDIR, output folder)."""
     src = source()
     work, tmp = tmpdir(), tmpdir()
     out = os.path.join(work, "out.mp4")
-    return start(src, out, tmp, work), src, out, tmp, work
+    return start(src, out, tmp, work, *extra), src, out, tmp, work
 
 
 def stats_dirs(tmp):
@@ -105,12 +106,14 @@ def killed_run_then_rerun_fills_the_budget_on_first_attempt():
     assert dec["height"] in [c["height"] for c in dec["candidates"]] or not dec["trials"], dec
     for c in dec["candidates"]:
         assert 0.3 < c["ssim"] <= 1.0 and len(repr(c["ssim"])) <= 8, c
+    # the adaptive quantisation trial is --speed best's only
+    assert dec["aq"] is None and "adaptive quantisation" not in err, dec
     assert stats_dirs(tmp) == [], os.listdir(tmp)
     assert os.listdir(work) == ["out.mp4"], os.listdir(work)
 
 
-def cancelled_in(want, what):
-    p, src, out, tmp, work = launch()
+def cancelled_in(want, what, *extra):
+    p, src, out, tmp, work = launch(*extra)
     wait_for(p, tmp, want)
     p.send_signal(signal.SIGINT)
     so, err = p.communicate(timeout=600)
@@ -118,12 +121,29 @@ def cancelled_in(want, what):
     only_own_lines(err)
     assert stats_dirs(tmp) == [], f"after a cancel in {what}: {os.listdir(tmp)}"
     assert os.listdir(work) == [], f"after a cancel in {what}: {os.listdir(work)}"
+    return err
 
 
 @case
 def cancel_in_the_first_pass_leaves_nothing():
+    """At --speed best: the trials measured the sizes, then variance AQ
+    against auto-variance at the chosen size, before pass 1 began."""
     # x264 writes x264.stats.temp while pass 1 runs
-    cancelled_in(lambda n: any(x.endswith(".temp") for x in n), "pass 1")
+    err = cancelled_in(lambda n: any(x.endswith(".temp") for x in n), "pass 1",
+                       "--speed", "best")
+    size = re.search(r"video decision: .* chose (\d+x\d+)", err)
+    assert size, err[-800:]
+    aq = re.search(r"video decision: adaptive quantisation at (\d+x\d+) in "
+                   r"[0-9.]+ s: variance SSIM (0\.\d{4}), auto-variance "
+                   r"(0\.\d{4}); chose (variance|auto-variance)\n", err)
+    assert aq, err[-800:]
+    assert aq.group(1) == size.group(1), (aq.group(0), size.group(0))
+    var, auto = float(aq.group(2)), float(aq.group(3))
+    assert 0.3 < var <= 1 and 0.3 < auto <= 1, aq.group(0)
+    if var != auto:  # equal to four places: either
+        assert aq.group(4) == ("variance" if var > auto else "auto-variance"), aq.group(0)
+    assert f"auto-variance {auto:.4f}" in err and f"{size.group(1)} SSIM {auto:.4f}" in err, \
+        "the auto-variance SSIM is the chosen size's from the size trials"
 
 
 @case

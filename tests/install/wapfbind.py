@@ -100,7 +100,8 @@ class Result(C.Structure):
                 ("bytes_in", C.c_int64), ("bytes_out", C.c_int64),
                 ("seconds", C.c_double), ("mime", C.c_char * 128),
                 ("note", C.c_char * 240), ("video", VideoDecision),
-                ("video_dropped", u8), ("reserved", u8 * 5)]
+                ("video_dropped", u8), ("video_aq", u8),
+                ("video_aq_ssim", C.c_uint16), ("reserved", u8 * 2)]
 
 
 class SendResult(C.Structure):
