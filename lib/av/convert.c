@@ -223,8 +223,8 @@ static void log_job(wapf_context *ctx, const wapf_av_job *job) {
                              NULL);
   wapf__log(ctx, WAPF_LOG_INFO,
             "av job: video %s %dx%d fps %d/%d %s crf %d bitrate %lld "
-            "maxrate %lld bufsize %lld level %d preset %s; audio %s %s %d Hz "
-            "%d ch %lld bit/s; span %.3f s",
+            "maxrate %lld bufsize %lld level %d preset %s aq %s; audio %s %s "
+            "%d Hz %d ch %lld bit/s; span %.3f s",
             mode_name(job->vmode), p->width, p->height, p->fps.num, p->fps.den,
             p->mode == WAPF_RC_CRF ? "crf" : "abr", p->crf,
             (long long)p->vbitrate, (long long)p->maxrate,
@@ -232,6 +232,9 @@ static void log_job(wapf_context *ctx, const wapf_av_job *job) {
             job->vmode == WAPF_AV_ENCODE
                 ? wapf__enc_preset(p, fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0)
                 : "-",
+            job->vmode != WAPF_AV_ENCODE ? "-"
+            : p->aq_variance             ? "variance"
+                                         : "auto-variance",
             job->in.aidx < 0 ? "none" : mode_name(job->amode),
             job->acodec ? job->acodec : "-", job->af.rate, job->af.channels,
             (long long)job->abitrate, job->in.span);

@@ -142,6 +142,9 @@ def cancel_in_the_first_pass_leaves_nothing():
     assert 0.3 < var <= 1 and 0.3 < auto <= 1, aq.group(0)
     if var != auto:  # equal to four places: either
         assert aq.group(4) == ("variance" if var > auto else "auto-variance"), aq.group(0)
+    # the encode that follows uses it
+    assert re.search(rf"av job: video encode {size.group(1)} .* preset \w+ "
+                     rf"aq {aq.group(4)};", err), err[-800:]
     assert f"auto-variance {auto:.4f}" in err and f"{size.group(1)} SSIM {auto:.4f}" in err, \
         "the auto-variance SSIM is the chosen size's from the size trials"
 
