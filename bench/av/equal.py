@@ -182,8 +182,11 @@ def compare(desc, src, speed, recipes):
     cands = ", ".join(f"{c['height']}p {c['ssim']:.4f}"
                       f"{' (1st segment)' if c.get('first_segment_only') else ''}"
                       for c in (dec or {}).get("candidates", []))
+    aq = (dec or {}).get("aq")
+    aq = (f"; AQ {aq['chosen']} (variance {aq['ssim_variance']:.4f}, auto-variance "
+          f"{aq['ssim_auto_variance']:.4f})" if aq else "")
     note = (f"{100 * limit / 16e6:.1f} % of 16 MB, {'retry' if retries else 'first attempt'}; "
-            f"trials {trial:.1f} s: {cands or (dec or {}).get('skipped')}; load {uptime()}")
+            f"trials {trial:.1f} s: {cands or (dec or {}).get('skipped')}{aq}; load {uptime()}")
     mine = row(desc, f"**wa-preflight --speed {speed}**", size, out, src, wall, cpu, note)
     vb = video_bitrate(out, info)
     best = (0, "")
