@@ -411,7 +411,9 @@ typedef enum wapf_speed {
                               veryfast at 1080p, faster at 720p, fast
                               below */
   WAPF_SPEED_FAST,         /* less: superfast at 1080p, veryfast at 720p */
-  WAPF_SPEED_BEST,         /* about 3.5x balanced: slow, slower at 720p */
+  WAPF_SPEED_BEST,         /* about 3.5x balanced: slow, slower at 720p;
+                              x264's AQ mode chosen by a trial too
+                              (wapf_result.video_aq) */
 } wapf_speed;
 
 typedef struct wapf_options {

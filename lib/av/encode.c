@@ -50,7 +50,8 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
 }
 
 /* x264 presets, all legal in Main without B-frames, with tune ssim
- * (auto-variance AQ, no psy-rd). Each --speed is a CPU budget per second
+ * (auto-variance AQ, no psy-rd; at --speed best the trials may swap in
+ * variance AQ, decide.c). Each --speed is a CPU budget per second
  * of output, in units of preset veryfast at 1920x1080 at 30 fps; the
  * slowest preset of its list that fits the budget at the output's pixel
  * rate is used, so a smaller picture gets more analysis (subme, ref,
