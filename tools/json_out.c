@@ -226,9 +226,6 @@ static const char *skip_name(int skipped) {
   }
 }
 
-/* How a re-encoded video's size was chosen; null when none was. A size
- * left out after the first trial segment says so ("first_segment_only"):
- * its SSIM is that segment's. */
 /* --speed best's adaptive quantisation trial, null when none ran */
 static json_t *jo_video_aq(const wapf_result *res) {
   const wapf_video_decision *d = &res->video;
@@ -246,6 +243,9 @@ static json_t *jo_video_aq(const wapf_result *res) {
   return j;
 }
 
+/* How a re-encoded video's size was chosen; null when none was. A size
+ * left out after the first trial segment says so ("first_segment_only"):
+ * its SSIM is that segment's. */
 static json_t *jo_video_decision(const wapf_result *res) {
   const wapf_video_decision *d = &res->video;
   uint8_t dropped = res->video_dropped;

@@ -579,14 +579,15 @@ static int measure_aq(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
     double var = equal_bytes_ssim(v, &v->c[0]);
     double autov = equal_bytes_ssim(t, &t->c[best]);
     job->vp.aq_variance = var > autov;
-    res->video_aq = var > autov ? WAPF_AQ_VARIANCE : WAPF_AQ_AUTO_VARIANCE;
+    res->video_aq =
+        job->vp.aq_variance ? WAPF_AQ_VARIANCE : WAPF_AQ_AUTO_VARIANCE;
     res->video_aq_ssim = u16(var * 10000);
     res->video.trial_cs = u16(res->video.trial_cs + secs * 100);
     wapf__log(ctx, WAPF_LOG_INFO,
               "video decision: adaptive quantisation at %dx%d in %.2f s: "
               "variance SSIM %.4f, auto-variance %.4f; chose %s",
               v->c[0].w, v->c[0].h, secs, var, autov,
-              var > autov ? "variance" : "auto-variance");
+              job->vp.aq_variance ? "variance" : "auto-variance");
   }
   close_trial(v);
   free(v);
