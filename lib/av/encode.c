@@ -43,22 +43,22 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
    * is cheaper still: no partition search, no 8x8 transform, subme 1. On
    * the pans benchmark source at 1080p that pass took 17 % less time and
    * the second pass lost 0.0001 SSIM (0.9407), with 0.2 % more bytes.
-   * Pass 1 runs with x264's rate tolerance off (ratetol=inf): its
-   * quantiser then follows the clip's complexity instead of chasing the
-   * average bitrate through easy stretches, so the statistics are taken
-   * near the quantisers pass 2 plans. With the default tolerance a
-   * near-black stretch of phone recordings was measured at QP 20 in pass
-   * 1, took a third of the bits pass 2 predicted from that, and the clip
-   * landed at 89 % of the limit; with it off, 94 % (bench/av/RESULTS.md
-   * section 15). */
+   * Below --speed best pass 1 also runs with x264's rate tolerance off
+   * (ratetol=inf): its quantiser then follows the clip's complexity
+   * instead of chasing the average bitrate through easy stretches, so the
+   * statistics are taken near the quantisers pass 2 plans. With the
+   * default tolerance a near-black stretch of phone recordings was
+   * measured at QP 20 in pass 1, took a third of the bits pass 2 predicted
+   * from that, and the clip landed at 89 % of the limit; with it off,
+   * 94 % (bench/av/RESULTS.md
+   * section 15). At --speed best it cost the screen recording benchmark
+   * source 0.00002 SSIM (0.999938 against 0.999959), behind ffmpeg's
+   * two-pass medium, and did not change its fill: not used there. */
   cc->flags |= p->pass == 1 ? AV_CODEC_FLAG_PASS1 : AV_CODEC_FLAG_PASS2;
   av_dict_set(opts, "stats", p->stats, 0);
-  if (p->pass == 1)
+  if (p->pass == 1 && p->speed != WAPF_SPEED_BEST)
     av_dict_set(opts, "x264-params",
-                p->speed == WAPF_SPEED_BEST
-                    ? "ratetol=inf"
-                    : "ratetol=inf:subme=1:8x8dct=0:analyse=none",
-                0);
+                "ratetol=inf:subme=1:8x8dct=0:analyse=none", 0);
 }
 
 /* x264 presets, all legal in Main without B-frames, with tune ssim
