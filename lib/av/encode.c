@@ -50,10 +50,10 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
    * default tolerance a near-black stretch of phone recordings was
    * measured at QP 20 in pass 1, took a third of the bits pass 2 predicted
    * from that, and the clip landed at 89 % of the limit; with it off,
-   * 94 % (bench/av/RESULTS.md
-   * section 15). At --speed best it cost the screen recording benchmark
-   * source 0.00002 SSIM (0.999938 against 0.999959), behind ffmpeg's
-   * two-pass medium, and did not change its fill: not used there. */
+   * 94 % (bench/av/RESULTS.md section 15). At --speed best it cost the
+   * screen recording benchmark source 0.00002 SSIM (0.999938 against
+   * 0.999959), behind ffmpeg's two-pass medium, and did not change its
+   * fill: not used there. */
   cc->flags |= p->pass == 1 ? AV_CODEC_FLAG_PASS1 : AV_CODEC_FLAG_PASS2;
   av_dict_set(opts, "stats", p->stats, 0);
   if (p->pass == 1 && p->speed != WAPF_SPEED_BEST)
