@@ -82,12 +82,14 @@ demo() {
     sort -z | xargs -0 build/tools/wa-preflight check || true
 }
 
-# meson test, then print the closing counts from its JSON log.
+# meson test, then print the closing counts from its JSON log. Three at a
+# time on two cores: many tests wait (on servers, leases, kills) and two
+# left the cores a fifth idle.
 run_suite() { # run_suite DIR [meson test options...]
   local dir=$1
   shift
   log "testing $dir"
-  meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || true
+  meson test -C "$dir" --print-errorlogs --num-processes 3 "$@" || true
 }
 
 count() { # count DIR... -> "passed failed skipped"
@@ -163,6 +165,9 @@ fuzz() {
 
 tests() {
   setup
+  # the media the tests generate (ffmpeg recipes, keyed by their hash) are
+  # made once for both builds
+  export WAPF_FIXTURES=$PWD/build/fixtures
   run_suite build
   build_dir build-asan -Db_sanitize=address,undefined -Db_lundef=false \
     -Dbuildtype=debug

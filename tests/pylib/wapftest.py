@@ -21,7 +21,9 @@ BIN = os.environ.get("WAPF_BIN", "build/tools/wa-preflight")
 BUILD = os.environ.get("WAPF_BUILD_DIR", "build")
 SOURCE = os.environ.get("WAPF_SOURCE_DIR", ".")
 CORPUS = os.environ.get("WAPF_CORPUS", os.path.join(SOURCE, "..", "shared", "corpus"))
-FIXTURES = os.path.join(BUILD, "fixtures")
+# generated media, keyed by recipe: WAPF_FIXTURES lets builds share them
+# (scripts/dev.sh points the sanitizer build at the plain build's)
+FIXTURES = os.environ.get("WAPF_FIXTURES") or os.path.join(BUILD, "fixtures")
 
 _results = {"passed": 0, "failed": 0, "skipped": 0}
 
