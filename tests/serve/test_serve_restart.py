@@ -135,4 +135,12 @@ def kill9_during_a_conversion():
     assert not glob.glob(os.path.join(tmp, "wa-preflight-serve.*"))
 
 
+@case
+def sigterm_the_moment_it_listens():
+    """A stop sent as soon as the server says it listens (its helper
+    threads already running) is a clean stop: exit 0, folder removed."""
+    for _ in range(25):
+        S.Server().stop()
+
+
 W.finish()

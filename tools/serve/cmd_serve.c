@@ -6,6 +6,7 @@
 int cmd_serve(const cli_args *a) {
   srv_config c;
   srv_state s;
+  http_block_signals(); /* before the first thread */
   if (srv_config_load(&c, a) != 0) {
     srv_config_free(&c);
     return EXIT_USAGE;

@@ -441,8 +441,7 @@ static int wait_signal(void) {
   return sig;
 }
 
-int http_run(srv_state *s) {
-  const srv_config *c = s->c;
+void http_block_signals(void) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -450,6 +449,10 @@ int http_run(srv_state *s) {
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int http_run(srv_state *s) {
+  const srv_config *c = s->c;
   struct MHD_Daemon *d = start(s);
   if (!d) {
     srv_log("cannot listen on %s:%d", c->host, c->port);

@@ -212,6 +212,10 @@ int fetch_url(const char *url, const char *path, const fetch_limits *lim,
 int fetch_global_init(void);
 
 /* --- http.c --- */
+/* Block SIGTERM, SIGINT, SIGHUP and SIGPIPE in the calling thread, before
+ * any other starts: every thread inherits the mask, so the signals wait for
+ * http_run's sigwait instead of killing the process in a helper thread. */
+void http_block_signals(void);
 int http_run(srv_state *s); /* until SIGTERM/SIGINT; exit status */
 
 #endif
