@@ -58,7 +58,11 @@ static void video_rate_control(AVCodecContext *cc, const wapf_vplan *p,
    * toward the planned size sooner, so an easy stretch that takes less than
    * planned is made up in the frames that follow; the six benchmark
    * sources landed at 95.5-97.7 % of the limit (the phone recordings at
-   * 93.8 % before, with a 97 % aim), every SSIM higher (section 17). */
+   * 93.8 % before, with a 97 % aim), every SSIM higher (section 17).
+   * At --speed best neither is used: measured there with the 98 % aim, the
+   * tighter second pass lowered SSIM on four of the six sources, and
+   * with the first pass's change too the screen recording fell behind
+   * ffmpeg's two-pass medium (section 18). */
   cc->flags |= p->pass == 1 ? AV_CODEC_FLAG_PASS1 : AV_CODEC_FLAG_PASS2;
   av_dict_set(opts, "stats", p->stats, 0);
   if (p->speed == WAPF_SPEED_BEST)

@@ -429,25 +429,27 @@ static struct MHD_Daemon *start(srv_state *s) {
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
 }
 
-/* Wait for SIGTERM/SIGINT (blocked in every thread, taken here). */
+/* The signals that stop the server. */
+static void stop_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGHUP);
+}
+
+/* Wait for a stop signal (blocked in every thread, taken here). */
 static int wait_signal(void) {
   sigset_t set;
   int sig = 0;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);
+  stop_signals(&set);
   sigwait(&set, &sig);
   return sig;
 }
 
 void http_block_signals(void) {
   sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGPIPE);
+  stop_signals(&set);
+  sigaddset(&set, SIGPIPE); /* a closed peer is an error return, not a kill */
   pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
