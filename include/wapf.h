@@ -541,7 +541,8 @@ typedef struct wapf_video_decision {
                          underspends is moved along the measured slope) */
   uint16_t frames;    /* source frames the trials encoded at each size */
   uint16_t trial_cs;  /* wall time of the trials, 1/100 s */
-  uint16_t kbps;      /* video bitrate aimed at, kbit/s (0: constant quality) */
+  uint16_t kbps;      /* video bitrate of the encode kept, kbit/s (0:
+                         constant quality) */
 } wapf_video_decision;
 /** wapf_video_decision.skipped: why no trials ran. */
 #define WAPF_TRIALS_FITS 1  /* the budget does not bind: full size */
@@ -572,7 +573,12 @@ typedef struct wapf_result {
   uint16_t video_aq_ssim;    /* SSIM x 10000 of the chosen size with
                                 WAPF_AQ_VARIANCE (the auto-variance one is
                                 video.ssim[video.chosen]); 0 not measured */
-  uint8_t reserved[2];
+  uint8_t video_refills;     /* times the last x264 pass ran again because
+                                it left over 5 % of the limit unspent (at
+                                most 2; its bitrate and VBV raised by the
+                                shortfall, from the same first pass) */
+  uint8_t video_first_fill;  /* with refills: % of the limit the last pass
+                                filled the first time (rounded down) */
 } wapf_result;
 
 /** Make a compliant file at out_path from the file facts describe,

@@ -270,6 +270,10 @@ static json_t *jo_video_decision(const wapf_result *res) {
   json_object_set_new(j, "frames", json_integer(d->frames));
   json_object_set_new(j, "trial_seconds", json_real(d->trial_cs / 100.0));
   json_object_set_new(j, "aq", jo_video_aq(res));
+  json_object_set_new(j, "refills", json_integer(res->video_refills));
+  json_object_set_new(j, "first_fill_percent",
+                      res->video_refills ? json_integer(res->video_first_fill)
+                                         : json_null());
   return j;
 }
 

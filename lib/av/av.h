@@ -136,6 +136,10 @@ int wapf__graph_run(wapf_context *ctx, wapf_av_graph *gr, AVFrame *in,
 void wapf__graph_close(wapf_av_graph *gr);
 
 /* ---- budget.c ---- */
+/* Share of the limit an average-bitrate encode aims at (budget.c says
+ * why), and the share under which its last pass runs again (twopass.c). */
+#define WAPF_AV_FILL 0.98
+#define WAPF_AV_FILL_FLOOR 0.95
 typedef enum wapf_rc_mode {
   WAPF_RC_CRF = 0, /* constant quality, VBV cap keeps it in budget */
   WAPF_RC_ABR,     /* average bitrate from the byte budget */
@@ -184,6 +188,10 @@ int wapf__budget_audio(wapf_context *ctx, double seconds, int voice,
 void wapf__fit_long_side(const wapf_vsource *s, int long_side, int *w, int *h);
 /* Give p the size w x h, with the VBV and level that size needs. */
 void wapf__budget_resize(const wapf_vsource *s, int w, int h, wapf_vplan *p);
+/* The VBV of a last pass run again at p->vbitrate (twopass.c): the cap
+ * of the first run in its own average, a buffer of four times the cap,
+ * within the level p's size needs at fps (frames a second). */
+void wapf__budget_refill_vbv(wapf_vplan *p, double fps);
 /* Smallest sensible H.264 level for a size, frame rate and bitrate. */
 int wapf__h264_level(int width, int height, double fps, int64_t maxrate);
 
@@ -284,6 +292,16 @@ typedef struct wapf_av_job {
   int threads;
   const wapf_options *opt;      /* progress callback */
   double prog_base, prog_share; /* progress: base + share x fraction done */
+  int64_t vbytes; /* video bytes the last run wrote (pipeline.c) */
+  /* two passes that leave the budget unspent (twopass.c): with limit > 0
+   * and out the temporary file at out_path, a last pass that lands under
+   * WAPF_AV_FILL_FLOOR of limit runs again; a result over limit is never
+   * kept. refills counts the passes run again, first_bytes is the size
+   * before them (0 when none ran). */
+  int64_t limit;
+  wapf_tmpfile *out;
+  int refills;
+  int64_t first_bytes;
 } wapf_av_job;
 
 /* Make a packed RGBA-type frame opaque on rgb (0xRRGGBB), in place

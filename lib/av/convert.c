@@ -240,6 +240,19 @@ static void log_job(wapf_context *ctx, const wapf_av_job *job) {
             (long long)job->abitrate, job->in.span);
 }
 
+/* The last pass ran again (twopass.c): the result and the note say so. */
+static void report_refills(const wapf_av_job *job, wapf_result *res) {
+  int64_t kbps = job->vp.vbitrate / 1000;
+  res->video_refills = (uint8_t)job->refills;
+  res->video_first_fill = (uint8_t)(100 * job->first_bytes / job->limit);
+  res->video.kbps = (uint16_t)(kbps > UINT16_MAX ? UINT16_MAX : kbps);
+  snprintf(res->note, sizeof res->note,
+           "re-encoded at %dx%d, %lld kbit/s to fit %lld bytes (the last "
+           "pass run again: %d%% of them filled the first time)",
+           job->vp.width, job->vp.height, (long long)kbps,
+           (long long)job->limit, res->video_first_fill);
+}
+
 static int run_once(wapf_context *ctx, const wapf_facts *f,
                     const wapf_report *r, const wapf_options *opt,
                     wapf_tmpfile *out, attempt *at, wapf_result *res) {
@@ -252,6 +265,8 @@ static int run_once(wapf_context *ctx, const wapf_facts *f,
   job.threads = ctx->s.threads;
   job.opt = opt;
   job.prog_share = 1.0;
+  job.out = out;
+  job.limit = at->scale == 1.0 ? at->target : 0; /* not on the retry */
   int rc = wapf__demux_open(ctx, f, &job.in);
   if (rc != WAPF_OK)
     return rc;
@@ -261,6 +276,8 @@ static int run_once(wapf_context *ctx, const wapf_facts *f,
     int two = job.vmode == WAPF_AV_ENCODE && job.vp.mode == WAPF_RC_ABR;
     rc = two ? wapf__twopass_run(ctx, f, &job) : wapf__pipeline_run(ctx, &job);
   }
+  if (rc == WAPF_OK && job.refills)
+    report_refills(&job, res);
   if (rc == WAPF_OK && job.vmode == WAPF_AV_COPY && !res->note[0])
     snprintf(res->note, sizeof res->note, "%s",
              job.in.aidx < 0 || job.amode == WAPF_AV_COPY

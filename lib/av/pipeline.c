@@ -38,6 +38,8 @@ static int on_packet(void *cookie, AVPacket *pkt) {
   ost *o = cookie;
   if (!o->r->mux.fmt)
     return WAPF_OK; /* a first pass: x264 keeps what it learnt */
+  if (o == &o->r->v)
+    o->r->job->vbytes += pkt->size;
   return wapf__mux_write(o->r->ctx, &o->r->mux, pkt, o->enc->time_base,
                          o->index);
 }
@@ -299,6 +301,7 @@ static int start(run *r) {
 
 int wapf__pipeline_run(wapf_context *ctx, wapf_av_job *job) {
   run r = {.ctx = ctx, .job = job};
+  job->vbytes = 0;
   r.epkt = av_packet_alloc();
   int rc = r.epkt ? start(&r) : wapf__fail(ctx, WAPF_ENOMEM, "out of memory");
   if (rc == WAPF_OK)

@@ -67,31 +67,171 @@ static void sweep_stale(wapf_context *ctx) {
   g_dir_close(d);
 }
 
-/* Pass 1 reads its own demuxer, placed the way the job's was (the same
- * trim), so that pass 2 sees the frames pass 1 saw. */
+/* A pass other than the job's own reads its own demuxer, placed the way
+ * the job's was (the same trim), so that it sees the frames the job
+ * sees. audio: keep the job's audio stream (a pass that writes the file). */
+static int open_input(wapf_context *ctx, const wapf_facts *f,
+                      const wapf_av_job *job, int audio, wapf_av_in *in) {
+  const wapf_options *opt = job->opt;
+  int rc = wapf__demux_open(ctx, f, in);
+  if (rc != WAPF_OK)
+    return rc;
+  in->vidx = job->in.vidx;
+  in->aidx = audio ? job->in.aidx : -1;
+  rc = wapf__demux_trim(ctx, in, opt ? opt->start : 0, opt ? opt->duration : -1,
+                        0);
+  in->span = job->in.span;
+  in->cut_end = job->in.cut_end;
+  if (rc != WAPF_OK)
+    wapf__demux_close(in);
+  return rc;
+}
+
 static int first_pass(wapf_context *ctx, const wapf_facts *f,
                       const wapf_av_job *job, const char *stats) {
   wapf_av_job one = *job;
-  const wapf_options *opt = job->opt;
-  int rc = wapf__demux_open(ctx, f, &one.in);
+  int rc = open_input(ctx, f, job, 0, &one.in);
   if (rc != WAPF_OK)
     return rc;
-  one.in.vidx = job->in.vidx;
-  one.in.aidx = -1;
-  rc = wapf__demux_trim(ctx, &one.in, opt ? opt->start : 0,
-                        opt ? opt->duration : -1, 0);
-  one.in.span = job->in.span;
-  one.in.cut_end = job->in.cut_end;
   one.amode = WAPF_AV_SKIP;
   one.out_path = NULL;
   one.vp.pass = 1;
   one.vp.stats = stats;
   one.prog_base = job->prog_base;
   one.prog_share = job->prog_share * FIRST_SHARE;
-  if (rc == WAPF_OK)
-    rc = wapf__pipeline_run(ctx, &one);
+  rc = wapf__pipeline_run(ctx, &one);
   wapf__demux_close(&one.in);
   return rc;
+}
+
+/* ---- the budget left unspent ---- */
+
+#define REFILLS 2       /* last passes run again, at most */
+#define MAX_STEP 1.5    /* bitrate factor of one of them, at most */
+#define MIN_RETURN 0.25 /* share of a bitrate rise a refill must return */
+
+typedef struct point {
+  double bitrate; /* video bit/s asked */
+  double vbytes;  /* video bytes written */
+} point;
+
+/* The video bitrate of the next run of the last pass: the one that
+ * brings the video's bytes to the aim, proportionally from the last run
+ * (b) the first time, then along the secant through the last two runs
+ * (a, b: a run over the limit counts as a measure too). 0 when the
+ * encoder returned less than MIN_RETURN of the last rise. */
+static double next_bitrate(double want, const point *a, point b) {
+  if (b.vbytes <= 0)
+    return 0;
+  double next = b.bitrate * want / b.vbytes;
+  if (a) {
+    double slope = (b.vbytes - a->vbytes) / (b.bitrate - a->bitrate);
+    if (!(slope * b.bitrate >= MIN_RETURN * b.vbytes))
+      return 0;
+    next = b.bitrate + (want - b.vbytes) / slope;
+  }
+  return next > b.bitrate * MAX_STEP ? b.bitrate * MAX_STEP : next;
+}
+
+/* One more run of the last pass at bitrate, from the first pass's
+ * statistics, with the VBV of wapf__budget_refill_vbv, into a new
+ * temporary file beside the output. Kept, replacing the output and
+ * last's plan, when larger than the output and within the limit. *got
+ * receives the run's measure. */
+static int refill_once(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
+                       wapf_av_job *last, double bitrate, double fps,
+                       point *got, int *kept) {
+  wapf_av_job again = *last;
+  again.vp.vbitrate = (int64_t)bitrate;
+  wapf__budget_refill_vbv(&again.vp, fps);
+  again.prog_base = job->prog_base + job->prog_share;
+  again.prog_share = 0; /* the bar stays full: the size is not known before */
+  wapf_tmpfile t;
+  *kept = 0;
+  int rc = wapf__tmp_open(ctx, &t, job->out->final, NULL, 1);
+  if (rc == WAPF_OK)
+    rc = open_input(ctx, f, last, 1, &again.in);
+  if (rc != WAPF_OK) {
+    wapf__tmp_discard(&t);
+    return rc;
+  }
+  again.out_path = t.path;
+  rc = wapf__pipeline_run(ctx, &again);
+  wapf__demux_close(&again.in);
+  int64_t size = rc == WAPF_OK ? wapf__file_size(t.path) : -1;
+  int64_t before = wapf__file_size(job->out->path);
+  *got = (point){bitrate, (double)again.vbytes};
+  if (rc == WAPF_OK && size > before && size <= job->limit) {
+    wapf__tmp_discard(job->out);
+    *job->out = t;
+    again.in = last->in;
+    *last = again;
+    *kept = 1;
+    return WAPF_OK;
+  }
+  if (rc == WAPF_OK)
+    wapf__log(ctx, WAPF_LOG_INFO,
+              "the last pass again gave %lld bytes (%s): the %lld before "
+              "are kept",
+              (long long)size, size > job->limit ? "over the limit" : "no more",
+              (long long)before);
+  wapf__tmp_discard(&t);
+  return rc;
+}
+
+/* Run the last pass again while the output stays under the floor (a
+ * stretch that takes fewer bytes than the first pass promised: a still
+ * title, a near-black scene). Errors other than a cancel keep the output
+ * there is. */
+static int refill(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
+                  wapf_av_job *last, double fps) {
+  point kept = {(double)last->vp.vbitrate, (double)last->vbytes}, tried = kept;
+  point prev = {0, 0};
+  for (int n = 0; n < REFILLS; n++) {
+    int64_t size = wapf__file_size(job->out->path);
+    if (size < 0 || (double)size >= (double)job->limit * WAPF_AV_FILL_FLOOR)
+      return WAPF_OK;
+    double want =
+        (double)job->limit * WAPF_AV_FILL - ((double)size - kept.vbytes);
+    double b = next_bitrate(want, n ? &prev : NULL, tried);
+    if (b < kept.bitrate * 1.01)
+      return WAPF_OK;
+    wapf__log(ctx, WAPF_LOG_INFO,
+              "the last pass filled %.1f %% of %lld bytes: once more at %lld "
+              "kbit/s",
+              100.0 * (double)size / (double)job->limit, (long long)job->limit,
+              (long long)(b / 1000));
+    if (!job->first_bytes)
+      job->first_bytes = size;
+    int ok = 0;
+    prev = tried;
+    int rc = refill_once(ctx, f, job, last, b, fps, &tried, &ok);
+    if (rc == WAPF_ECANCELLED)
+      return rc;
+    if (rc != WAPF_OK) {
+      wapf__log(ctx, WAPF_LOG_WARNING, "the last pass again failed (%s)",
+                wapf_last_error(ctx));
+      return WAPF_OK;
+    }
+    if (ok) {
+      kept = tried;
+      job->refills++;
+      job->vp.vbitrate = last->vp.vbitrate;
+      job->vp.maxrate = last->vp.maxrate;
+      job->vp.bufsize = last->vp.bufsize;
+      job->vp.level = last->vp.level;
+      job->out_path = job->out->path;
+    }
+  }
+  return WAPF_OK;
+}
+
+static double job_fps(const wapf_av_job *job) {
+  if (job->vp.fps.num > 0)
+    return av_q2d(job->vp.fps);
+  AVRational fr = av_guess_frame_rate(job->in.fmt,
+                                      job->in.fmt->streams[job->in.vidx], NULL);
+  return fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
 }
 
 int wapf__twopass_run(wapf_context *ctx, const wapf_facts *f,
@@ -131,6 +271,8 @@ int wapf__twopass_run(wapf_context *ctx, const wapf_facts *f,
   if (rc == WAPF_OK && two.vp.pass == 2)
     wapf__log(ctx, WAPF_LOG_INFO, "two passes: first %.2f s, second %.2f s",
               first_s, (double)(av_gettime_relative() - t0) / 1e6);
+  if (rc == WAPF_OK && two.vp.pass == 2 && job->limit > 0 && job->out)
+    rc = refill(ctx, f, job, &two, job_fps(job));
   job->in = two.in;
   remove_dir(dir);
   g_free(stats);

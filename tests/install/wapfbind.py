@@ -101,7 +101,8 @@ class Result(C.Structure):
                 ("seconds", C.c_double), ("mime", C.c_char * 128),
                 ("note", C.c_char * 240), ("video", VideoDecision),
                 ("video_dropped", u8), ("video_aq", u8),
-                ("video_aq_ssim", C.c_uint16), ("reserved", u8 * 2)]
+                ("video_aq_ssim", C.c_uint16), ("video_refills", u8),
+                ("video_first_fill", u8)]
 
 
 class SendResult(C.Structure):
