@@ -308,6 +308,10 @@ typedef struct wapf_av_job {
  * (flatten.c); other formats are left as they are. */
 int wapf__flatten_alpha(wapf_context *ctx, AVFrame *f, uint32_t rgb);
 
+/* The video's frame rate as the encoder is given it: the plan's cap, else
+ * libavformat's guess for the chosen stream ({0,1} when there is none). */
+AVRational wapf__job_frame_rate(const wapf_av_job *job);
+
 /* Run the job from the input's current position to the end (or trim).
  * A job without out_path writes nothing (a first pass: the video's
  * packets are dropped, the audio is not read). */

@@ -78,6 +78,14 @@ static int decide_size(wapf_context *ctx, const wapf_facts *f,
   return rc;
 }
 
+/* The note of an average-bitrate encode; more is appended ("" none). */
+static void note_abr(wapf_result *res, const wapf_vplan *p, int64_t target,
+                     const char *more) {
+  snprintf(res->note, sizeof res->note,
+           "re-encoded at %dx%d, %lld kbit/s to fit %lld bytes%s", p->width,
+           p->height, (long long)(p->vbitrate / 1000), (long long)target, more);
+}
+
 static int plan_video(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
                       attempt *at, wapf_result *res) {
   AVStream *vs = job->in.fmt->streams[job->in.vidx];
@@ -110,10 +118,7 @@ static int plan_video(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
   job->vf.width = job->vp.width;
   job->vf.height = job->vp.height;
   if (job->vp.mode == WAPF_RC_ABR)
-    snprintf(res->note, sizeof res->note,
-             "re-encoded at %dx%d, %lld kbit/s to fit %lld bytes",
-             job->vp.width, job->vp.height,
-             (long long)(job->vp.vbitrate / 1000), (long long)at->target);
+    note_abr(res, &job->vp, at->target, "");
   return WAPF_OK;
 }
 
@@ -217,10 +222,7 @@ static const char *mode_name(wapf_av_mode m) {
 /* One line with every choice, so a run can be reproduced (bench/av). */
 static void log_job(wapf_context *ctx, const wapf_av_job *job) {
   const wapf_vplan *p = &job->vp;
-  AVRational fr = p->fps;
-  if (fr.num <= 0 && job->in.vidx >= 0)
-    fr = av_guess_frame_rate(job->in.fmt, job->in.fmt->streams[job->in.vidx],
-                             NULL);
+  AVRational fr = wapf__job_frame_rate(job);
   wapf__log(ctx, WAPF_LOG_INFO,
             "av job: video %s %dx%d fps %d/%d %s crf %d bitrate %lld "
             "maxrate %lld bufsize %lld level %d preset %s aq %s; audio %s %s "
@@ -243,14 +245,14 @@ static void log_job(wapf_context *ctx, const wapf_av_job *job) {
 /* The last pass ran again (twopass.c): the result and the note say so. */
 static void report_refills(const wapf_av_job *job, wapf_result *res) {
   int64_t kbps = job->vp.vbitrate / 1000;
+  char more[64];
   res->video_refills = (uint8_t)job->refills;
   res->video_first_fill = (uint8_t)(100 * job->first_bytes / job->limit);
   res->video.kbps = (uint16_t)(kbps > UINT16_MAX ? UINT16_MAX : kbps);
-  snprintf(res->note, sizeof res->note,
-           "re-encoded at %dx%d, %lld kbit/s to fit %lld bytes (the last "
-           "pass run again: %d%% of them filled the first time)",
-           job->vp.width, job->vp.height, (long long)kbps,
-           (long long)job->limit, res->video_first_fill);
+  snprintf(more, sizeof more,
+           " (the last pass run again: %d%% of them filled the first time)",
+           res->video_first_fill);
+  note_abr(res, &job->vp, job->limit, more);
 }
 
 static int run_once(wapf_context *ctx, const wapf_facts *f,

@@ -130,6 +130,13 @@ static AVRational video_tb(const ost *o, const wapf_av_job *job) {
   return tb.num > 0 && tb.den / tb.num >= 1000 ? tb : (AVRational){1, 90000};
 }
 
+AVRational wapf__job_frame_rate(const wapf_av_job *job) {
+  if (job->vp.fps.num > 0 || job->in.vidx < 0)
+    return job->vp.fps;
+  return av_guess_frame_rate(job->in.fmt, job->in.fmt->streams[job->in.vidx],
+                             NULL);
+}
+
 static int open_encoder(run *r, ost *o) {
   wapf_av_job *job = r->job;
   int rc = wapf__dec_open(r->ctx, o->ist, job->threads, &o->dec);
@@ -143,9 +150,7 @@ static int open_encoder(run *r, ost *o) {
       job->af.frame_size = o->enc->frame_size;
     return rc;
   }
-  AVRational fr = job->vp.fps.num > 0
-                      ? job->vp.fps
-                      : av_guess_frame_rate(job->in.fmt, o->ist, NULL);
+  AVRational fr = wapf__job_frame_rate(job);
   return wapf__enc_video(r->ctx, &job->vp, video_tb(o, job), fr, job->threads,
                          &o->enc);
 }

@@ -135,19 +135,19 @@ static double next_bitrate(double want, const point *a, point b) {
 
 /* One more run of the last pass at bitrate, from the first pass's
  * statistics, with the VBV of wapf__budget_refill_vbv, into a new
- * temporary file beside the output. Kept, replacing the output and
- * last's plan, when larger than the output and within the limit. *got
+ * temporary file beside the output. Kept, replacing the output (*size
+ * bytes) and last's plan, when larger and within the limit. *got
  * receives the run's measure. */
 static int refill_once(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
-                       wapf_av_job *last, double bitrate, double fps,
-                       point *got, int *kept) {
+                       wapf_av_job *last, double bitrate, int64_t *size,
+                       point *got) {
   wapf_av_job again = *last;
+  AVRational fr = wapf__job_frame_rate(last);
   again.vp.vbitrate = (int64_t)bitrate;
-  wapf__budget_refill_vbv(&again.vp, fps);
+  wapf__budget_refill_vbv(&again.vp, fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0);
   again.prog_base = job->prog_base + job->prog_share;
   again.prog_share = 0; /* the bar stays full: the size is not known before */
   wapf_tmpfile t;
-  *kept = 0;
   int rc = wapf__tmp_open(ctx, &t, job->out->final, NULL, 1);
   if (rc == WAPF_OK)
     rc = open_input(ctx, f, last, 1, &again.in);
@@ -158,43 +158,42 @@ static int refill_once(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
   again.out_path = t.path;
   rc = wapf__pipeline_run(ctx, &again);
   wapf__demux_close(&again.in);
-  int64_t size = rc == WAPF_OK ? wapf__file_size(t.path) : -1;
-  int64_t before = wapf__file_size(job->out->path);
+  int64_t got_size = rc == WAPF_OK ? wapf__file_size(t.path) : -1;
   *got = (point){bitrate, (double)again.vbytes};
-  if (rc == WAPF_OK && size > before && size <= job->limit) {
+  if (rc == WAPF_OK && got_size > *size && got_size <= job->limit) {
     wapf__tmp_discard(job->out);
     *job->out = t;
     again.in = last->in;
     *last = again;
-    *kept = 1;
+    *size = got_size;
     return WAPF_OK;
   }
   if (rc == WAPF_OK)
     wapf__log(ctx, WAPF_LOG_INFO,
               "the last pass again gave %lld bytes (%s): the %lld before "
               "are kept",
-              (long long)size, size > job->limit ? "over the limit" : "no more",
-              (long long)before);
+              (long long)got_size,
+              got_size > job->limit ? "over the limit" : "no more",
+              (long long)*size);
   wapf__tmp_discard(&t);
   return rc;
 }
 
 /* Run the last pass again while the output stays under the floor (a
  * stretch that takes fewer bytes than the first pass promised: a still
- * title, a near-black scene). Errors other than a cancel keep the output
- * there is. */
+ * title, a near-black scene). last is the run kept. Errors other than a
+ * cancel keep the output there is. */
 static int refill(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
-                  wapf_av_job *last, double fps) {
-  point kept = {(double)last->vp.vbitrate, (double)last->vbytes}, tried = kept;
-  point prev = {0, 0};
-  for (int n = 0; n < REFILLS; n++) {
-    int64_t size = wapf__file_size(job->out->path);
-    if (size < 0 || (double)size >= (double)job->limit * WAPF_AV_FILL_FLOOR)
+                  wapf_av_job *last) {
+  point tried = {(double)last->vp.vbitrate, (double)last->vbytes}, prev;
+  int64_t size = wapf__file_size(job->out->path);
+  for (int n = 0; n < REFILLS && size >= 0; n++) {
+    if ((double)size >= (double)job->limit * WAPF_AV_FILL_FLOOR)
       return WAPF_OK;
-    double want =
-        (double)job->limit * WAPF_AV_FILL - ((double)size - kept.vbytes);
+    double want = (double)job->limit * WAPF_AV_FILL -
+                  ((double)size - (double)last->vbytes);
     double b = next_bitrate(want, n ? &prev : NULL, tried);
-    if (b < kept.bitrate * 1.01)
+    if (b < (double)last->vp.vbitrate * 1.01)
       return WAPF_OK;
     wapf__log(ctx, WAPF_LOG_INFO,
               "the last pass filled %.1f %% of %lld bytes: once more at %lld "
@@ -203,9 +202,9 @@ static int refill(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
               (long long)(b / 1000));
     if (!job->first_bytes)
       job->first_bytes = size;
-    int ok = 0;
+    int64_t before = size;
     prev = tried;
-    int rc = refill_once(ctx, f, job, last, b, fps, &tried, &ok);
+    int rc = refill_once(ctx, f, job, last, b, &size, &tried);
     if (rc == WAPF_ECANCELLED)
       return rc;
     if (rc != WAPF_OK) {
@@ -213,25 +212,16 @@ static int refill(wapf_context *ctx, const wapf_facts *f, wapf_av_job *job,
                 wapf_last_error(ctx));
       return WAPF_OK;
     }
-    if (ok) {
-      kept = tried;
-      job->refills++;
-      job->vp.vbitrate = last->vp.vbitrate;
-      job->vp.maxrate = last->vp.maxrate;
-      job->vp.bufsize = last->vp.bufsize;
-      job->vp.level = last->vp.level;
-      job->out_path = job->out->path;
-    }
+    if (size == before)
+      continue; /* not kept: the next run goes along the secant */
+    job->refills++;
+    job->vp.vbitrate = last->vp.vbitrate;
+    job->vp.maxrate = last->vp.maxrate;
+    job->vp.bufsize = last->vp.bufsize;
+    job->vp.level = last->vp.level;
+    job->out_path = job->out->path;
   }
   return WAPF_OK;
-}
-
-static double job_fps(const wapf_av_job *job) {
-  if (job->vp.fps.num > 0)
-    return av_q2d(job->vp.fps);
-  AVRational fr = av_guess_frame_rate(job->in.fmt,
-                                      job->in.fmt->streams[job->in.vidx], NULL);
-  return fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
 }
 
 int wapf__twopass_run(wapf_context *ctx, const wapf_facts *f,
@@ -272,7 +262,7 @@ int wapf__twopass_run(wapf_context *ctx, const wapf_facts *f,
     wapf__log(ctx, WAPF_LOG_INFO, "two passes: first %.2f s, second %.2f s",
               first_s, (double)(av_gettime_relative() - t0) / 1e6);
   if (rc == WAPF_OK && two.vp.pass == 2 && job->limit > 0 && job->out)
-    rc = refill(ctx, f, job, &two, job_fps(job));
+    rc = refill(ctx, f, job, &two);
   job->in = two.in;
   remove_dir(dir);
   g_free(stats);
